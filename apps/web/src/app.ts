@@ -1,0 +1,33 @@
+import { fileURLToPath } from 'node:url';
+import express from 'express';
+import helmet from 'helmet';
+import type { Express } from 'express';
+import type { WebDeps } from './deps.js';
+import { handleErrors, handleNotFound } from './http/error-handler.js';
+import { requestLogger } from './http/request-logger.js';
+import { healthRoutes } from './routes/health.js';
+import { signupRoutes } from './routes/signup.js';
+
+const viewsDir = fileURLToPath(new URL('../views', import.meta.url));
+const publicDir = fileURLToPath(new URL('../public', import.meta.url));
+
+/** Builds the whole HTTP surface. It never listens: main.ts does, and tests drive it with supertest. */
+export function createApp(deps: WebDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  app.set('view engine', 'ejs');
+  app.set('views', viewsDir);
+  app.locals.productName = 'Herald';
+
+  app.use(requestLogger(deps.logger));
+  app.use(helmet());
+  app.use('/static', express.static(publicDir, { maxAge: '1h', index: false }));
+
+  app.use(healthRoutes(deps));
+  app.use(signupRoutes(deps));
+
+  app.use(handleNotFound);
+  app.use(handleErrors);
+  return app;
+}

@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { commonEnv, parseEnv } from '@herald/shared';
+
+const webEnv = z.object({
+  ...commonEnv,
+  PORT: z.coerce.number().int().min(1).max(65_535).default(3000),
+  ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters (generate one with `openssl rand -hex 32`)'),
+  ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters'),
+  SESSION_SECRET: z.string().min(32, 'must be at least 32 characters'),
+  SENDGRID_WEBHOOK_PUBLIC_KEY: z.string().min(1).optional(),
+  /** Accept unsigned webhook posts when no public key is set. Development only. */
+  SENDGRID_WEBHOOK_ALLOW_UNSIGNED: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+});
+
+export type WebConfig = ReturnType<typeof loadConfig>;
+
+/** Reads the web process's configuration once, at boot; throws listing every problem. */
+export function loadConfig(env: Record<string, string | undefined> = process.env) {
+  const parsed = parseEnv(webEnv, env);
+  return {
+    env: parsed.NODE_ENV,
+    logLevel: parsed.LOG_LEVEL,
+    port: parsed.PORT,
+    publicUrl: parsed.PUBLIC_URL.replace(/\/+$/, ''),
+    databaseUrl: parsed.DATABASE_URL,
+    redisUrl: parsed.REDIS_URL,
+    queuePrefix: parsed.QUEUE_PREFIX,
+    doubleOptIn: parsed.DOUBLE_OPT_IN,
+    adminToken: parsed.ADMIN_TOKEN,
+    adminPassword: parsed.ADMIN_PASSWORD,
+    sessionSecret: parsed.SESSION_SECRET,
+    webhook: {
+      publicKey: parsed.SENDGRID_WEBHOOK_PUBLIC_KEY,
+      allowUnsigned: parsed.SENDGRID_WEBHOOK_ALLOW_UNSIGNED,
+    },
+  };
+}

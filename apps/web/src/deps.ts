@@ -1,0 +1,12 @@
+import type { Db, Logger, Queues } from '@herald/shared';
+import type { Redis } from 'ioredis';
+import type { WebConfig } from './config.js';
+
+/** Everything the web app needs, opened by main.ts (or a test) and passed in. */
+export type WebDeps = {
+  config: WebConfig;
+  db: Db;
+  redis: Redis;
+  queues: Queues;
+  logger: Logger;
+};

@@ -1,0 +1,61 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { HttpError, errorBody } from './http-error.js';
+
+/** body-parser and friends mark client mistakes with `type`, `status` and `expose`. */
+type ClientErrorLike = { status?: number; statusCode?: number; expose?: boolean; type?: string };
+
+const parserErrors: Record<string, { code: string; message: string }> = {
+  'entity.parse.failed': { code: 'invalid_json', message: 'The request body is not valid JSON.' },
+  'entity.too.large': { code: 'payload_too_large', message: 'The request body is too large.' },
+  'encoding.unsupported': { code: 'unsupported_encoding', message: 'The content encoding is not supported.' },
+  'charset.unsupported': { code: 'unsupported_charset', message: 'The charset is not supported.' },
+  'parameters.too.many': { code: 'too_many_parameters', message: 'The form has too many fields.' },
+};
+
+/** Postgres or Redis being unreachable is an outage to report as 503, not a bug in Herald. */
+function isDependencyOutage(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  return (
+    err.name === 'MaxRetriesPerRequestError' ||
+    err.message.includes('enableOfflineQueue') ||
+    err.message.includes("Connection is closed") ||
+    err.name === 'PrismaClientInitializationError' ||
+    code === 'ECONNREFUSED' ||
+    code === 'P1001' ||
+    code === 'P2024'
+  );
+}
+
+function toHttpError(err: unknown): HttpError | undefined {
+  if (err instanceof HttpError) return err;
+  const clientError = err as ClientErrorLike;
+  const status = clientError.status ?? clientError.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const known = clientError.type ? parserErrors[clientError.type] : undefined;
+    if (known) return new HttpError(status, known.code, known.message);
+    if (clientError.expose) return new HttpError(status, 'bad_request', (err as Error).message);
+  }
+  if (isDependencyOutage(err)) {
+    return new HttpError(503, 'unavailable', 'Herald is temporarily unavailable. Please try again shortly.');
+  }
+  return undefined;
+}
+
+/** The one place errors become responses: JSON for API clients, a page for browsers, never a stack. */
+export const handleErrors: ErrorRequestHandler = (err, req, res, next) => {
+  if (res.headersSent) return next(err);
+  const known = toHttpError(err);
+  if (!known || known.status >= 500) req.log.error({ err }, 'request failed');
+  const error = known ?? new HttpError(500, 'internal', 'Something went wrong on our side.');
+  res.status(error.status);
+  if (req.accepts(['json', 'html']) === 'html' && !req.is('json')) {
+    res.render('error', { title: 'Error', status: error.status, message: error.message });
+    return;
+  }
+  res.json(errorBody(error.code, error.message, error.fields));
+};
+
+export const handleNotFound: RequestHandler = () => {
+  throw new HttpError(404, 'not_found', 'Nothing here.');
+};

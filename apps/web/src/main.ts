@@ -1,0 +1,52 @@
+/**
+ * The web process's composition root: the only place that reads configuration, opens connections,
+ * listens and handles signals.
+ */
+import { once } from 'node:events';
+import { closeQueues, createDb, createLogger, createProducerConnection, createQueues } from '@herald/shared';
+import { createApp } from './app.js';
+import { loadConfig } from './config.js';
+
+const shutdownDeadlineMs = 10_000;
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger({ name: 'web', level: config.logLevel });
+  const db = createDb(config.databaseUrl);
+  const redis = createProducerConnection(config.redisUrl);
+  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  await redis.connect().catch((err: unknown) => logger.warn({ err }, 'redis unreachable at start; will retry'));
+  const queues = createQueues(redis, config.queuePrefix);
+
+  const app = createApp({ config, db, redis, queues, logger });
+  const server = app.listen(config.port);
+  await once(server, 'listening');
+  logger.info({ port: config.port, publicUrl: config.publicUrl }, 'web listening');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const deadline = setTimeout(() => {
+      logger.error('shutdown deadline passed; exiting');
+      process.exit(1);
+    }, shutdownDeadlineMs);
+    deadline.unref();
+    server.close();
+    server.closeIdleConnections();
+    await once(server, 'close');
+    await closeQueues(queues);
+    redis.disconnect();
+    await db.$disconnect();
+    logger.info('stopped cleanly');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,70 @@
+import express, { Router } from 'express';
+import type { Request, Response } from 'express';
+import { enqueueConfirmation } from '@herald/shared';
+import type { WebDeps } from '../deps.js';
+import { HttpError, errorBody } from '../http/http-error.js';
+import { fieldErrors, signupInput } from '../subscribers/signup-schema.js';
+import { registerSubscriber } from '../subscribers/register-subscriber.js';
+
+const bodyLimit = '100kb';
+const acceptedTypes = ['application/json', 'application/x-www-form-urlencoded'];
+
+/** The public signup form: `GET /` and `POST /register` (form or JSON). */
+export function signupRoutes({ db, queues, logger, config }: WebDeps): Router {
+  const router = Router();
+  const thanks = config.doubleOptIn
+    ? 'Thanks! Check your inbox for an email to confirm your subscription.'
+    : 'Thanks! You are subscribed.';
+
+  router.get('/', (_req, res) => {
+    res.render('signup', { title: 'Subscribe', values: {}, errors: {} });
+  });
+
+  router.post(
+    '/register',
+    (req, _res, next) => {
+      if (!req.is(acceptedTypes)) {
+        throw new HttpError(415, 'unsupported_media_type', 'Send the form, or JSON with Content-Type: application/json.');
+      }
+      next();
+    },
+    express.json({ limit: bodyLimit }),
+    express.urlencoded({ limit: bodyLimit, extended: false, parameterLimit: 20 }),
+    async (req: Request, res: Response) => {
+      const asJson = Boolean(req.is('json'));
+      const parsed = signupInput.safeParse(req.body ?? {});
+      if (!parsed.success) {
+        const fields = fieldErrors(parsed.error);
+        if (asJson) {
+          res.status(400).json(errorBody('invalid_signup', 'Some fields need attention.', fields));
+        } else {
+          res.status(400).render('signup', { title: 'Subscribe', values: formValues(req.body), errors: fields });
+        }
+        return;
+      }
+
+      const registration = await registerSubscriber(db, parsed.data, {
+        doubleOptIn: config.doubleOptIn,
+        source: asJson ? 'api' : 'form',
+      });
+      if (registration.needsConfirmation) {
+        // The row is already safe in Postgres; if Redis is down the reconciler sends it later.
+        await enqueueConfirmation(queues.confirmations, registration.subscriberId).catch((err: unknown) =>
+          logger.warn({ err, subscriberId: registration.subscriberId }, 'confirmation not enqueued'),
+        );
+      }
+
+      if (asJson) res.status(202).json({ status: 'received', message: thanks });
+      else res.render('signup-thanks', { title: 'Thanks', message: thanks });
+    },
+  );
+
+  return router;
+}
+
+/** What the person typed, echoed back into the re-rendered form (EJS escapes it). */
+function formValues(body: unknown): { email?: string; name?: string } {
+  const source = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  const text = (value: unknown) => (typeof value === 'string' ? value.slice(0, 300) : undefined);
+  return { email: text(source.email), name: text(source.name) };
+}

@@ -1,0 +1,35 @@
+import { z } from 'zod';
+
+const controlCharacters = /\p{Cc}/u;
+
+/** Trimmed and lower-cased, so one person is one row whatever they type. */
+export const emailAddress = z
+  .string({ error: 'Enter your email address.' })
+  .trim()
+  .toLowerCase()
+  .min(1, 'Enter your email address.')
+  .max(254, 'That address is too long.')
+  .pipe(z.email({ error: 'Enter a valid email address, like you@example.com.' }));
+
+export const signupInput = z.object({
+  email: emailAddress,
+  name: z
+    .string({ error: 'Names are text.' })
+    .trim()
+    .max(100, 'Keep your name under 100 characters.')
+    .refine((name) => !controlCharacters.test(name), 'Names cannot contain control characters.')
+    .optional()
+    .transform((name) => (name ? name : null)),
+});
+
+export type SignupInput = z.infer<typeof signupInput>;
+
+/** Field name → first message, the shape the form and the JSON error both use. */
+export function fieldErrors(error: z.ZodError): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const issue of error.issues) {
+    const key = String(issue.path[0] ?? 'body');
+    fields[key] ??= issue.message;
+  }
+  return fields;
+}

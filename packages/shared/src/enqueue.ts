@@ -1,0 +1,24 @@
+import type { Queue } from 'bullmq';
+import {
+  confirmationJobId,
+  confirmationJobOptions,
+  fanOutJobOptions,
+  fanOutPayload,
+  jobNames,
+  sendConfirmationPayload,
+} from './jobs.js';
+
+/** Payloads are parsed before they are enqueued, so a worker never meets a malformed one. */
+export async function enqueueConfirmation(queue: Queue, subscriberId: string): Promise<void> {
+  const payload = sendConfirmationPayload.parse({ subscriberId });
+  await queue.add(jobNames.sendConfirmation, payload, {
+    ...confirmationJobOptions,
+    jobId: confirmationJobId(subscriberId),
+  });
+}
+
+/** Starts (or resumes) a campaign's fan-out. Running it more than once is harmless. */
+export async function enqueueFanOut(queue: Queue, campaignId: string): Promise<void> {
+  const payload = fanOutPayload.parse({ campaignId });
+  await queue.add(jobNames.fanOut, payload, fanOutJobOptions);
+}

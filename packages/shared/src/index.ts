@@ -1,0 +1,10 @@
+export * from './config.js';
+export * from './db.js';
+export * from './enqueue.js';
+export * from './jobs.js';
+export * from './logger.js';
+export * from './queues.js';
+export * from './redis.js';
+export { Prisma } from './generated/prisma/client.js';
+export type { Subscriber, Campaign, Delivery, EmailEvent } from './generated/prisma/client.js';
+export type { SubscriberStatus, CampaignStatus, DeliveryStatus } from './generated/prisma/enums.js';

@@ -1,0 +1,89 @@
+/**
+ * The job contract between the web and worker processes: queue names, job names, payload schemas,
+ * default options and deterministic job ids. Queued jobs outlive deploys, so payloads only ever
+ * gain optional fields; they carry ids, never addresses, bodies or secrets, and handlers re-read the
+ * truth from Postgres.
+ */
+import { z } from 'zod';
+import type { JobsOptions } from 'bullmq';
+
+export const queueNames = {
+  /** Turns a campaign into one send job per delivery. */
+  campaigns: 'campaigns',
+  /** One job per recipient: the only queue that talks to SendGrid for campaigns. */
+  sends: 'sends',
+  /** Double opt-in emails, apart from campaigns so a large send never delays a signup. */
+  confirmations: 'confirmations',
+  /** Periodic reconciliation and other housekeeping. */
+  maintenance: 'maintenance',
+} as const;
+
+export type QueueName = (typeof queueNames)[keyof typeof queueNames];
+
+export const jobNames = {
+  fanOut: 'fan-out',
+  sendEmail: 'send-email',
+  sendConfirmation: 'send-confirmation',
+  reconcile: 'reconcile',
+} as const;
+
+const uuid = z.uuid();
+
+export const fanOutPayload = z.object({ campaignId: uuid });
+export type FanOutPayload = z.infer<typeof fanOutPayload>;
+
+export const sendEmailPayload = z.object({ deliveryId: uuid });
+export type SendEmailPayload = z.infer<typeof sendEmailPayload>;
+
+export const sendConfirmationPayload = z.object({ subscriberId: uuid });
+export type SendConfirmationPayload = z.infer<typeof sendConfirmationPayload>;
+
+export const reconcilePayload = z.object({});
+export type ReconcilePayload = z.infer<typeof reconcilePayload>;
+
+/**
+ * Job id of a delivery's send job. BullMQ ignores an add whose id it still holds, which is what makes
+ * a repeated fan-out harmless. `round` is bumped whenever a delivery must be enqueued anew (resume,
+ * retry-failed, recovery), so the new job is not mistaken for the finished one BullMQ remembers.
+ * BullMQ forbids `:` in custom ids and ids made only of digits; this has neither.
+ */
+export function sendJobId(deliveryId: string, round: number): string {
+  return `send-${deliveryId}-${round}`;
+}
+
+/** Signups repeated within this window share one confirmation job. */
+export const confirmationWindowMs = 10 * 60 * 1000;
+
+/**
+ * One confirmation job per subscriber per ten-minute window: repeated signups inside the window are
+ * ignored by BullMQ; the worker also checks when the last email went out before sending another.
+ */
+export function confirmationJobId(subscriberId: string, now: Date = new Date()): string {
+  return `confirm-${subscriberId}-${Math.floor(now.getTime() / confirmationWindowMs)}`;
+}
+
+/** How long finished jobs are kept, and so how long their ids keep deduplicating adds. */
+const keepFinishedSeconds = 24 * 60 * 60;
+
+export const sendJobOptions = {
+  attempts: 6,
+  // Full jitter: each retry waits a random time in [0, 2s * 2^attempt), so a provider outage does
+  // not turn into synchronised waves of retries.
+  backoff: { type: 'exponential', delay: 2_000, jitter: 1 },
+  removeOnComplete: { age: keepFinishedSeconds },
+  removeOnFail: { age: 7 * keepFinishedSeconds },
+} satisfies JobsOptions;
+
+export const confirmationJobOptions = {
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 2_000, jitter: 1 },
+  removeOnComplete: { age: keepFinishedSeconds },
+  removeOnFail: { age: 7 * keepFinishedSeconds },
+} satisfies JobsOptions;
+
+export const fanOutJobOptions = {
+  attempts: 10,
+  backoff: { type: 'exponential', delay: 1_000, jitter: 1 },
+  removeOnComplete: { age: keepFinishedSeconds },
+  removeOnFail: { age: 7 * keepFinishedSeconds },
+} satisfies JobsOptions;

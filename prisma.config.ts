@@ -1,0 +1,16 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'prisma/config';
+
+// Prisma's CLI runs a native schema engine that it downloads on first use. Where that download is
+// impossible, a small stand-in runs Prisma's own WebAssembly engine instead (see
+// tools/prisma-schema-engine). Anyone with a real engine binary can still point at it.
+process.env.PRISMA_SCHEMA_ENGINE_BINARY ??= fileURLToPath(
+  new URL('./tools/prisma-schema-engine/schema-engine.js', import.meta.url),
+);
+
+export default defineConfig({
+  schema: 'prisma/schema.prisma',
+  migrations: { path: 'prisma/migrations' },
+  // `generate` needs no database, so a missing DATABASE_URL only matters to migrate commands.
+  datasource: { url: process.env.DATABASE_URL ?? '' },
+});

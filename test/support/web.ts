@@ -1,0 +1,45 @@
+import { closeQueues, createLogger, createProducerConnection, createQueues } from '@herald/shared';
+import type { Express } from 'express';
+import { createApp } from '../../apps/web/src/app.js';
+import { loadConfig } from '../../apps/web/src/config.js';
+import type { WebDeps } from '../../apps/web/src/deps.js';
+import { createTestDatabase } from './database.js';
+import { deleteKeys, uniqueQueuePrefix } from './redis.js';
+import { redisUrl } from './services.js';
+
+export const adminToken = 'test-admin-token-0123456789abcdef0123456789';
+export const adminPassword = 'correct horse battery staple';
+
+export type WebHarness = WebDeps & { app: Express; close(): Promise<void> };
+
+/** The real web app over a database and queue prefix of this test file's own. */
+export async function createWebHarness(env: Record<string, string> = {}): Promise<WebHarness> {
+  const database = await createTestDatabase();
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: database.url,
+    REDIS_URL: redisUrl,
+    QUEUE_PREFIX: uniqueQueuePrefix(),
+    PUBLIC_URL: 'http://herald.test',
+    ADMIN_TOKEN: adminToken,
+    ADMIN_PASSWORD: adminPassword,
+    SESSION_SECRET: 'test-session-secret-0123456789abcdef0123456789',
+    ...env,
+  });
+  const logger = createLogger({ name: 'web', level: config.logLevel });
+  const redis = createProducerConnection(config.redisUrl);
+  await redis.connect();
+  const queues = createQueues(redis, config.queuePrefix);
+  const deps = { config, db: database.db, redis, queues, logger };
+  return {
+    ...deps,
+    app: createApp(deps),
+    async close() {
+      await closeQueues(queues);
+      redis.disconnect();
+      await deleteKeys(config.queuePrefix);
+      await database.drop();
+    },
+  };
+}
