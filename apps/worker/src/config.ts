@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { commonEnv, parseEnv } from '@herald/shared';
+
+const workerEnv = z.object({
+  ...commonEnv,
+  SENDGRID_API_KEY: z.string().min(1, 'is required (any value works against the mail sink)'),
+  SENDGRID_API_URL: z.url({ protocol: /^https?$/ }).default('https://api.sendgrid.com'),
+  SENDGRID_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(120_000).default(15_000),
+  MAIL_FROM: z.string().min(3, 'is required: an address, or "Name <address>"'),
+  MAIL_POSTAL_ADDRESS: z.string().trim().max(500).optional(),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(20),
+  SEND_RATE_PER_SECOND: z.coerce.number().int().min(1).max(10_000).default(100),
+  /** A delivery still `sending` this long after its claim was abandoned by a dead worker. */
+  STUCK_SENDING_AFTER_SECONDS: z.coerce.number().int().min(30).default(300),
+  RECONCILE_EVERY_SECONDS: z.coerce.number().int().min(5).default(60),
+  SHUTDOWN_DEADLINE_SECONDS: z.coerce.number().int().min(1).default(30),
+});
+
+/** `Name <address>` or a bare address, as SendGrid's `from` object. */
+function parseSender(value: string): { email: string; name?: string } | undefined {
+  const match = /^\s*(?:"?([^"<]*?)"?\s*<([^<>\s]+@[^<>\s]+)>|([^<>\s]+@[^<>\s]+))\s*$/.exec(value);
+  if (!match) return undefined;
+  const email = match[2] ?? match[3];
+  if (!email) return undefined;
+  const name = match[1]?.trim();
+  return name ? { email, name } : { email };
+}
+
+export type WorkerConfig = ReturnType<typeof loadConfig>;
+
+/** Reads the worker process's configuration once, at boot; throws listing every problem. */
+export function loadConfig(env: Record<string, string | undefined> = process.env) {
+  const parsed = parseEnv(
+    workerEnv.superRefine((value, ctx) => {
+      if (!parseSender(value.MAIL_FROM)) {
+        ctx.addIssue({ code: 'custom', path: ['MAIL_FROM'], message: 'must be an address, or "Name <address>"' });
+      }
+    }),
+    env,
+  );
+  return {
+    env: parsed.NODE_ENV,
+    logLevel: parsed.LOG_LEVEL,
+    databaseUrl: parsed.DATABASE_URL,
+    redisUrl: parsed.REDIS_URL,
+    queuePrefix: parsed.QUEUE_PREFIX,
+    publicUrl: parsed.PUBLIC_URL.replace(/\/+$/, ''),
+    sendgrid: {
+      apiKey: parsed.SENDGRID_API_KEY,
+      apiUrl: parsed.SENDGRID_API_URL.replace(/\/+$/, ''),
+      timeoutMs: parsed.SENDGRID_TIMEOUT_MS,
+    },
+    mail: {
+      from: parseSender(parsed.MAIL_FROM) as { email: string; name?: string },
+      postalAddress: parsed.MAIL_POSTAL_ADDRESS || undefined,
+    },
+    concurrency: parsed.WORKER_CONCURRENCY,
+    sendRatePerSecond: parsed.SEND_RATE_PER_SECOND,
+    stuckSendingAfterMs: parsed.STUCK_SENDING_AFTER_SECONDS * 1000,
+    reconcileEveryMs: parsed.RECONCILE_EVERY_SECONDS * 1000,
+    shutdownDeadlineMs: parsed.SHUTDOWN_DEADLINE_SECONDS * 1000,
+  };
+}

@@ -1,0 +1,22 @@
+import type { Db, Logger, Queues } from '@herald/shared';
+import type { WorkerConfig } from './config.js';
+import type { Mailer } from './mail/mailer.js';
+
+/** Everything handlers need, opened by main.ts (or a test) and passed in. */
+export type WorkerDeps = {
+  config: WorkerConfig;
+  db: Db;
+  queues: Queues;
+  mailer: Mailer;
+  logger: Logger;
+};
+
+/** What the BullMQ adapter tells a handler about the run in progress. */
+export type JobContext = {
+  log: Logger;
+  /** 1 on the first run. */
+  attempt: number;
+  maxAttempts: number;
+  /** Holds back every send job (all workers) for `ms`; the caller then throws RateLimitError. */
+  pauseQueue(ms: number): Promise<void>;
+};

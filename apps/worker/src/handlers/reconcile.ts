@@ -1,0 +1,127 @@
+import { enqueueConfirmation, enqueueFanOut, sendJobId } from '@herald/shared';
+import type { Db } from '@herald/shared';
+import type { Queue } from 'bullmq';
+import { enqueueDeliveries } from '../campaigns/enqueue-deliveries.js';
+import type { QueuedDelivery } from '../campaigns/enqueue-deliveries.js';
+import { finishCampaignIfDone } from '../campaigns/finish-campaign.js';
+import type { JobContext, WorkerDeps } from '../deps.js';
+
+const pageSize = 1_000;
+
+export type ReconcileReport = {
+  scheduledStarted: number;
+  stuckResent: number;
+  stuckMarkedSent: number;
+  requeued: number;
+  confirmationsQueued: number;
+  campaignsFinished: number;
+};
+
+/**
+ * Makes Redis agree with Postgres again. Runs every minute and when a worker starts; every step is
+ * idempotent, so overlapping runs on several workers do no harm.
+ */
+export async function reconcile(_payload: unknown, ctx: JobContext, deps: WorkerDeps): Promise<ReconcileReport> {
+  const report: ReconcileReport = {
+    scheduledStarted: await startDueCampaigns(deps),
+    ...(await recoverStuckDeliveries(deps)),
+    requeued: 0,
+    confirmationsQueued: await queueMissedConfirmations(deps),
+    campaignsFinished: 0,
+  };
+  const sending = await deps.db.campaign.findMany({ where: { status: 'sending' }, select: { id: true } });
+  for (const { id } of sending) {
+    report.requeued += await requeueOrphans(deps.db, deps.queues.sends, id);
+    if (await finishCampaignIfDone(deps.db, id)) report.campaignsFinished += 1;
+  }
+  ctx.log.info(report, 'reconciled');
+  return report;
+}
+
+/** Scheduled campaigns whose time has come start sending; the status change is the lock. */
+async function startDueCampaigns({ db, queues }: WorkerDeps): Promise<number> {
+  const due = await db.$queryRaw<{ id: string }[]>`
+    UPDATE campaigns SET status = 'sending', started_at = now(), updated_at = now()
+    WHERE status = 'scheduled' AND send_at <= now()
+    RETURNING id`;
+  for (const { id } of due) await enqueueFanOut(queues.campaigns, id);
+  return due.length;
+}
+
+/**
+ * The policy for deliveries left in `sending` by a worker that died mid-call: SendGrid may or may
+ * not have accepted the message. If a webhook event for the delivery arrived, it did: mark it
+ * `sent`. Otherwise send it again (the row goes back to `queued` in a new round), accepting a
+ * possible duplicate over a silently missed subscriber. Workers that shut down gracefully finish
+ * their calls first, so this only follows crashes.
+ */
+async function recoverStuckDeliveries({ db, config }: WorkerDeps): Promise<{ stuckResent: number; stuckMarkedSent: number }> {
+  const staleBefore = new Date(Date.now() - config.stuckSendingAfterMs);
+  const stuckMarkedSent = await db.$executeRaw`
+    UPDATE deliveries d SET status = 'sent', sent_at = coalesce(e.first_seen, now()), updated_at = now(),
+      last_error = 'worker stopped after SendGrid accepted the message'
+    FROM (SELECT delivery_id, min(occurred_at) AS first_seen FROM email_events GROUP BY delivery_id) e
+    WHERE d.status = 'sending' AND d.claimed_at < ${staleBefore} AND e.delivery_id = d.id`;
+  const stuckResent = await db.$executeRaw`
+    UPDATE deliveries SET status = 'queued', claimed_at = NULL, round = round + 1, updated_at = now(),
+      last_error = 'worker stopped during the SendGrid call; sending again'
+    WHERE status = 'sending' AND claimed_at < ${staleBefore}`;
+  return { stuckResent, stuckMarkedSent };
+}
+
+/**
+ * Re-enqueues queued deliveries of a sending campaign whose job Redis no longer holds (Redis
+ * restarted empty, a deploy dropped jobs) or whose job finished without sending. The second case
+ * gets a new round, since BullMQ would ignore an add under the finished job's id.
+ */
+async function requeueOrphans(db: Db, queue: Queue, campaignId: string): Promise<number> {
+  let cursor = '00000000-0000-0000-0000-000000000000';
+  let requeued = 0;
+  for (;;) {
+    const page = await db.$queryRaw<QueuedDelivery[]>`
+      SELECT id, round FROM deliveries
+      WHERE campaign_id = ${campaignId}::uuid AND status = 'queued' AND id > ${cursor}::uuid
+      ORDER BY id LIMIT ${pageSize}`;
+    const last = page.at(-1);
+    if (!last) break;
+    const orphans = await findOrphans(queue, page);
+    const finished = orphans.filter((orphan) => orphan.finished).map((orphan) => orphan.id);
+    if (finished.length > 0) {
+      await db.$executeRaw`UPDATE deliveries SET round = round + 1 WHERE id = ANY(${finished}::uuid[]) AND status = 'queued'`;
+    }
+    await enqueueDeliveries(
+      queue,
+      orphans.map((orphan) => ({ id: orphan.id, round: orphan.finished ? orphan.round + 1 : orphan.round })),
+    );
+    requeued += orphans.length;
+    if (page.length < pageSize) break;
+    cursor = last.id;
+  }
+  return requeued;
+}
+
+/** Deliveries whose job is gone from Redis, or finished without sending (`finished`). */
+async function findOrphans(queue: Queue, deliveries: QueuedDelivery[]) {
+  const states = await Promise.all(deliveries.map((delivery) => queue.getJobState(sendJobId(delivery.id, delivery.round))));
+  return deliveries.flatMap((delivery, i) => {
+    const state = states[i];
+    if (state === 'unknown') return [{ ...delivery, finished: false }];
+    if (state === 'completed' || state === 'failed') return [{ ...delivery, finished: true }];
+    return [];
+  });
+}
+
+/** Pending signups whose confirmation never got into Redis (it was down at signup time). */
+async function queueMissedConfirmations({ db, queues }: WorkerDeps): Promise<number> {
+  const missed = await db.subscriber.findMany({
+    where: {
+      status: 'pending',
+      confirmationSentAt: null,
+      createdAt: { lt: new Date(Date.now() - 60_000), gt: new Date(Date.now() - 7 * 24 * 60 * 60 * 1000) },
+    },
+    select: { id: true },
+    take: 10_000,
+  });
+  for (const { id } of missed) await enqueueConfirmation(queues.confirmations, id);
+  return missed.length;
+}

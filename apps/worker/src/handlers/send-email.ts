@@ -1,0 +1,122 @@
+import { UnrecoverableError, Worker } from 'bullmq';
+import type { SendEmailPayload } from '@herald/shared';
+import { finishCampaignIfDone, pauseCampaign } from '../campaigns/finish-campaign.js';
+import { renderCampaignEmail } from '../mail/render-campaign.js';
+import { classifySendError } from '../mail/sendgrid.js';
+import type { JobContext, WorkerDeps } from '../deps.js';
+
+export type SendOutcome = 'sent' | 'skipped' | 'paused';
+
+type Claimed = {
+  id: string;
+  campaign_id: string;
+  subject: string;
+  html: string;
+  text: string | null;
+  email: string;
+  name: string | null;
+  unsubscribe_token: string;
+};
+
+/**
+ * Sends one delivery, at most once.
+ *
+ * Delivery guarantee. The conditional claim below (`queued -> sending`) is the lock: of any number of
+ * jobs for the same delivery, exactly one gets the row, and a delivery that is `sent`, `failed`,
+ * `cancelled` or `skipped` is never claimed again. The only window for a duplicate is a worker dying
+ * after SendGrid accepted the message and before the `sent` mark below, one HTTP call wide. Such a
+ * row stays `sending`; the reconciler finds it after STUCK_SENDING_AFTER_SECONDS and, unless a
+ * webhook event shows SendGrid accepted it, sends it again: a rare possible duplicate is preferred
+ * to a silently skipped subscriber (see reconcile.ts and the README).
+ */
+export async function sendEmail(payload: SendEmailPayload, ctx: JobContext, deps: WorkerDeps): Promise<SendOutcome> {
+  const { db, mailer, config } = deps;
+  const [claimed] = await db.$queryRaw<Claimed[]>`
+    UPDATE deliveries d
+    SET status = 'sending', claimed_at = now(), attempts = d.attempts + 1, updated_at = now()
+    FROM campaigns c, subscribers s
+    WHERE d.id = ${payload.deliveryId}::uuid AND d.status = 'queued'
+      AND c.id = d.campaign_id AND c.status = 'sending'
+      AND s.id = d.subscriber_id AND s.status = 'active'
+    RETURNING d.id, d.campaign_id, c.subject, c.html, c.text, s.email, s.name, s.unsubscribe_token`;
+  if (!claimed) return skipUnclaimable(payload.deliveryId, ctx, deps);
+
+  const email = renderCampaignEmail(claimed, claimed, {
+    unsubscribeUrl: `${config.publicUrl}/unsubscribe/${claimed.unsubscribe_token}`,
+    postalAddress: config.mail.postalAddress,
+  });
+
+  let messageId: string | null;
+  try {
+    ({ messageId } = await mailer.send({
+      ...email,
+      to: claimed.name ? { email: claimed.email, name: claimed.name } : { email: claimed.email },
+      customArgs: { herald_delivery_id: claimed.id },
+    }));
+  } catch (err) {
+    return handleFailure(err, claimed, ctx, deps);
+  }
+
+  await db.delivery.updateMany({
+    where: { id: claimed.id, status: 'sending' },
+    data: { status: 'sent', sentAt: new Date(), providerMessageId: messageId, lastError: null },
+  });
+  await finishCampaignIfDone(db, claimed.campaign_id);
+  return 'sent';
+}
+
+/**
+ * The claim found nothing to send. A delivery whose subscriber left (unsubscribed, bounced,
+ * complained, erased) becomes `skipped`; one whose campaign is paused stays `queued` for resume;
+ * one already finished, or claimed by another job, is left alone.
+ */
+async function skipUnclaimable(deliveryId: string, ctx: JobContext, { db }: WorkerDeps): Promise<SendOutcome> {
+  const skipped = await db.$queryRaw<{ campaign_id: string }[]>`
+    UPDATE deliveries d SET status = 'skipped', last_error = 'subscriber is no longer active', updated_at = now()
+    FROM campaigns c
+    WHERE d.id = ${deliveryId}::uuid AND d.status = 'queued' AND c.id = d.campaign_id AND c.status = 'sending'
+      AND NOT EXISTS (SELECT 1 FROM subscribers s WHERE s.id = d.subscriber_id AND s.status = 'active')
+    RETURNING d.campaign_id`;
+  const campaignId = skipped[0]?.campaign_id;
+  if (campaignId) await finishCampaignIfDone(db, campaignId);
+  ctx.log.debug({ reason: campaignId ? 'subscriber inactive' : 'not claimable' }, 'delivery skipped');
+  return 'skipped';
+}
+
+async function handleFailure(err: unknown, claimed: Claimed, ctx: JobContext, deps: WorkerDeps): Promise<SendOutcome> {
+  const { db } = deps;
+  const failure = classifySendError(err);
+  ctx.log.warn({ kind: failure.kind, reason: failure.reason }, 'send failed');
+  const release = (lastError: string, attemptsDelta = 0) =>
+    db.$executeRaw`
+      UPDATE deliveries SET status = 'queued', claimed_at = NULL, last_error = ${lastError},
+        attempts = attempts + ${attemptsDelta}, updated_at = now()
+      WHERE id = ${claimed.id}::uuid AND status = 'sending'`;
+  const fail = async (lastError: string) => {
+    await db.delivery.updateMany({ where: { id: claimed.id, status: 'sending' }, data: { status: 'failed', lastError } });
+    await finishCampaignIfDone(db, claimed.campaign_id);
+  };
+
+  switch (failure.kind) {
+    case 'rate-limited':
+      // A 429 is SendGrid asking everyone to wait; it does not count against this delivery.
+      await release(failure.reason, -1);
+      await ctx.pauseQueue(failure.waitMs);
+      throw Worker.RateLimitError();
+    case 'unauthorized':
+      // Every other send of this campaign would fail the same way: stop it and tell the admin.
+      await release(failure.reason);
+      await pauseCampaign(db, claimed.campaign_id, `Paused: SendGrid refused the request. ${failure.reason}`);
+      return 'paused';
+    case 'rejected':
+      await fail(failure.reason);
+      throw new UnrecoverableError(failure.reason);
+    case 'transient':
+      if (ctx.attempt >= ctx.maxAttempts) {
+        await fail(`gave up after ${ctx.attempt} attempts: ${failure.reason}`);
+        throw new UnrecoverableError(failure.reason);
+      }
+      await release(failure.reason);
+      throw new Error(failure.reason);
+  }
+}

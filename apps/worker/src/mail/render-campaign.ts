@@ -1,0 +1,69 @@
+import { convert } from 'html-to-text';
+
+export type CampaignContent = { subject: string; html: string; text: string | null };
+export type Recipient = { email: string; name: string | null };
+export type RenderedEmail = { subject: string; html: string; text: string; headers: Record<string, string> };
+
+const placeholder = /\{\{\s*(name|email|unsubscribe_url)\s*\}\}/g;
+
+function escapeHtml(value: string): string {
+  return value
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
+
+/**
+ * Replaces the three known placeholders; anything else in the body, including EJS-looking or
+ * template-looking text, stays as the admin wrote it. The body is data, never compiled as a template.
+ */
+function substitute(template: string, values: Record<string, string>, escape: (value: string) => string): string {
+  return template.replace(placeholder, (_match, key: string) => escape(values[key] ?? ''));
+}
+
+function htmlFooter(unsubscribeUrl: string, postalAddress: string | undefined): string {
+  const address = postalAddress ? `<br>${escapeHtml(postalAddress)}` : '';
+  return (
+    '<hr style="border:none;border-top:1px solid #dde1ea;margin:32px 0 16px">' +
+    '<p style="font-size:12px;color:#5b6478;line-height:1.5">' +
+    `You receive this because you subscribed. <a href="${escapeHtml(unsubscribeUrl)}">Unsubscribe</a>` +
+    `${address}</p>`
+  );
+}
+
+function textFooter(unsubscribeUrl: string, postalAddress: string | undefined): string {
+  return `\n\n--\nYou receive this because you subscribed. Unsubscribe: ${unsubscribeUrl}` + (postalAddress ? `\n${postalAddress}` : '');
+}
+
+/** Puts the footer inside <body> when the admin wrote a full document, else at the end. */
+function appendToBody(html: string, footer: string): string {
+  const close = html.search(/<\/body\s*>/i);
+  return close === -1 ? html + footer : html.slice(0, close) + footer + html.slice(close);
+}
+
+/**
+ * One recipient's email: personalised HTML and text, the unsubscribe footer with the postal address,
+ * and the RFC 8058 one-click unsubscribe headers.
+ */
+export function renderCampaignEmail(
+  content: CampaignContent,
+  recipient: Recipient,
+  links: { unsubscribeUrl: string; postalAddress: string | undefined },
+): RenderedEmail {
+  const values = { name: recipient.name ?? '', email: recipient.email, unsubscribe_url: links.unsubscribeUrl };
+  const html = appendToBody(substitute(content.html, values, escapeHtml), htmlFooter(links.unsubscribeUrl, links.postalAddress));
+  const body = content.text
+    ? substitute(content.text, values, (value) => value)
+    : convert(substitute(content.html, values, escapeHtml), { wordwrap: 78 });
+  return {
+    subject: substitute(content.subject, values, (value) => value.replace(/[\r\n]+/g, ' ')),
+    html,
+    text: body + textFooter(links.unsubscribeUrl, links.postalAddress),
+    headers: {
+      'List-Unsubscribe': `<${links.unsubscribeUrl}>`,
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+    },
+  };
+}

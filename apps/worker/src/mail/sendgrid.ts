@@ -1,0 +1,105 @@
+/**
+ * Everything Herald knows about SendGrid lives here: how to point the official client at an API
+ * URL, and what each kind of failure means for the delivery.
+ */
+import { Client } from '@sendgrid/client';
+import { MailService } from '@sendgrid/mail';
+import type { Mailer, OutgoingEmail } from './mailer.js';
+
+export type SendGridOptions = {
+  apiKey: string;
+  apiUrl: string;
+  timeoutMs: number;
+  from: { email: string; name?: string };
+};
+
+/** A mailer over the official client, with its own client instance and a request timeout. */
+export function createSendGridMailer(options: SendGridOptions): Mailer {
+  const client = new Client();
+  client.setApiKey(options.apiKey);
+  // setApiKey resets the base URL to production, so the URL must be set after it.
+  client.setDefaultRequest('baseUrl', options.apiUrl);
+  const service = new MailService();
+  service.setClient(client);
+  // The client waits forever by default; a hung request would hold a claimed delivery.
+  service.setTimeout(options.timeoutMs);
+
+  return {
+    async send(email: OutgoingEmail) {
+      const [response] = await service.send({
+        from: options.from,
+        to: email.to,
+        subject: email.subject,
+        html: email.html,
+        text: email.text,
+        headers: email.headers,
+        customArgs: email.customArgs,
+      });
+      const messageId = response.headers['x-message-id'];
+      return { messageId: typeof messageId === 'string' ? messageId : null };
+    },
+  };
+}
+
+export type SendFailure =
+  /** 429: the whole queue waits `waitMs`; the delivery has not used up an attempt. */
+  | { kind: 'rate-limited'; waitMs: number; reason: string }
+  /** 5xx, timeouts, resets, refused connections: retry with backoff. */
+  | { kind: 'transient'; reason: string }
+  /** 401/403: the key or sender is wrong; every other send would fail the same way. */
+  | { kind: 'unauthorized'; reason: string }
+  /** Any other 4xx, or a message the client refused to send: retrying cannot help. */
+  | { kind: 'rejected'; reason: string };
+
+type ResponseErrorShape = { code: number; response: { headers?: Record<string, unknown>; body?: unknown } };
+
+function isResponseError(err: unknown): err is ResponseErrorShape {
+  // `ResponseError` is not exported at runtime by @sendgrid/mail, so test the shape.
+  const candidate = err as Partial<ResponseErrorShape> | null;
+  return typeof candidate?.code === 'number' && typeof candidate.response === 'object' && candidate.response !== null;
+}
+
+/** SendGrid's `{errors: [{message, field}]}`, or whatever text a proxy put in the body. */
+function describeBody(body: unknown): string {
+  const first = (body as { errors?: { message?: unknown; field?: unknown }[] } | null)?.errors?.[0];
+  if (first && typeof first.message === 'string') {
+    return typeof first.field === 'string' ? `${first.message} (${first.field})` : first.message;
+  }
+  return typeof body === 'string' ? body.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim() : '';
+}
+
+const maxRateLimitWaitMs = 10 * 60 * 1000;
+const defaultRateLimitWaitMs = 5_000;
+
+/** How long to wait after a 429: Retry-After, else X-RateLimit-Reset, else a short default; plus jitter. */
+export function rateLimitWaitMs(headers: Record<string, unknown>, now = Date.now(), random = Math.random): number {
+  const jitter = Math.floor(random() * 1_000);
+  const retryAfter = headers['retry-after'];
+  if (typeof retryAfter === 'string' && retryAfter.trim() !== '') {
+    const seconds = Number(retryAfter);
+    const untilMs = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(retryAfter) - now;
+    if (Number.isFinite(untilMs)) return Math.min(Math.max(untilMs, 0) + jitter, maxRateLimitWaitMs);
+  }
+  const reset = Number(headers['x-ratelimit-reset']);
+  if (Number.isFinite(reset) && reset > 0) {
+    return Math.min(Math.max(reset * 1000 - now, 0) + jitter, maxRateLimitWaitMs);
+  }
+  return defaultRateLimitWaitMs + jitter;
+}
+
+/** Classifies a failed send into what Herald should do about it. */
+export function classifySendError(err: unknown, now = Date.now()): SendFailure {
+  if (isResponseError(err)) {
+    const status = err.code;
+    const reason = `SendGrid ${status}: ${describeBody(err.response.body) || 'no details'}`.slice(0, 500);
+    if (status === 429) return { kind: 'rate-limited', waitMs: rateLimitWaitMs(err.response.headers ?? {}, now), reason };
+    if (status === 401 || status === 403) return { kind: 'unauthorized', reason };
+    if (status >= 400 && status < 500 && status !== 408) return { kind: 'rejected', reason };
+    return { kind: 'transient', reason };
+  }
+  const code = (err as { code?: unknown } | null)?.code;
+  const message = err instanceof Error ? err.message : String(err);
+  if (typeof code === 'string') return { kind: 'transient', reason: `network error ${code}: ${message}`.slice(0, 500) };
+  // No status and no network code: the client refused the message itself (validation).
+  return { kind: 'rejected', reason: `not sent: ${message}`.slice(0, 500) };
+}

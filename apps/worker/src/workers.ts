@@ -1,0 +1,85 @@
+/**
+ * Thin BullMQ adapters: parse the payload, give the handler a child logger and its attempt number,
+ * and let BullMQ's own error semantics (retry, UnrecoverableError, RateLimitError) do the rest.
+ */
+import { Worker } from 'bullmq';
+import type { Job, WorkerOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { fanOutPayload, jobNames, queueNames, reconcilePayload, sendConfirmationPayload, sendEmailPayload } from '@herald/shared';
+import type { QueueName } from '@herald/shared';
+import type { z } from 'zod';
+import type { JobContext, WorkerDeps } from './deps.js';
+import { fanOut } from './handlers/fan-out.js';
+import { reconcile } from './handlers/reconcile.js';
+import { sendConfirmation } from './handlers/send-confirmation.js';
+import { sendEmail } from './handlers/send-email.js';
+
+type Handler<S extends z.ZodType> = (payload: z.output<S>, ctx: JobContext, deps: WorkerDeps) => Promise<unknown>;
+
+function adapt<S extends z.ZodType>(
+  queueName: QueueName,
+  schema: S,
+  handler: Handler<S>,
+  deps: WorkerDeps,
+  self: () => Worker,
+) {
+  return async (job: Job) => {
+    const payload = schema.parse(job.data);
+    const attempt = job.attemptsMade + 1;
+    const ctx: JobContext = {
+      log: deps.logger.child({ queue: queueName, jobId: job.id, attempt, ...(payload as object) }),
+      attempt,
+      maxAttempts: job.opts.attempts ?? 1,
+      pauseQueue: (ms) => self().rateLimit(ms),
+    };
+    return handler(payload, ctx, deps);
+  };
+}
+
+export type Workers = { close(): Promise<void> };
+
+/** Starts one BullMQ worker per queue. Each opens its own blocking connection from `connection`. */
+export function startWorkers(deps: WorkerDeps, connection: Redis): Workers {
+  const { config, logger } = deps;
+  const workers: Worker[] = [];
+  const start = <S extends z.ZodType>(name: QueueName, schema: S, handler: Handler<S>, options: Partial<WorkerOptions>) => {
+    const worker: Worker = new Worker(name, adapt(name, schema, handler, deps, () => worker), {
+      connection,
+      prefix: config.queuePrefix,
+      ...options,
+    });
+    worker.on('failed', (job, err) =>
+      logger.warn({ queue: name, jobId: job?.id, attempt: job?.attemptsMade, err: err.message }, 'job failed'),
+    );
+    worker.on('error', (err) => logger.error({ queue: name, err }, 'worker error'));
+    workers.push(worker);
+  };
+
+  // The limiter is global: all workers together stay under SEND_RATE_PER_SECOND.
+  start(queueNames.sends, sendEmailPayload, sendEmail, {
+    concurrency: config.concurrency,
+    limiter: { max: config.sendRatePerSecond, duration: 1_000 },
+  });
+  start(queueNames.campaigns, fanOutPayload, fanOut, { concurrency: 2 });
+  start(queueNames.confirmations, sendConfirmationPayload, sendConfirmation, { concurrency: 5 });
+  start(queueNames.maintenance, reconcilePayload, reconcile, { concurrency: 1 });
+
+  return {
+    /** Stops taking jobs and waits for the ones in flight. */
+    async close() {
+      await Promise.all(workers.map((worker) => worker.close()));
+    },
+  };
+}
+
+/** Every RECONCILE_EVERY_SECONDS, plus once now, so a restarted worker repairs at once. */
+export async function scheduleReconciler(deps: WorkerDeps): Promise<void> {
+  const { queues, config } = deps;
+  const opts = { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } };
+  await queues.maintenance.upsertJobScheduler(
+    jobNames.reconcile,
+    { every: config.reconcileEveryMs },
+    { name: jobNames.reconcile, data: {}, opts },
+  );
+  await queues.maintenance.add(jobNames.reconcile, {}, opts);
+}
