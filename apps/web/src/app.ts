@@ -5,7 +5,9 @@ import type { Express } from 'express';
 import type { WebDeps } from './deps.js';
 import { handleErrors, handleNotFound } from './http/error-handler.js';
 import { requestLogger } from './http/request-logger.js';
+import { campaignRoutes } from './routes/campaigns.js';
 import { healthRoutes } from './routes/health.js';
+import { sendRoutes } from './routes/send.js';
 import { signupRoutes } from './routes/signup.js';
 
 const viewsDir = fileURLToPath(new URL('../views', import.meta.url));
@@ -26,6 +28,8 @@ export function createApp(deps: WebDeps): Express {
 
   app.use(healthRoutes(deps));
   app.use(signupRoutes(deps));
+  app.use(sendRoutes(deps));
+  app.use(campaignRoutes(deps));
 
   app.use(handleNotFound);
   app.use(handleErrors);

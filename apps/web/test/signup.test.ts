@@ -148,23 +148,3 @@ describe('POST /register with JSON', () => {
     expect(await web.db.subscriber.count()).toBe(0);
   });
 });
-
-describe('without double opt-in', () => {
-  let direct: WebHarness;
-  beforeAll(async () => {
-    await web.close();
-    direct = await createWebHarness({ DOUBLE_OPT_IN: 'false' });
-  });
-  afterAll(async () => {
-    await direct.close();
-    web = await createWebHarness();
-  });
-
-  it('makes new subscribers active at once and sends no confirmation', async () => {
-    await request(direct.app).post('/register').send({ email: 'now@example.com' }).expect(202);
-    const row = await direct.db.subscriber.findUnique({ where: { email: 'now@example.com' } });
-    expect(row).toMatchObject({ status: 'active' });
-    expect(row?.confirmedAt).toBeInstanceOf(Date);
-    expect(await direct.queues.confirmations.count()).toBe(0);
-  });
-});

@@ -3,7 +3,8 @@ import type { Request, Response } from 'express';
 import { enqueueConfirmation } from '@herald/shared';
 import type { WebDeps } from '../deps.js';
 import { HttpError, errorBody } from '../http/http-error.js';
-import { fieldErrors, signupInput } from '../subscribers/signup-schema.js';
+import { fieldErrors } from '../http/field-errors.js';
+import { signupInput } from '../subscribers/signup-schema.js';
 import { registerSubscriber } from '../subscribers/register-subscriber.js';
 
 const bodyLimit = '100kb';

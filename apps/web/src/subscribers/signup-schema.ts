@@ -23,13 +23,3 @@ export const signupInput = z.object({
 });
 
 export type SignupInput = z.infer<typeof signupInput>;
-
-/** Field name → first message, the shape the form and the JSON error both use. */
-export function fieldErrors(error: z.ZodError): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const issue of error.issues) {
-    const key = String(issue.path[0] ?? 'body');
-    fields[key] ??= issue.message;
-  }
-  return fields;
-}

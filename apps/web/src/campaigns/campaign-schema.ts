@@ -1,0 +1,33 @@
+import { z } from 'zod';
+
+const maxBodyBytes = 1_000_000;
+
+export const sendInput = z.strictObject({
+  subject: z
+    .string({ error: 'subject is required' })
+    .min(1, 'subject is required')
+    .max(200, 'subject must be at most 200 characters')
+    // A line break in a subject is header injection.
+    .refine((subject) => !/[\r\n]/.test(subject), 'subject must be one line')
+    .refine((subject) => subject.trim().length > 0, 'subject must not be blank'),
+  body: z
+    .string({ error: 'body is required (HTML)' })
+    .min(1, 'body is required (HTML)')
+    .refine((body) => Buffer.byteLength(body, 'utf8') <= maxBodyBytes, 'body must be at most 1 MB'),
+  text: z
+    .string()
+    .min(1, 'text, when given, must not be empty')
+    .refine((text) => Buffer.byteLength(text, 'utf8') <= maxBodyBytes, 'text must be at most 1 MB')
+    .optional(),
+  sendAt: z.iso
+    .datetime({ offset: true, error: 'sendAt must be an ISO 8601 time with a time zone' })
+    .transform((value) => new Date(value))
+    .refine((date) => date.getTime() > Date.now(), 'sendAt must be in the future')
+    .refine((date) => date.getTime() < Date.now() + 366 * 24 * 60 * 60 * 1000, 'sendAt must be within a year')
+    .optional(),
+});
+
+export type SendInput = z.infer<typeof sendInput>;
+
+/** Printable ASCII, as the IETF idempotency-key draft suggests; long enough for a UUID or hash. */
+export const idempotencyKey = z.string().regex(/^[\x21-\x7e]{1,255}$/, 'Idempotency-Key must be 1-255 printable ASCII characters');

@@ -1,0 +1,72 @@
+import { createHash } from 'node:crypto';
+import { Prisma } from '@herald/shared';
+import type { Campaign, Db } from '@herald/shared';
+import { HttpError } from '../http/http-error.js';
+import type { SendInput } from './campaign-schema.js';
+
+export type CreatedCampaign = { campaign: Campaign; created: boolean };
+
+function requestHash(input: SendInput): string {
+  const canonical = JSON.stringify([input.subject, input.body, input.text ?? null, input.sendAt?.toISOString() ?? null]);
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+/**
+ * Creates a campaign and snapshots its audience in ONE transaction: one delivery per active
+ * subscriber, inserted set-based. Subscribers who sign up later are not in it; those who leave
+ * before their email goes out are skipped at send time.
+ *
+ * With an idempotency key, a repeat of the same request returns the first campaign and creates
+ * nothing; the same key with a different request is refused. The unique index on the key settles
+ * concurrent repeats.
+ */
+export async function createCampaign(db: Db, input: SendInput, key: string | undefined): Promise<CreatedCampaign> {
+  const hash = requestHash(input);
+  if (key) {
+    const existing = await findByKey(db, key, hash);
+    if (existing) return { campaign: existing, created: false };
+  }
+  const now = new Date();
+  try {
+    const campaign = await db.$transaction(
+      async (tx) => {
+        const created = await tx.campaign.create({
+          data: {
+            subject: input.subject,
+            html: input.body,
+            text: input.text ?? null,
+            status: input.sendAt ? 'scheduled' : 'sending',
+            sendAt: input.sendAt ?? null,
+            startedAt: input.sendAt ? null : now,
+            idempotencyKey: key ?? null,
+            requestHash: hash,
+          },
+        });
+        const recipients = await tx.$executeRaw`
+          INSERT INTO deliveries (campaign_id, subscriber_id)
+          SELECT ${created.id}::uuid, id FROM subscribers WHERE status = 'active'`;
+        // An empty audience is a campaign that has nothing left to do.
+        return tx.campaign.update({
+          where: { id: created.id },
+          data: recipients === 0 ? { recipientCount: 0, status: 'sent', finishedAt: now } : { recipientCount: recipients },
+        });
+      },
+      { timeout: 120_000, maxWait: 10_000 },
+    );
+    return { campaign, created: true };
+  } catch (err) {
+    if (key && err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
+      const existing = await findByKey(db, key, hash);
+      if (existing) return { campaign: existing, created: false };
+    }
+    throw err;
+  }
+}
+
+async function findByKey(db: Db, key: string, hash: string): Promise<Campaign | null> {
+  const existing = await db.campaign.findUnique({ where: { idempotencyKey: key } });
+  if (existing && existing.requestHash !== hash) {
+    throw new HttpError(422, 'idempotency_key_reused', 'This Idempotency-Key was already used with a different request.');
+  }
+  return existing;
+}

@@ -1,0 +1,11 @@
+import type { z } from 'zod';
+
+/** Field name → first message: the shape forms and JSON errors both use. */
+export function fieldErrors(error: z.ZodError): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const issue of error.issues) {
+    const key = issue.path.length > 0 ? issue.path.join('.') : 'body';
+    fields[key] ??= issue.message;
+  }
+  return fields;
+}

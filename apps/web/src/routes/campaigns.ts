@@ -1,0 +1,90 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { WebDeps } from '../deps.js';
+import { HttpError } from '../http/http-error.js';
+import { requireAdminToken } from '../http/admin-auth.js';
+import { applyCampaignAction } from '../campaigns/campaign-actions.js';
+import type { CampaignAction } from '../campaigns/campaign-actions.js';
+import { campaignSummary, countDeliveries, taskSelect, taskView } from '../campaigns/campaign-view.js';
+
+const idParam = z.uuid();
+const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.uuid().optional(),
+});
+const tasksQuery = listQuery.extend({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  status: z.enum(['queued', 'sending', 'sent', 'failed', 'cancelled', 'skipped']).optional(),
+});
+const actions: CampaignAction[] = ['pause', 'resume', 'cancel', 'retry-failed'];
+
+function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new HttpError(400, 'invalid_request', `Invalid ${what}: ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
+}
+
+/** Unknown or malformed ids are both simply "not found". */
+function campaignId(value: unknown): string {
+  const parsed = idParam.safeParse(value);
+  if (!parsed.success) throw new HttpError(404, 'not_found', 'No campaign with that id.');
+  return parsed.data;
+}
+
+/** The admin JSON API for campaigns and tasks (delivery status), behind the bearer token. */
+export function campaignRoutes(deps: WebDeps): Router {
+  const { db } = deps;
+  const router = Router();
+  const auth = requireAdminToken(deps.config.adminToken);
+
+  router.get('/campaigns', auth, async (req, res) => {
+    const query = parse(listQuery, req.query, 'query');
+    const rows = await db.campaign.findMany({
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: query.limit + 1,
+      ...(query.cursor ? { cursor: { id: query.cursor }, skip: 1 } : {}),
+    });
+    const page = rows.slice(0, query.limit);
+    res.json({
+      campaigns: page.map(campaignSummary),
+      nextCursor: rows.length > query.limit ? page.at(-1)?.id : null,
+    });
+  });
+
+  router.get('/campaigns/:id', auth, async (req, res) => {
+    const id = campaignId(req.params.id);
+    const campaign = await db.campaign.findUnique({ where: { id } });
+    if (!campaign) throw new HttpError(404, 'not_found', 'No campaign with that id.');
+    res.json({ ...campaignSummary(campaign), counts: await countDeliveries(db, id), total: campaign.recipientCount });
+  });
+
+  router.get('/campaigns/:id/tasks', auth, async (req, res) => {
+    const id = campaignId(req.params.id);
+    const query = parse(tasksQuery, req.query, 'query');
+    if (!(await db.campaign.count({ where: { id } }))) throw new HttpError(404, 'not_found', 'No campaign with that id.');
+    const rows = await db.delivery.findMany({
+      where: { campaignId: id, ...(query.status ? { status: query.status } : {}), ...(query.cursor ? { id: { gt: query.cursor } } : {}) },
+      orderBy: { id: 'asc' },
+      take: query.limit + 1,
+      select: taskSelect,
+    });
+    const page = rows.slice(0, query.limit);
+    res.json({ tasks: page.map(taskView), nextCursor: rows.length > query.limit ? page.at(-1)?.id : null });
+  });
+
+  router.post('/campaigns/:id/:action', auth, async (req, res) => {
+    const action = req.params.action as CampaignAction;
+    if (!actions.includes(action)) throw new HttpError(404, 'not_found', 'Unknown campaign action.');
+    const campaign = await applyCampaignAction(deps, campaignId(req.params.id), action);
+    res.json({ ...campaignSummary(campaign), counts: await countDeliveries(db, campaign.id) });
+  });
+
+  router.get('/tasks/:id', auth, async (req, res) => {
+    const parsed = idParam.safeParse(req.params.id);
+    const row = parsed.success ? await db.delivery.findUnique({ where: { id: parsed.data }, select: taskSelect }) : null;
+    if (!row) throw new HttpError(404, 'not_found', 'No task with that id.');
+    res.json(taskView(row));
+  });
+
+  return router;
+}

@@ -1,0 +1,61 @@
+import express, { Router } from 'express';
+import { enqueueFanOut } from '@herald/shared';
+import type { WebDeps } from '../deps.js';
+import { HttpError } from '../http/http-error.js';
+import { requireAdminToken } from '../http/admin-auth.js';
+import { idempotencyKey, sendInput } from '../campaigns/campaign-schema.js';
+import { createCampaign } from '../campaigns/create-campaign.js';
+import { campaignLinks, writeTaskIds } from '../campaigns/campaign-view.js';
+import { fieldErrors } from '../http/field-errors.js';
+
+/**
+ * `POST /send`: creates the campaign and its deliveries, starts the fan-out and answers 202 with
+ * every task id at once. Sending happens in the workers.
+ */
+export function sendRoutes({ db, queues, logger, config }: WebDeps): Router {
+  const router = Router();
+  router.post(
+    '/send',
+    requireAdminToken(config.adminToken),
+    (req, _res, next) => {
+      if (!req.is('application/json')) {
+        throw new HttpError(415, 'unsupported_media_type', 'Send JSON with Content-Type: application/json.');
+      }
+      next();
+    },
+    // JSON escaping can make a 1 MB body larger on the wire; the schema enforces the real limit.
+    express.json({ limit: '3mb' }),
+    async (req, res) => {
+      const rawKey = req.get('idempotency-key');
+      const key = rawKey === undefined ? undefined : idempotencyKey.safeParse(rawKey);
+      if (key && !key.success) {
+        throw new HttpError(400, 'invalid_idempotency_key', key.error.issues[0]?.message ?? 'Invalid Idempotency-Key.');
+      }
+      const parsed = sendInput.safeParse(req.body);
+      if (!parsed.success) {
+        throw new HttpError(400, 'invalid_campaign', 'Some fields need attention.', fieldErrors(parsed.error));
+      }
+
+      const { campaign, created } = await createCampaign(db, parsed.data, key?.data);
+      if (created && campaign.status === 'sending') {
+        // The campaign is safe in Postgres; if Redis is down the reconciler starts it within a minute.
+        await enqueueFanOut(queues.campaigns, campaign.id).catch((err: unknown) =>
+          logger.warn({ err, campaignId: campaign.id }, 'fan-out not enqueued; the reconciler will start it'),
+        );
+      }
+
+      res.status(202).type('application/json');
+      if (!created) res.set('Idempotent-Replayed', 'true');
+      const head = {
+        campaignId: campaign.id,
+        status: campaign.status,
+        recipients: campaign.recipientCount,
+        links: campaignLinks(campaign.id),
+      };
+      res.write(`${JSON.stringify(head).slice(0, -1)},"tasks":[`);
+      await writeTaskIds(db, campaign.id, (chunk) => res.write(chunk));
+      res.end(']}');
+    },
+  );
+  return router;
+}
