@@ -1,11 +1,9 @@
-import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  resolve: {
-    // Tests run the TypeScript sources of the shared package, not its build output.
-    alias: { '@herald/shared': fileURLToPath(new URL('./packages/shared/src/index.ts', import.meta.url)) },
-  },
+  // Tests run the TypeScript sources of the workspace packages, not their build output.
+  resolve: { conditions: ['herald-source'] },
+  ssr: { resolve: { conditions: ['herald-source'] } },
   test: {
     include: ['apps/*/test/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'tools/*/test/**/*.test.ts', 'test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],

@@ -10,6 +10,8 @@ const workerEnv = z.object({
   MAIL_POSTAL_ADDRESS: z.string().trim().max(500).optional(),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(20),
   SEND_RATE_PER_SECOND: z.coerce.number().int().min(1).max(10_000).default(100),
+  /** Base of the exponential backoff between retries of a failed send. */
+  SEND_RETRY_DELAY_MS: z.coerce.number().int().min(10).max(600_000).default(2_000),
   /** A delivery still `sending` this long after its claim was abandoned by a dead worker. */
   STUCK_SENDING_AFTER_SECONDS: z.coerce.number().int().min(30).default(300),
   RECONCILE_EVERY_SECONDS: z.coerce.number().int().min(5).default(60),
@@ -56,6 +58,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     concurrency: parsed.WORKER_CONCURRENCY,
     sendRatePerSecond: parsed.SEND_RATE_PER_SECOND,
+    sendRetryDelayMs: parsed.SEND_RETRY_DELAY_MS,
     stuckSendingAfterMs: parsed.STUCK_SENDING_AFTER_SECONDS * 1000,
     reconcileEveryMs: parsed.RECONCILE_EVERY_SECONDS * 1000,
     shutdownDeadlineMs: parsed.SHUTDOWN_DEADLINE_SECONDS * 1000,

@@ -65,14 +65,18 @@ export function confirmationJobId(subscriberId: string, now: Date = new Date()):
 /** How long finished jobs are kept, and so how long their ids keep deduplicating adds. */
 const keepFinishedSeconds = 24 * 60 * 60;
 
-export const sendJobOptions = {
-  attempts: 6,
-  // Full jitter: each retry waits a random time in [0, 2s * 2^attempt), so a provider outage does
-  // not turn into synchronised waves of retries.
-  backoff: { type: 'exponential', delay: 2_000, jitter: 1 },
-  removeOnComplete: { age: keepFinishedSeconds },
-  removeOnFail: { age: 7 * keepFinishedSeconds },
-} satisfies JobsOptions;
+/**
+ * Send jobs retry transient failures six times in all. Full jitter: retry n waits a random time in
+ * [0, retryDelayMs * 2^(n-1)), so a provider outage does not turn into synchronised waves of retries.
+ */
+export function sendJobOptions(retryDelayMs: number) {
+  return {
+    attempts: 6,
+    backoff: { type: 'exponential', delay: retryDelayMs, jitter: 1 },
+    removeOnComplete: { age: keepFinishedSeconds },
+    removeOnFail: { age: 7 * keepFinishedSeconds },
+  } satisfies JobsOptions;
+}
 
 export const confirmationJobOptions = {
   attempts: 8,

@@ -30,7 +30,7 @@ export async function fanOut(payload: FanOutPayload, ctx: JobContext, deps: Work
       SELECT id, round FROM deliveries
       WHERE campaign_id = ${payload.campaignId}::uuid AND status = 'queued' AND id > ${cursor}::uuid
       ORDER BY id LIMIT ${pageSize}`;
-    await enqueueDeliveries(queues.sends, page);
+    await enqueueDeliveries(queues.sends, page, config.sendRetryDelayMs);
     total += page.length;
     const last = page.at(-1);
     if (!last || page.length < pageSize) break;

@@ -1,5 +1,4 @@
 import { enqueueConfirmation, enqueueFanOut, sendJobId } from '@herald/shared';
-import type { Db } from '@herald/shared';
 import type { Queue } from 'bullmq';
 import { enqueueDeliveries } from '../campaigns/enqueue-deliveries.js';
 import type { QueuedDelivery } from '../campaigns/enqueue-deliveries.js';
@@ -31,7 +30,7 @@ export async function reconcile(_payload: unknown, ctx: JobContext, deps: Worker
   };
   const sending = await deps.db.campaign.findMany({ where: { status: 'sending' }, select: { id: true } });
   for (const { id } of sending) {
-    report.requeued += await requeueOrphans(deps.db, deps.queues.sends, id);
+    report.requeued += await requeueOrphans(deps, id);
     if (await finishCampaignIfDone(deps.db, id)) report.campaignsFinished += 1;
   }
   ctx.log.info(report, 'reconciled');
@@ -62,10 +61,14 @@ async function recoverStuckDeliveries({ db, config }: WorkerDeps): Promise<{ stu
       last_error = 'worker stopped after SendGrid accepted the message'
     FROM (SELECT delivery_id, min(occurred_at) AS first_seen FROM email_events GROUP BY delivery_id) e
     WHERE d.status = 'sending' AND d.claimed_at < ${staleBefore} AND e.delivery_id = d.id`;
+  // A cancelled campaign sends nothing more, so its stuck rows are cancelled rather than re-queued.
   const stuckResent = await db.$executeRaw`
-    UPDATE deliveries SET status = 'queued', claimed_at = NULL, round = round + 1, updated_at = now(),
+    UPDATE deliveries d
+    SET status = CASE WHEN c.status = 'cancelled' THEN 'cancelled'::delivery_status ELSE 'queued'::delivery_status END,
+      claimed_at = NULL, round = d.round + 1, updated_at = now(),
       last_error = 'worker stopped during the SendGrid call; sending again'
-    WHERE status = 'sending' AND claimed_at < ${staleBefore}`;
+    FROM campaigns c
+    WHERE c.id = d.campaign_id AND d.status = 'sending' AND d.claimed_at < ${staleBefore}`;
   return { stuckResent, stuckMarkedSent };
 }
 
@@ -74,7 +77,8 @@ async function recoverStuckDeliveries({ db, config }: WorkerDeps): Promise<{ stu
  * restarted empty, a deploy dropped jobs) or whose job finished without sending. The second case
  * gets a new round, since BullMQ would ignore an add under the finished job's id.
  */
-async function requeueOrphans(db: Db, queue: Queue, campaignId: string): Promise<number> {
+async function requeueOrphans({ db, queues, config }: WorkerDeps, campaignId: string): Promise<number> {
+  const queue = queues.sends;
   let cursor = '00000000-0000-0000-0000-000000000000';
   let requeued = 0;
   for (;;) {
@@ -92,6 +96,7 @@ async function requeueOrphans(db: Db, queue: Queue, campaignId: string): Promise
     await enqueueDeliveries(
       queue,
       orphans.map((orphan) => ({ id: orphan.id, round: orphan.finished ? orphan.round + 1 : orphan.round })),
+      config.sendRetryDelayMs,
     );
     requeued += orphans.length;
     if (page.length < pageSize) break;

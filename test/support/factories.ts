@@ -1,0 +1,49 @@
+import type { Db, SubscriberStatus } from '@herald/shared';
+import request from 'supertest';
+import type { Express } from 'express';
+import { adminToken } from './web.js';
+
+type SubscriberSeed = { email: string; name?: string | null; status?: SubscriberStatus };
+
+/** Subscribers with sensible defaults: active, named after their address. */
+export async function seedSubscribers(db: Db, seeds: SubscriberSeed[]) {
+  return Promise.all(
+    seeds.map((seed) =>
+      db.subscriber.create({
+        data: {
+          email: seed.email,
+          name: seed.name === undefined ? seed.email.split('@')[0] : seed.name,
+          status: seed.status ?? 'active',
+          consentAt: new Date(),
+          consentSource: 'test',
+        },
+      }),
+    ),
+  );
+}
+
+/** `count` active subscribers named reader-0 … reader-(count-1). */
+export async function seedAudience(db: Db, count: number): Promise<void> {
+  await db.$executeRaw`
+    INSERT INTO subscribers (email, name, status, consent_at, consent_source)
+    SELECT 'reader-' || n || '@example.com', 'Reader ' || n, 'active', now(), 'test'
+    FROM generate_series(0, ${count - 1}::int) AS n`;
+}
+
+export const campaignBody = {
+  subject: 'Hello {{name}}',
+  body: '<h1>Issue 1</h1><p>Dear {{name}}, this goes to {{email}}.</p><p><a href="{{unsubscribe_url}}">Leave</a></p>',
+};
+
+/** POST /send as the admin. */
+export function postSend(app: Express, body: object = campaignBody, headers: Record<string, string> = {}) {
+  return request(app).post('/send').set('Authorization', `Bearer ${adminToken}`).set(headers).send(body);
+}
+
+/** An admin GET or POST on the JSON API. */
+export function admin(app: Express) {
+  return {
+    get: (path: string) => request(app).get(path).set('Authorization', `Bearer ${adminToken}`),
+    post: (path: string) => request(app).post(path).set('Authorization', `Bearer ${adminToken}`),
+  };
+}

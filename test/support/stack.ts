@@ -1,0 +1,107 @@
+import { closeQueues, createDb, createLogger, createQueues, createWorkerConnection } from '@herald/shared';
+import type { Db, Queues } from '@herald/shared';
+import type { Redis } from 'ioredis';
+import { startMailSink } from '../../apps/mail-sink/src/start.js';
+import type { RunningMailSink } from '../../apps/mail-sink/src/start.js';
+import { loadConfig } from '../../apps/worker/src/config.js';
+import type { JobContext, WorkerDeps } from '../../apps/worker/src/deps.js';
+import { createSendGridMailer } from '../../apps/worker/src/mail/sendgrid.js';
+import { scheduleReconciler, startWorkers } from '../../apps/worker/src/workers.js';
+import type { Workers } from '../../apps/worker/src/workers.js';
+import { redisUrl } from './services.js';
+import { createWebHarness } from './web.js';
+import type { WebHarness } from './web.js';
+
+export const sendgridKey = 'SG.test-key';
+
+export type Stack = {
+  web: WebHarness;
+  sink: RunningMailSink;
+  /** Environment a worker process needs to join this stack. */
+  workerEnv: Record<string, string>;
+  /** Handler dependencies over this stack, for calling handlers directly. */
+  workerDeps(env?: Record<string, string>): WorkerDeps;
+  /** Starts in-process BullMQ workers (and the reconciler schedule) over this stack. */
+  startWorker(env?: Record<string, string>): Promise<Workers>;
+  close(): Promise<void>;
+};
+
+/** Web app, mail sink and workers over one database and queue prefix: the whole send path. */
+export async function createStack(webEnv: Record<string, string> = {}): Promise<Stack> {
+  const web = await createWebHarness(webEnv);
+  const sink = await startMailSink({ apiKey: sendgridKey });
+  const workerEnv = {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: web.config.databaseUrl,
+    REDIS_URL: redisUrl,
+    QUEUE_PREFIX: web.config.queuePrefix,
+    PUBLIC_URL: web.config.publicUrl,
+    SENDGRID_API_KEY: sendgridKey,
+    SENDGRID_API_URL: sink.url,
+    SENDGRID_TIMEOUT_MS: '5000',
+    MAIL_FROM: 'Herald Test <news@herald.test>',
+    MAIL_POSTAL_ADDRESS: '1 Test Street, Testville',
+    WORKER_CONCURRENCY: '5',
+    SEND_RATE_PER_SECOND: '1000',
+    SEND_RETRY_DELAY_MS: '50',
+    SHUTDOWN_DEADLINE_SECONDS: '10',
+  };
+  const opened: { db: Db; connection: Redis; queues: Queues; workers?: Workers }[] = [];
+
+  const workerDeps = (env: Record<string, string> = {}): WorkerDeps => {
+    const config = loadConfig({ ...workerEnv, ...env });
+    const db = createDb(config.databaseUrl, { poolSize: 10 });
+    const connection = createWorkerConnection(config.redisUrl);
+    const queues = createQueues(connection, config.queuePrefix);
+    opened.push({ db, connection, queues });
+    const mailer = createSendGridMailer({ ...config.sendgrid, from: config.mail.from });
+    return { config, db, queues, mailer, logger: createLogger({ name: 'worker', level: config.logLevel }) };
+  };
+
+  return {
+    web,
+    sink,
+    workerEnv,
+    workerDeps,
+    async startWorker(env = {}) {
+      const deps = workerDeps(env);
+      const workers = startWorkers(deps, opened.at(-1)!.connection);
+      opened.at(-1)!.workers = workers;
+      await scheduleReconciler(deps);
+      return workers;
+    },
+    async close() {
+      for (const { db, connection, queues, workers } of opened.reverse()) {
+        await workers?.close();
+        await closeQueues(queues);
+        connection.disconnect();
+        await db.$disconnect();
+      }
+      await sink.close();
+      await web.close();
+    },
+  };
+}
+
+/** A job context for calling a handler directly, as the BullMQ adapter would on attempt `attempt`. */
+export function jobContext(deps: WorkerDeps, overrides: Partial<JobContext> = {}): JobContext {
+  return {
+    log: deps.logger,
+    attempt: 1,
+    maxAttempts: 6,
+    pauseQueue: async () => undefined,
+    ...overrides,
+  };
+}
+
+/** Polls until `check` returns a truthy value, or fails with `what` after `timeoutMs`. */
+export async function waitFor<T>(what: string, check: () => Promise<T> | T, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
