@@ -203,7 +203,7 @@ describe('provider failures', () => {
     await stack.startWorker();
     const res = await postSend(stack.web.app).expect(202);
     const campaign = await waitUntilCampaign(res.body.campaignId, 'paused');
-    expect(campaign.statusReason).toMatch(/SendGrid 401/);
+    expect(campaign?.statusReason).toMatch(/SendGrid 401/);
     const shown = await admin(stack.web.app).get(`/campaigns/${res.body.campaignId}`).expect(200);
     expect(shown.body.statusReason).toMatch(/SendGrid refused the request/);
     await waitFor('in-flight sends to settle', async () => (await deliveriesByStatus(res.body.campaignId)).queued === 3);

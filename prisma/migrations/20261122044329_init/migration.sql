@@ -1,3 +1,18 @@
+-- UUIDv7 (RFC 9562): 48-bit millisecond timestamp, version 7, random rest. PostgreSQL 18 has
+-- uuidv7(); this works on 13+. Plain SQL, so the planner inlines it.
+CREATE FUNCTION "herald_uuid_v7"() RETURNS uuid LANGUAGE sql VOLATILE AS $$
+  SELECT encode(
+    set_bit(set_bit(
+      overlay(uuid_send(gen_random_uuid())
+              PLACING substring(int8send(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3)
+              FROM 1 FOR 6),
+      52, 1), 53, 1),
+    'hex')::uuid
+$$;
+
+-- CreateSchema
+CREATE SCHEMA IF NOT EXISTS "public";
+
 -- CreateEnum
 CREATE TYPE "subscriber_status" AS ENUM ('pending', 'active', 'unsubscribed', 'bounced', 'complained');
 
@@ -49,7 +64,7 @@ CREATE TABLE "campaigns" (
 
 -- CreateTable
 CREATE TABLE "deliveries" (
-    "id" UUID NOT NULL DEFAULT gen_random_uuid(),
+    "id" UUID NOT NULL DEFAULT herald_uuid_v7(),
     "campaign_id" UUID NOT NULL,
     "subscriber_id" UUID,
     "status" "delivery_status" NOT NULL DEFAULT 'queued',
@@ -104,13 +119,7 @@ CREATE INDEX "campaigns_status_send_at_idx" ON "campaigns"("status", "send_at");
 CREATE INDEX "deliveries_campaign_id_status_id_idx" ON "deliveries"("campaign_id", "status", "id");
 
 -- CreateIndex
-CREATE INDEX "deliveries_status_claimed_at_idx" ON "deliveries"("status", "claimed_at");
-
--- CreateIndex
-CREATE INDEX "deliveries_subscriber_id_status_idx" ON "deliveries"("subscriber_id", "status");
-
--- CreateIndex
-CREATE UNIQUE INDEX "deliveries_campaign_id_subscriber_id_key" ON "deliveries"("campaign_id", "subscriber_id");
+CREATE UNIQUE INDEX "deliveries_subscriber_id_campaign_id_key" ON "deliveries"("subscriber_id", "campaign_id");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "email_events_dedupe_key_key" ON "email_events"("dedupe_key");
@@ -121,14 +130,3 @@ CREATE INDEX "email_events_delivery_id_idx" ON "email_events"("delivery_id");
 -- CreateIndex
 CREATE INDEX "email_events_subscriber_id_idx" ON "email_events"("subscriber_id");
 
--- AddForeignKey
-ALTER TABLE "deliveries" ADD CONSTRAINT "deliveries_campaign_id_fkey" FOREIGN KEY ("campaign_id") REFERENCES "campaigns"("id") ON DELETE CASCADE ON UPDATE CASCADE;
-
--- AddForeignKey
-ALTER TABLE "deliveries" ADD CONSTRAINT "deliveries_subscriber_id_fkey" FOREIGN KEY ("subscriber_id") REFERENCES "subscribers"("id") ON DELETE SET NULL ON UPDATE CASCADE;
-
--- AddForeignKey
-ALTER TABLE "email_events" ADD CONSTRAINT "email_events_delivery_id_fkey" FOREIGN KEY ("delivery_id") REFERENCES "deliveries"("id") ON DELETE SET NULL ON UPDATE CASCADE;
-
--- AddForeignKey
-ALTER TABLE "email_events" ADD CONSTRAINT "email_events_subscriber_id_fkey" FOREIGN KEY ("subscriber_id") REFERENCES "subscribers"("id") ON DELETE SET NULL ON UPDATE CASCADE;

@@ -1,4 +1,4 @@
-import type { Campaign, Db, DeliveryStatus } from '@herald/shared';
+import type { Campaign, Db, DeliveryStatus, Prisma } from '@herald/shared';
 
 const deliveryStatuses: DeliveryStatus[] = ['queued', 'sending', 'sent', 'failed', 'cancelled', 'skipped'];
 
@@ -30,58 +30,59 @@ export function campaignSummary(campaign: Campaign) {
   };
 }
 
-type TaskRow = {
-  id: string;
-  campaignId: string;
-  status: DeliveryStatus;
-  attempts: number;
-  lastError: string | null;
-  providerMessageId: string | null;
-  sentAt: Date | null;
-  subscriber: { email: string } | null;
-};
-
 export const taskSelect = {
   id: true,
   campaignId: true,
+  subscriberId: true,
   status: true,
   attempts: true,
   lastError: true,
   providerMessageId: true,
   sentAt: true,
-  subscriber: { select: { email: true } },
 } as const;
 
-/** A task is a delivery seen from outside; `email` is null once the subscriber was erased. */
-export function taskView(row: TaskRow) {
-  return {
+type TaskRow = Prisma.DeliveryGetPayload<{ select: typeof taskSelect }>;
+
+/**
+ * Tasks are deliveries seen from outside, with the recipient's address looked up in one query for
+ * the whole page; `email` is null once the subscriber was erased.
+ */
+export async function toTasks(db: Db, rows: TaskRow[]) {
+  const ids = [...new Set(rows.flatMap((row) => (row.subscriberId ? [row.subscriberId] : [])))];
+  const subscribers = ids.length ? await db.subscriber.findMany({ where: { id: { in: ids } }, select: { id: true, email: true } }) : [];
+  const emails = new Map(subscribers.map((subscriber) => [subscriber.id, subscriber.email]));
+  return rows.map((row) => ({
     id: row.id,
     campaignId: row.campaignId,
-    email: row.subscriber?.email ?? null,
+    email: (row.subscriberId && emails.get(row.subscriberId)) ?? null,
     status: row.status,
     attempts: row.attempts,
     lastError: row.lastError,
     providerMessageId: row.providerMessageId,
     sentAt: row.sentAt,
-  };
+  }));
 }
 
 /**
- * Writes the campaign's task ids to `write` in pages, so a 100k-recipient answer never sits in
- * memory as one string.
+ * Writes the campaign's task ids to `write` a page at a time, so a 100k-recipient answer never sits
+ * in memory as one string. Pages follow the (campaign_id, status, id) index; right after `/send`
+ * every delivery is queued, so that is simply id order.
  */
 export async function writeTaskIds(db: Db, campaignId: string, write: (chunk: string) => void): Promise<void> {
   const pageSize = 10_000;
-  let cursor = '00000000-0000-0000-0000-000000000000';
-  let first = true;
+  let after: { status: string; id: string } = { status: 'queued', id: '00000000-0000-0000-0000-000000000000' };
+  let separator = '';
   for (;;) {
-    const page = await db.$queryRaw<{ id: string }[]>`
-      SELECT id FROM deliveries WHERE campaign_id = ${campaignId}::uuid AND id > ${cursor}::uuid
-      ORDER BY id LIMIT ${pageSize}`;
-    if (page.length === 0) return;
-    write((first ? '' : ',') + page.map((row) => `"${row.id}"`).join(','));
-    first = false;
-    cursor = page[page.length - 1]!.id;
+    const page = await db.$queryRaw<{ id: string; status: string }[]>`
+      SELECT id, status::text AS status FROM deliveries
+      WHERE campaign_id = ${campaignId}::uuid
+        AND (status, id) > (${after.status}::delivery_status, ${after.id}::uuid)
+      ORDER BY status, id LIMIT ${pageSize}`;
+    const last = page.at(-1);
+    if (!last) return;
+    write(separator + page.map((row) => `"${row.id}"`).join(','));
+    separator = ',';
+    after = last;
     if (page.length < pageSize) return;
   }
 }

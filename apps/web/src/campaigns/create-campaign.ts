@@ -42,9 +42,10 @@ export async function createCampaign(db: Db, input: SendInput, key: string | und
             requestHash: hash,
           },
         });
+        // In subscriber order, so the (subscriber_id, campaign_id) index is written in order.
         const recipients = await tx.$executeRaw`
           INSERT INTO deliveries (campaign_id, subscriber_id)
-          SELECT ${created.id}::uuid, id FROM subscribers WHERE status = 'active'`;
+          SELECT ${created.id}::uuid, id FROM subscribers WHERE status = 'active' ORDER BY id`;
         // An empty audience is a campaign that has nothing left to do.
         return tx.campaign.update({
           where: { id: created.id },

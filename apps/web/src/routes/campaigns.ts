@@ -5,7 +5,7 @@ import { HttpError } from '../http/http-error.js';
 import { requireAdminToken } from '../http/admin-auth.js';
 import { applyCampaignAction } from '../campaigns/campaign-actions.js';
 import type { CampaignAction } from '../campaigns/campaign-actions.js';
-import { campaignSummary, countDeliveries, taskSelect, taskView } from '../campaigns/campaign-view.js';
+import { campaignSummary, countDeliveries, taskSelect, toTasks } from '../campaigns/campaign-view.js';
 
 const idParam = z.uuid();
 const listQuery = z.object({
@@ -62,14 +62,16 @@ export function campaignRoutes(deps: WebDeps): Router {
     const id = campaignId(req.params.id);
     const query = parse(tasksQuery, req.query, 'query');
     if (!(await db.campaign.count({ where: { id } }))) throw new HttpError(404, 'not_found', 'No campaign with that id.');
+    // Status, then id: the order of the (campaign_id, status, id) index, so a page is a range scan.
     const rows = await db.delivery.findMany({
-      where: { campaignId: id, ...(query.status ? { status: query.status } : {}), ...(query.cursor ? { id: { gt: query.cursor } } : {}) },
-      orderBy: { id: 'asc' },
+      where: { campaignId: id, ...(query.status ? { status: query.status } : {}) },
+      orderBy: [{ status: 'asc' }, { id: 'asc' }],
+      ...(query.cursor ? { cursor: { id: query.cursor }, skip: 1 } : {}),
       take: query.limit + 1,
       select: taskSelect,
     });
     const page = rows.slice(0, query.limit);
-    res.json({ tasks: page.map(taskView), nextCursor: rows.length > query.limit ? page.at(-1)?.id : null });
+    res.json({ tasks: await toTasks(db, page), nextCursor: rows.length > query.limit ? page.at(-1)?.id : null });
   });
 
   router.post('/campaigns/:id/:action', auth, async (req, res) => {
@@ -83,7 +85,8 @@ export function campaignRoutes(deps: WebDeps): Router {
     const parsed = idParam.safeParse(req.params.id);
     const row = parsed.success ? await db.delivery.findUnique({ where: { id: parsed.data }, select: taskSelect }) : null;
     if (!row) throw new HttpError(404, 'not_found', 'No task with that id.');
-    res.json(taskView(row));
+    const [task] = await toTasks(db, [row]);
+    res.json(task);
   });
 
   return router;

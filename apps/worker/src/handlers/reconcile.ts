@@ -56,11 +56,16 @@ async function startDueCampaigns({ db, queues }: WorkerDeps): Promise<number> {
  */
 async function recoverStuckDeliveries({ db, config }: WorkerDeps): Promise<{ stuckResent: number; stuckMarkedSent: number }> {
   const staleBefore = new Date(Date.now() - config.stuckSendingAfterMs);
+  // Only campaigns that can have deliveries in flight are looked at, each through the
+  // (campaign_id, status, id) index: a finished campaign never has one.
   const stuckMarkedSent = await db.$executeRaw`
-    UPDATE deliveries d SET status = 'sent', sent_at = coalesce(e.first_seen, now()), updated_at = now(),
+    UPDATE deliveries d SET status = 'sent', updated_at = now(),
+      sent_at = (SELECT min(e.occurred_at) FROM email_events e WHERE e.delivery_id = d.id),
       last_error = 'worker stopped after SendGrid accepted the message'
-    FROM (SELECT delivery_id, min(occurred_at) AS first_seen FROM email_events GROUP BY delivery_id) e
-    WHERE d.status = 'sending' AND d.claimed_at < ${staleBefore} AND e.delivery_id = d.id`;
+    FROM campaigns c
+    WHERE c.status IN ('sending', 'paused', 'cancelled') AND d.campaign_id = c.id
+      AND d.status = 'sending' AND d.claimed_at < ${staleBefore}
+      AND EXISTS (SELECT 1 FROM email_events e WHERE e.delivery_id = d.id)`;
   // A cancelled campaign sends nothing more, so its stuck rows are cancelled rather than re-queued.
   const stuckResent = await db.$executeRaw`
     UPDATE deliveries d
@@ -68,7 +73,8 @@ async function recoverStuckDeliveries({ db, config }: WorkerDeps): Promise<{ stu
       claimed_at = NULL, round = d.round + 1, updated_at = now(),
       last_error = 'worker stopped during the SendGrid call; sending again'
     FROM campaigns c
-    WHERE c.id = d.campaign_id AND d.status = 'sending' AND d.claimed_at < ${staleBefore}`;
+    WHERE c.status IN ('sending', 'paused', 'cancelled') AND d.campaign_id = c.id
+      AND d.status = 'sending' AND d.claimed_at < ${staleBefore}`;
   return { stuckResent, stuckMarkedSent };
 }
 
