@@ -22,6 +22,7 @@ async function assertPostgres(): Promise<void> {
     throw new Error(
       `Postgres is not reachable at ${adminDatabaseUrl} (${(err as Error).message}). Start it with: ` +
         'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start',
+      { cause: err },
     );
   } finally {
     await client.end().catch(() => undefined);
@@ -37,6 +38,7 @@ async function assertRedis(): Promise<void> {
     throw new Error(
       `Redis is not reachable at ${redisUrl} (${(err as Error).message}). Start it with: ` +
         'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no',
+      { cause: err },
     );
   } finally {
     redis.disconnect();

@@ -2,7 +2,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fanOut } from '../src/handlers/fan-out.js';
 import { reconcile } from '../src/handlers/reconcile.js';
 import { sendEmail } from '../src/handlers/send-email.js';
-import { truncateAll } from '../../../test/support/database.js';
 import { deleteKeys } from '../../../test/support/redis.js';
 import { admin, campaignBody, postSend, seedSubscribers } from '../../../test/support/factories.js';
 import { createStack, jobContext, waitFor } from '../../../test/support/stack.js';

@@ -4,6 +4,10 @@ import type { z } from 'zod';
 export function fieldErrors(error: z.ZodError): Record<string, string> {
   const fields: Record<string, string> = {};
   for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) fields[key] ??= 'is not a known field';
+      continue;
+    }
     const key = issue.path.length > 0 ? issue.path.join('.') : 'body';
     fields[key] ??= issue.message;
   }

@@ -49,7 +49,7 @@ export async function sendConfirmation(
       data: { confirmationSentAt: subscriber.previous },
     });
     if (failure.kind === 'rejected' || failure.kind === 'unauthorized') throw new UnrecoverableError(failure.reason);
-    throw new Error(failure.reason);
+    throw new Error(failure.reason, { cause: err });
   }
   return 'sent';
 }

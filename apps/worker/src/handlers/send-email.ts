@@ -117,6 +117,6 @@ async function handleFailure(err: unknown, claimed: Claimed, ctx: JobContext, de
         throw new UnrecoverableError(failure.reason);
       }
       await release(failure.reason);
-      throw new Error(failure.reason);
+      throw new Error(failure.reason, { cause: err });
   }
 }

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { renderCampaignEmail } from '../src/mail/render-campaign.js';
+
+const links = { unsubscribeUrl: 'https://news.example/unsubscribe/abc?x=1&y=2', postalAddress: '1 Main St, Springfield' };
+
+describe('renderCampaignEmail', () => {
+  it('substitutes the three placeholders, HTML-escaped in the HTML part', () => {
+    const email = renderCampaignEmail(
+      { subject: 'Hi {{ name }}', html: '<p>{{name}} / {{email}} / <a href="{{unsubscribe_url}}">x</a></p>', text: null },
+      { email: 'o"brien@example.com', name: '<script>alert(1)</script>' },
+      links,
+    );
+    expect(email.subject).toBe('Hi <script>alert(1)</script>');
+    expect(email.html).toContain('<p>&lt;script&gt;alert(1)&lt;/script&gt; / o&quot;brien@example.com / <a href="https://news.example/unsubscribe/abc?x=1&amp;y=2">x</a></p>');
+    expect(email.html).not.toContain('<script>');
+  });
+
+  it('never evaluates the body as a template', () => {
+    const html = '<p><%= process.exit(1) %> ${process.env.SECRET} {{constructor}} {{#if x}}</p>';
+    const email = renderCampaignEmail({ subject: 's', html, text: null }, { email: 'a@example.com', name: null }, links);
+    expect(email.html.startsWith(html)).toBe(true);
+  });
+
+  it('derives a text part from the HTML when none is given, and uses the given one otherwise', () => {
+    const derived = renderCampaignEmail({ subject: 's', html: '<h1>News</h1><p>Hello {{name}}</p>', text: null }, { email: 'a@example.com', name: 'Ann' }, links);
+    expect(derived.text).toMatch(/NEWS\s+Hello Ann/);
+    const given = renderCampaignEmail({ subject: 's', html: '<p>x</p>', text: 'Plain {{name}} & co' }, { email: 'a@example.com', name: 'A&B' }, links);
+    expect(given.text.startsWith('Plain A&B & co')).toBe(true);
+  });
+
+  it('ends every email with the unsubscribe link and postal address, inside <body>', () => {
+    const email = renderCampaignEmail({ subject: 's', html: '<html><body><p>Hi</p></body></html>', text: null }, { email: 'a@example.com', name: null }, links);
+    expect(email.html).toMatch(/<p>Hi<\/p><hr[^>]*><p[^>]*>.*Unsubscribe<\/a><br>1 Main St, Springfield<\/p><\/body><\/html>$/);
+    expect(email.text).toMatch(/Unsubscribe: https:\/\/news\.example\/unsubscribe\/abc\?x=1&y=2\n1 Main St, Springfield$/);
+  });
+
+  it('sets the RFC 8058 one-click unsubscribe headers', () => {
+    const email = renderCampaignEmail({ subject: 's', html: '<p>x</p>', text: null }, { email: 'a@example.com', name: null }, links);
+    expect(email.headers).toEqual({
+      'List-Unsubscribe': '<https://news.example/unsubscribe/abc?x=1&y=2>',
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+    });
+  });
+});
