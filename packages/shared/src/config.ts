@@ -9,7 +9,10 @@ export class ConfigError extends Error {
 export function parseEnv<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.output<S> {
   const result = schema.safeParse(env);
   if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => `  ${issue.path.join('.') || '(env)'}: ${issue.message}`);
+  const lines = result.error.issues.map((issue) => {
+    const message = issue.code === 'invalid_type' && issue.message.endsWith('received undefined') ? 'is required' : issue.message;
+    return `  ${issue.path.join('.') || '(env)'}: ${message}`;
+  });
   throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
 }
 
