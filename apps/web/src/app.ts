@@ -9,6 +9,9 @@ import { campaignRoutes } from './routes/campaigns.js';
 import { healthRoutes } from './routes/health.js';
 import { sendRoutes } from './routes/send.js';
 import { signupRoutes } from './routes/signup.js';
+import { subscriberRoutes } from './routes/subscribers.js';
+import { subscriptionRoutes } from './routes/subscription.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 const viewsDir = fileURLToPath(new URL('../views', import.meta.url));
 const publicDir = fileURLToPath(new URL('../public', import.meta.url));
@@ -28,8 +31,11 @@ export function createApp(deps: WebDeps): Express {
 
   app.use(healthRoutes(deps));
   app.use(signupRoutes(deps));
+  app.use(subscriptionRoutes(deps));
+  app.use(webhookRoutes(deps));
   app.use(sendRoutes(deps));
   app.use(campaignRoutes(deps));
+  app.use(subscriberRoutes(deps));
 
   app.use(handleNotFound);
   app.use(handleErrors);

@@ -5,11 +5,20 @@
 import { Worker } from 'bullmq';
 import type { Job, WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { fanOutPayload, jobNames, queueNames, reconcilePayload, sendConfirmationPayload, sendEmailPayload } from '@herald/shared';
+import {
+  fanOutPayload,
+  jobNames,
+  processEventsPayload,
+  queueNames,
+  reconcilePayload,
+  sendConfirmationPayload,
+  sendEmailPayload,
+} from '@herald/shared';
 import type { QueueName } from '@herald/shared';
 import type { z } from 'zod';
 import type { JobContext, WorkerDeps } from './deps.js';
 import { fanOut } from './handlers/fan-out.js';
+import { processEvents } from './handlers/process-events.js';
 import { reconcile } from './handlers/reconcile.js';
 import { sendConfirmation } from './handlers/send-confirmation.js';
 import { sendEmail } from './handlers/send-email.js';
@@ -62,6 +71,7 @@ export function startWorkers(deps: WorkerDeps, connection: Redis): Workers {
   });
   start(queueNames.campaigns, fanOutPayload, fanOut, { concurrency: 2 });
   start(queueNames.confirmations, sendConfirmationPayload, sendConfirmation, { concurrency: 5 });
+  start(queueNames.events, processEventsPayload, processEvents, { concurrency: 1 });
   start(queueNames.maintenance, reconcilePayload, reconcile, { concurrency: 1 });
 
   return {

@@ -5,6 +5,8 @@ import {
   fanOutJobOptions,
   fanOutPayload,
   jobNames,
+  processEventsJobOptions,
+  processEventsPayload,
   sendConfirmationPayload,
 } from './jobs.js';
 
@@ -21,4 +23,9 @@ export async function enqueueConfirmation(queue: Queue, subscriberId: string): P
 export async function enqueueFanOut(queue: Queue, campaignId: string): Promise<void> {
   const payload = fanOutPayload.parse({ campaignId });
   await queue.add(jobNames.fanOut, payload, fanOutJobOptions);
+}
+
+/** Asks a worker to apply the webhook events stored but not yet processed. */
+export async function enqueueEventProcessing(queue: Queue): Promise<void> {
+  await queue.add(jobNames.processEvents, processEventsPayload.parse({}), processEventsJobOptions);
 }

@@ -1,3 +1,4 @@
+export * from './campaign-state.js';
 export * from './config.js';
 export * from './db.js';
 export * from './enqueue.js';
@@ -5,6 +6,7 @@ export * from './jobs.js';
 export * from './logger.js';
 export * from './queues.js';
 export * from './redis.js';
+export * from './subscriber-state.js';
 export { Prisma } from './generated/prisma/client.js';
 export type { Subscriber, Campaign, Delivery, EmailEvent } from './generated/prisma/client.js';
 export type { SubscriberStatus, CampaignStatus, DeliveryStatus } from './generated/prisma/enums.js';

@@ -14,6 +14,8 @@ export const queueNames = {
   sends: 'sends',
   /** Double opt-in emails, apart from campaigns so a large send never delays a signup. */
   confirmations: 'confirmations',
+  /** Applying SendGrid webhook events (suppressing bounced and complaining addresses). */
+  events: 'events',
   /** Periodic reconciliation and other housekeeping. */
   maintenance: 'maintenance',
 } as const;
@@ -25,6 +27,7 @@ export const jobNames = {
   sendEmail: 'send-email',
   sendConfirmation: 'send-confirmation',
   reconcile: 'reconcile',
+  processEvents: 'process-events',
 } as const;
 
 const uuid = z.uuid();
@@ -40,6 +43,10 @@ export type SendConfirmationPayload = z.infer<typeof sendConfirmationPayload>;
 
 export const reconcilePayload = z.object({});
 export type ReconcilePayload = z.infer<typeof reconcilePayload>;
+
+/** Events are stored before this is enqueued; the job applies every event not yet processed. */
+export const processEventsPayload = z.object({});
+export type ProcessEventsPayload = z.infer<typeof processEventsPayload>;
 
 /**
  * Job id of a delivery's send job. BullMQ ignores an add whose id it still holds, which is what makes
@@ -82,6 +89,13 @@ export const confirmationJobOptions = {
   attempts: 8,
   backoff: { type: 'exponential', delay: 2_000, jitter: 1 },
   removeOnComplete: { age: keepFinishedSeconds },
+  removeOnFail: { age: 7 * keepFinishedSeconds },
+} satisfies JobsOptions;
+
+export const processEventsJobOptions = {
+  attempts: 10,
+  backoff: { type: 'exponential', delay: 1_000, jitter: 1 },
+  removeOnComplete: { count: 1_000 },
   removeOnFail: { age: 7 * keepFinishedSeconds },
 } satisfies JobsOptions;
 

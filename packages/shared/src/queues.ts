@@ -12,6 +12,7 @@ export function createQueues(connection: Redis, prefix: string): Queues {
     campaigns: open(queueNames.campaigns),
     sends: open(queueNames.sends),
     confirmations: open(queueNames.confirmations),
+    events: open(queueNames.events),
     maintenance: open(queueNames.maintenance),
   };
 }

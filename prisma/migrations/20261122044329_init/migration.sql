@@ -90,6 +90,7 @@ CREATE TABLE "email_events" (
     "subscriber_id" UUID,
     "payload" JSONB NOT NULL,
     "created_at" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "processed_at" TIMESTAMP(3),
 
     CONSTRAINT "email_events_pkey" PRIMARY KEY ("id")
 );
@@ -125,8 +126,11 @@ CREATE UNIQUE INDEX "deliveries_subscriber_id_campaign_id_key" ON "deliveries"("
 CREATE UNIQUE INDEX "email_events_dedupe_key_key" ON "email_events"("dedupe_key");
 
 -- CreateIndex
-CREATE INDEX "email_events_delivery_id_idx" ON "email_events"("delivery_id");
+CREATE INDEX "email_events_delivery_id_type_idx" ON "email_events"("delivery_id", "type");
 
 -- CreateIndex
 CREATE INDEX "email_events_subscriber_id_idx" ON "email_events"("subscriber_id");
+
+-- CreateIndex
+CREATE INDEX "email_events_processed_at_created_at_idx" ON "email_events"("processed_at", "created_at");
 

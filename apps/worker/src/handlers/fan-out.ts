@@ -1,5 +1,5 @@
 import type { FanOutPayload } from '@herald/shared';
-import { finishCampaignIfDone, pauseCampaign } from '../campaigns/finish-campaign.js';
+import { finishCampaignIfDone, pauseCampaign } from '@herald/shared';
 import { enqueueDeliveries } from '../campaigns/enqueue-deliveries.js';
 import type { QueuedDelivery } from '../campaigns/enqueue-deliveries.js';
 import type { JobContext, WorkerDeps } from '../deps.js';

@@ -2,7 +2,7 @@ import { enqueueConfirmation, enqueueFanOut, sendJobId } from '@herald/shared';
 import type { Queue } from 'bullmq';
 import { enqueueDeliveries } from '../campaigns/enqueue-deliveries.js';
 import type { QueuedDelivery } from '../campaigns/enqueue-deliveries.js';
-import { finishCampaignIfDone } from '../campaigns/finish-campaign.js';
+import { finishCampaignIfDone } from '@herald/shared';
 import type { JobContext, WorkerDeps } from '../deps.js';
 
 const pageSize = 1_000;

@@ -1,6 +1,6 @@
 import { UnrecoverableError, Worker } from 'bullmq';
 import type { SendEmailPayload } from '@herald/shared';
-import { finishCampaignIfDone, pauseCampaign } from '../campaigns/finish-campaign.js';
+import { finishCampaignIfDone, pauseCampaign } from '@herald/shared';
 import { renderCampaignEmail } from '../mail/render-campaign.js';
 import { classifySendError } from '../mail/sendgrid.js';
 import type { JobContext, WorkerDeps } from '../deps.js';

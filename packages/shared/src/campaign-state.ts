@@ -1,4 +1,4 @@
-import type { Db } from '@herald/shared';
+import type { Db } from './db.js';
 
 /**
  * Marks a sending campaign `sent` once none of its deliveries is queued or in flight. Called after
