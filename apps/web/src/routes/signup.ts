@@ -56,7 +56,7 @@ export function signupRoutes({ db, queues, logger, config }: WebDeps): Router {
       }
 
       if (asJson) res.status(202).json({ status: 'received', message: thanks });
-      else res.render('signup-thanks', { title: 'Thanks', message: thanks });
+      else res.render('message', { title: 'Almost there', message: thanks, backToSignup: true });
     },
   );
 
