@@ -5,6 +5,7 @@ import type { Express } from 'express';
 import type { WebDeps } from './deps.js';
 import { handleErrors, handleNotFound } from './http/error-handler.js';
 import { requestLogger } from './http/request-logger.js';
+import { adminRoutes } from './routes/admin.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { healthRoutes } from './routes/health.js';
 import { sendRoutes } from './routes/send.js';
@@ -36,6 +37,7 @@ export function createApp(deps: WebDeps): Express {
   app.use(sendRoutes(deps));
   app.use(campaignRoutes(deps));
   app.use(subscriberRoutes(deps));
+  app.use(adminRoutes(deps));
 
   app.use(handleNotFound);
   app.use(handleErrors);

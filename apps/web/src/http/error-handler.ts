@@ -29,6 +29,9 @@ function isDependencyOutage(err: unknown): boolean {
 
 function toHttpError(err: unknown): HttpError | undefined {
   if (err instanceof HttpError) return err;
+  if ((err as { code?: unknown }).code === 'EBADCSRFTOKEN') {
+    return new HttpError(403, 'invalid_csrf_token', 'This form has expired. Reload the page and try again.');
+  }
   const clientError = err as ClientErrorLike;
   const status = clientError.status ?? clientError.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {

@@ -1,7 +1,72 @@
-import { Router } from 'express';
+import express, { Router } from 'express';
+import type { Request, RequestHandler } from 'express';
+import { enqueueEventProcessing } from '@herald/shared';
 import type { WebDeps } from '../deps.js';
+import { HttpError } from '../http/http-error.js';
+import { parseEventBatch } from '../webhooks/parse-event-batch.js';
+import { storeEvents } from '../webhooks/store-events.js';
+import { checkSignatureHeaders, parseWebhookPublicKey, verifyWebhookSignature } from '../webhooks/webhook-signature.js';
+import type { SignatureProblem, SignedRequest } from '../webhooks/webhook-signature.js';
 
-/** `POST /webhooks/sendgrid`: SendGrid's signed Event Webhook. */
-export function webhookRoutes(_deps: WebDeps): Router {
-  return Router();
+const signatureMessages: Record<SignatureProblem, string> = {
+  missing_signature: 'The Event Webhook signature headers are missing.',
+  stale_timestamp: 'The signed timestamp is too far from the current time.',
+  invalid_signature: 'The Event Webhook signature does not match the body.',
+};
+
+/**
+ * `POST /webhooks/sendgrid`: SendGrid's signed Event Webhook. Events are verified, stored once
+ * each and answered at once; a worker applies them (suppressing bounced and complaining
+ * addresses). SendGrid retries any non-2xx for a day, so only a bad request gets one.
+ *
+ * Mounted before any body parser: the signature covers the body exactly as received.
+ */
+export function webhookRoutes({ db, queues, logger, config }: WebDeps): Router {
+  const router = Router();
+  // Parsed here, when the app is built, so a malformed key stops the process at boot.
+  const key = config.webhook.publicKey ? parseWebhookPublicKey(config.webhook.publicKey) : undefined;
+  if (!key && config.webhook.allowUnsigned) {
+    logger.warn('SendGrid webhook accepts unsigned events: anyone can bounce or unsubscribe any address');
+  }
+
+  const signedRequest = (req: Request): SignedRequest => ({
+    signature: req.get('x-twilio-email-event-webhook-signature'),
+    timestamp: req.get('x-twilio-email-event-webhook-timestamp'),
+  });
+
+  /** Refuses what can be refused before reading up to 5 MB of body. */
+  const checkHeaders: RequestHandler = (req, _res, next) => {
+    if (!key) {
+      if (config.webhook.allowUnsigned) return next();
+      throw new HttpError(503, 'webhook_not_configured', 'Set SENDGRID_WEBHOOK_PUBLIC_KEY to receive SendGrid events.');
+    }
+    const problem = checkSignatureHeaders(signedRequest(req));
+    if (problem) throw new HttpError(403, problem, signatureMessages[problem]);
+    next();
+  };
+
+  router.post(
+    '/webhooks/sendgrid',
+    checkHeaders,
+    express.raw({ type: '*/*', limit: '5mb' }),
+    async (req, res) => {
+      // No body at all leaves req.body unset; it is then verified and parsed as empty.
+      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      if (key && !verifyWebhookSignature(key, signedRequest(req), body)) {
+        throw new HttpError(403, 'invalid_signature', signatureMessages.invalid_signature);
+      }
+      const batch = parseEventBatch(body);
+      if (!batch.ok) throw new HttpError(400, batch.code, batch.message, batch.fields);
+
+      const stored = await storeEvents(db, batch.events);
+      if (stored > 0) {
+        // The events are safe in Postgres; if Redis is down the reconciler queues their processing.
+        await enqueueEventProcessing(queues.events).catch((err: unknown) =>
+          req.log.warn({ err, stored }, 'event processing not enqueued; the reconciler will queue it'),
+        );
+      }
+      res.json({ received: batch.events.length, stored });
+    },
+  );
+  return router;
 }
