@@ -4,6 +4,7 @@ import helmet from 'helmet';
 import type { Express } from 'express';
 import type { WebDeps } from './deps.js';
 import { handleErrors, handleNotFound } from './http/error-handler.js';
+import { createMetrics } from './http/metrics.js';
 import { requestLogger } from './http/request-logger.js';
 import { adminRoutes } from './routes/admin.js';
 import { campaignRoutes } from './routes/campaigns.js';
@@ -26,11 +27,14 @@ export function createApp(deps: WebDeps): Express {
   app.set('views', viewsDir);
   app.locals.productName = 'Herald';
 
+  const metrics = createMetrics(deps.queues);
   app.use(requestLogger(deps.logger));
+  app.use(metrics.observe);
   app.use(helmet());
   app.use('/static', express.static(publicDir, { maxAge: '1h', index: false }));
 
   app.use(healthRoutes(deps));
+  app.use(metrics.router);
   app.use(signupRoutes(deps));
   app.use(subscriptionRoutes(deps));
   app.use(webhookRoutes(deps));

@@ -62,7 +62,7 @@ describe('admin pages', () => {
     expect(campaign).toMatchObject({ subject: 'Autumn issue', status: 'sending', recipientCount: 2 });
     expect(await web.queues.campaigns.count()).toBe(1);
 
-    const page = await agent.get(created.headers.location).expect(200);
+    const page = await agent.get(created.headers.location!).expect(200);
     expect(page.text).toContain('Autumn issue');
     expect(page.text).toContain('2 recipients');
     const list = await agent.get('/admin').expect(200);
@@ -97,10 +97,10 @@ describe('admin pages', () => {
     const agent = await loggedInAgent();
     const form = await agent.get('/admin/campaigns/new');
     const created = await agent.post('/admin/campaigns').type('form').send({ _csrf: csrfFrom(form.text), subject: 'S', body: '<p>x</p>' }).expect(303);
-    const page = await agent.get(created.headers.location);
-    await agent.post(`${created.headers.location}/pause`).type('form').send({}).expect(403);
+    const page = await agent.get(created.headers.location!);
+    await agent.post(`${created.headers.location!}/pause`).type('form').send({}).expect(403);
     expect((await web.db.campaign.findFirstOrThrow()).status).toBe('sending');
-    await agent.post(`${created.headers.location}/pause`).type('form').send({ _csrf: csrfFrom(page.text) }).expect(303);
+    await agent.post(`${created.headers.location!}/pause`).type('form').send({ _csrf: csrfFrom(page.text) }).expect(303);
     expect((await web.db.campaign.findFirstOrThrow()).status).toBe('paused');
   });
 

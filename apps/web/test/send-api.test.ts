@@ -105,3 +105,16 @@ describe('status API', () => {
     expect(again.body.error.message).toMatch(/cancelled/);
   });
 });
+
+describe('GET /metrics', () => {
+  it('reports HTTP requests by route pattern and queue job counts in Prometheus format', async () => {
+    await seedSubscribers(web.db, [{ email: 'a@example.com' }]);
+    const { body } = await postSend(web.app).expect(202);
+    await admin(web.app).get(`/tasks/${body.tasks[0]}`).expect(200);
+    const res = await request(web.app).get('/metrics').expect(200);
+    expect(res.headers['content-type']).toMatch(/text\/plain/);
+    expect(res.text).toContain('herald_http_requests_total{method="GET",route="/tasks/:id",status="200"} 1');
+    expect(res.text).toMatch(/herald_queue_jobs\{queue="campaigns",state="waiting"\} [1-9]/);
+    expect(res.text).toContain('process_cpu_seconds_total');
+  });
+});
