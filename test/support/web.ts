@@ -1,9 +1,10 @@
 import { closeQueues, createLogger, createProducerConnection, createQueues } from '@herald/shared';
 import type { Express } from 'express';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { createApp } from '../../apps/web/src/app.js';
 import { loadConfig } from '../../apps/web/src/config.js';
 import type { WebDeps } from '../../apps/web/src/deps.js';
-import { createTestDatabase } from './database.js';
+import { createTestDatabase, truncateAll } from './database.js';
 import { deleteKeys, uniqueQueuePrefix } from './redis.js';
 import { redisUrl } from './services.js';
 
@@ -42,4 +43,22 @@ export async function createWebHarness(env: Record<string, string> = {}): Promis
       await database.drop();
     },
   };
+}
+
+/**
+ * Registers the usual hooks for a test file that drives the web app: one harness for the file,
+ * tables emptied before each test. The returned object is filled in before the first test runs.
+ */
+export function useWebHarness(env: Record<string, string> = {}): WebHarness {
+  const web = {} as WebHarness;
+  beforeAll(async () => {
+    Object.assign(web, await createWebHarness(env));
+  });
+  afterAll(async () => {
+    await web.close?.();
+  });
+  beforeEach(async () => {
+    await truncateAll(web.db);
+  });
+  return web;
 }

@@ -1,21 +1,9 @@
 import request from 'supertest';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { truncateAll } from '../../../test/support/database.js';
+import { describe, expect, it } from 'vitest';
 import { seedSubscribers } from '../../../test/support/factories.js';
-import { adminPassword, createWebHarness } from '../../../test/support/web.js';
-import type { WebHarness } from '../../../test/support/web.js';
+import { adminPassword, useWebHarness } from '../../../test/support/web.js';
 
-let web: WebHarness;
-
-beforeAll(async () => {
-  web = await createWebHarness();
-});
-afterAll(async () => {
-  await web.close();
-});
-beforeEach(async () => {
-  await truncateAll(web.db);
-});
+const web = useWebHarness();
 
 function csrfFrom(html: string): string {
   const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];

@@ -1,21 +1,9 @@
 import request from 'supertest';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { truncateAll } from '../../../test/support/database.js';
+import { describe, expect, it } from 'vitest';
 import { admin, campaignBody, postSend, seedSubscribers } from '../../../test/support/factories.js';
-import { adminToken, createWebHarness } from '../../../test/support/web.js';
-import type { WebHarness } from '../../../test/support/web.js';
+import { adminToken, useWebHarness } from '../../../test/support/web.js';
 
-let web: WebHarness;
-
-beforeAll(async () => {
-  web = await createWebHarness();
-});
-afterAll(async () => {
-  await web.close();
-});
-beforeEach(async () => {
-  await truncateAll(web.db);
-});
+const web = useWebHarness();
 
 describe('POST /send refuses', () => {
   it('a missing or wrong bearer token with 401', async () => {

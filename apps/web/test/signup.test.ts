@@ -1,19 +1,10 @@
 import request from 'supertest';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { truncateAll } from '../../../test/support/database.js';
-import { createWebHarness } from '../../../test/support/web.js';
-import type { WebHarness } from '../../../test/support/web.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { useWebHarness } from '../../../test/support/web.js';
 
-let web: WebHarness;
+const web = useWebHarness();
 
-beforeAll(async () => {
-  web = await createWebHarness();
-});
-afterAll(async () => {
-  await web.close();
-});
 beforeEach(async () => {
-  await truncateAll(web.db);
   await web.queues.confirmations.obliterate({ force: true });
 });
 

@@ -73,35 +73,27 @@ export function confirmationJobId(subscriberId: string, now: Date = new Date()):
 const keepFinishedSeconds = 24 * 60 * 60;
 
 /**
- * Send jobs retry transient failures six times in all. Full jitter: retry n waits a random time in
- * [0, retryDelayMs * 2^(n-1)), so a provider outage does not turn into synchronised waves of retries.
+ * Retries with exponential backoff and full jitter: retry n waits a random time in
+ * [0, delayMs * 2^(n-1)), so a provider outage does not turn into synchronised waves of retries.
+ * Finished jobs are kept a day (failed ones a week) for the dashboard and for deduplication.
  */
-export function sendJobOptions(retryDelayMs: number) {
+function retrying(attempts: number, delayMs: number) {
   return {
-    attempts: 6,
-    backoff: { type: 'exponential', delay: retryDelayMs, jitter: 1 },
+    attempts,
+    backoff: { type: 'exponential', delay: delayMs, jitter: 1 },
     removeOnComplete: { age: keepFinishedSeconds },
     removeOnFail: { age: 7 * keepFinishedSeconds },
   } satisfies JobsOptions;
 }
 
-export const confirmationJobOptions = {
-  attempts: 8,
-  backoff: { type: 'exponential', delay: 2_000, jitter: 1 },
-  removeOnComplete: { age: keepFinishedSeconds },
-  removeOnFail: { age: 7 * keepFinishedSeconds },
-} satisfies JobsOptions;
+/** Six attempts in all; the base delay is configurable so tests need not wait seconds. */
+export function sendJobOptions(retryDelayMs: number) {
+  return retrying(6, retryDelayMs);
+}
 
-export const processEventsJobOptions = {
-  attempts: 10,
-  backoff: { type: 'exponential', delay: 1_000, jitter: 1 },
-  removeOnComplete: { count: 1_000 },
-  removeOnFail: { age: 7 * keepFinishedSeconds },
-} satisfies JobsOptions;
+export const confirmationJobOptions = retrying(8, 2_000);
 
-export const fanOutJobOptions = {
-  attempts: 10,
-  backoff: { type: 'exponential', delay: 1_000, jitter: 1 },
-  removeOnComplete: { age: keepFinishedSeconds },
-  removeOnFail: { age: 7 * keepFinishedSeconds },
-} satisfies JobsOptions;
+export const fanOutJobOptions = retrying(10, 1_000);
+
+/** One job per webhook post: keep a bounded number rather than a day's worth. */
+export const processEventsJobOptions = { ...retrying(10, 1_000), removeOnComplete: { count: 1_000 } } satisfies JobsOptions;

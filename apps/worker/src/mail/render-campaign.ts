@@ -1,19 +1,11 @@
 import { convert } from 'html-to-text';
+import { escapeHtml } from './escape-html.js';
 
 export type CampaignContent = { subject: string; html: string; text: string | null };
 export type Recipient = { email: string; name: string | null };
 export type RenderedEmail = { subject: string; html: string; text: string; headers: Record<string, string> };
 
 const placeholder = /\{\{\s*(name|email|unsubscribe_url)\s*\}\}/g;
-
-function escapeHtml(value: string): string {
-  return value
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
 
 /**
  * Replaces the three known placeholders; anything else in the body, including EJS-looking or

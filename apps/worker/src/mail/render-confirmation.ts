@@ -1,8 +1,5 @@
+import { escapeHtml } from './escape-html.js';
 import type { RenderedEmail } from './render-campaign.js';
-
-function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 /** The double opt-in email: one link to a page whose button confirms (a GET alone never does). */
 export function renderConfirmationEmail(confirmUrl: string, postalAddress: string | undefined): RenderedEmail {
