@@ -6,7 +6,8 @@ import pg from 'pg';
 import { Redis } from 'ioredis';
 import type { TestProject } from 'vitest/node';
 import { migrateDeploy } from '../tools/prisma-schema-engine/deploy.js';
-import { adminDatabaseUrl, databaseUrlFor, redisUrl, templateDatabase } from './support/services.js';
+import { randomBytes } from 'node:crypto';
+import { adminDatabaseUrl, databaseUrlFor, redisUrl } from './support/services.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -45,16 +46,30 @@ async function assertRedis(): Promise<void> {
   }
 }
 
-export default async function setup(project: TestProject): Promise<void> {
-  await Promise.all([assertPostgres(), assertRedis()]);
+async function adminQuery(sql: string): Promise<{ rows: Record<string, unknown>[] }> {
   const admin = new pg.Client({ connectionString: adminDatabaseUrl });
   await admin.connect();
   try {
-    await admin.query(`DROP DATABASE IF EXISTS ${templateDatabase} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE ${templateDatabase}`);
+    return await admin.query(sql);
   } finally {
     await admin.end();
   }
+}
+
+/**
+ * Every run gets databases of its own (`herald_test_<run>_template`, cloned per vitest worker into
+ * `herald_test_<run>_w<n>`), so two runs on one server never drop each other's databases.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  await Promise.all([assertPostgres(), assertRedis()]);
+  const run = `herald_test_${randomBytes(4).toString('hex')}`;
+  const templateDatabase = `${run}_template`;
+  await adminQuery(`CREATE DATABASE ${templateDatabase}`);
   await migrateDeploy(databaseUrlFor(templateDatabase));
   project.provide('templateDatabase', templateDatabase);
+
+  return async () => {
+    const { rows } = await adminQuery(`SELECT datname FROM pg_database WHERE datname LIKE '${run}\\_%'`);
+    for (const { datname } of rows) await adminQuery(`DROP DATABASE IF EXISTS ${String(datname)} WITH (FORCE)`);
+  };
 }

@@ -9,9 +9,10 @@ import { adminDatabaseUrl, databaseUrlFor } from './services.js';
  * worker run one after another, so the worker's pool id makes the name unique.
  */
 export async function createTestDatabase(): Promise<{ url: string; db: Db; drop(): Promise<void> }> {
-  const name = `herald_test_w${process.env.VITEST_POOL_ID ?? '0'}`;
+  const template = inject('templateDatabase');
+  const name = `${template.replace(/_template$/, '')}_w${process.env.VITEST_POOL_ID ?? '0'}`;
   await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${inject('templateDatabase')}`);
+  await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${template}`);
   const url = databaseUrlFor(name);
   const db = createDb(url, { poolSize: 5 });
   return {

@@ -1,7 +1,6 @@
 /** Where the test suite finds Postgres and Redis; override with TEST_DATABASE_URL / TEST_REDIS_URL. */
 export const adminDatabaseUrl = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 export const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-export const templateDatabase = 'herald_test_template';
 
 export function databaseUrlFor(database: string): string {
   const url = new URL(adminDatabaseUrl);

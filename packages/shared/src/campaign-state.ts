@@ -1,11 +1,11 @@
-import type { Db } from './db.js';
+import type { Db, SqlClient } from './db.js';
 
 /**
  * Marks a sending campaign `sent` once none of its deliveries is queued or in flight. Called after
  * every delivery reaches a final state; the check runs after that change committed, so whichever
  * delivery finishes last always sees the campaign done. Returns whether this call finished it.
  */
-export async function finishCampaignIfDone(db: Db, campaignId: string): Promise<boolean> {
+export async function finishCampaignIfDone(db: SqlClient, campaignId: string): Promise<boolean> {
   const finished = await db.$executeRaw`
     UPDATE campaigns SET status = 'sent', finished_at = now(), updated_at = now()
     WHERE id = ${campaignId}::uuid AND status = 'sending'

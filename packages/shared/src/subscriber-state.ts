@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import type { SqlClient } from './db.js';
 import { finishCampaignIfDone } from './campaign-state.js';
 
 export type SuppressedStatus = 'unsubscribed' | 'bounced' | 'complained';
@@ -9,7 +9,7 @@ export type SuppressedStatus = 'unsubscribed' | 'bounced' | 'complained';
  * and finishes campaigns that had nothing else left. Set-based, so a webhook batch of bounces is a
  * few statements. Returns how many subscribers changed status.
  */
-export async function suppressSubscribers(db: Db, subscriberIds: string[], status: SuppressedStatus): Promise<number> {
+export async function suppressSubscribers(db: SqlClient, subscriberIds: string[], status: SuppressedStatus): Promise<number> {
   if (subscriberIds.length === 0) return 0;
   const from = status === 'unsubscribed' ? ['pending', 'active'] : ['pending', 'active', 'unsubscribed'];
   const changed = await db.$executeRaw`

@@ -13,6 +13,7 @@ import type { CampaignAction } from '../campaigns/campaign-actions.js';
 import { sendInput } from '../campaigns/campaign-schema.js';
 import { createCampaign } from '../campaigns/create-campaign.js';
 import { campaignSummary, countDeliveries } from '../campaigns/campaign-view.js';
+import { countCampaignEvents } from '../webhooks/count-campaign-events.js';
 
 const actions: CampaignAction[] = ['pause', 'resume', 'cancel', 'retry-failed'];
 
@@ -108,6 +109,7 @@ export function adminRoutes(deps: WebDeps): Router {
       title: campaign.subject,
       campaign: campaignSummary(campaign),
       counts: await countDeliveries(db, campaign.id),
+      events: await countCampaignEvents(db, campaign.id),
       actions,
     });
   });

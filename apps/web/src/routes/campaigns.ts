@@ -6,6 +6,7 @@ import { requireAdminToken } from '../http/admin-auth.js';
 import { applyCampaignAction } from '../campaigns/campaign-actions.js';
 import type { CampaignAction } from '../campaigns/campaign-actions.js';
 import { campaignSummary, countDeliveries, taskSelect, toTasks } from '../campaigns/campaign-view.js';
+import { countCampaignEvents } from '../webhooks/count-campaign-events.js';
 
 const idParam = z.uuid();
 const listQuery = z.object({
@@ -55,7 +56,9 @@ export function campaignRoutes(deps: WebDeps): Router {
     const id = campaignId(req.params.id);
     const campaign = await db.campaign.findUnique({ where: { id } });
     if (!campaign) throw new HttpError(404, 'not_found', 'No campaign with that id.');
-    res.json({ ...campaignSummary(campaign), counts: await countDeliveries(db, id), total: campaign.recipientCount });
+    const [counts, events] = await Promise.all([countDeliveries(db, id), countCampaignEvents(db, id)]);
+    // `counts`: where each delivery stands; `events`: what SendGrid reported back (bounces, complaints…).
+    res.json({ ...campaignSummary(campaign), total: campaign.recipientCount, counts, events });
   });
 
   router.get('/campaigns/:id/tasks', auth, async (req, res) => {

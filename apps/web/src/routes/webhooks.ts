@@ -1,9 +1,9 @@
 import express, { Router } from 'express';
 import type { Request, RequestHandler } from 'express';
-import { enqueueEventProcessing } from '@herald/shared';
 import type { WebDeps } from '../deps.js';
 import { HttpError } from '../http/http-error.js';
 import { parseEventBatch } from '../webhooks/parse-event-batch.js';
+import { requestEventProcessing } from '../webhooks/request-event-processing.js';
 import { storeEvents } from '../webhooks/store-events.js';
 import { checkSignatureHeaders, parseWebhookPublicKey, verifyWebhookSignature } from '../webhooks/webhook-signature.js';
 import type { SignatureProblem, SignedRequest } from '../webhooks/webhook-signature.js';
@@ -59,12 +59,8 @@ export function webhookRoutes({ db, queues, logger, config }: WebDeps): Router {
       if (!batch.ok) throw new HttpError(400, batch.code, batch.message, batch.fields);
 
       const stored = await storeEvents(db, batch.events);
-      if (stored > 0) {
-        // The events are safe in Postgres; if Redis is down the reconciler queues their processing.
-        await enqueueEventProcessing(queues.events).catch((err: unknown) =>
-          req.log.warn({ err, stored }, 'event processing not enqueued; the reconciler will queue it'),
-        );
-      }
+      // A replayed batch stored nothing, so there is nothing new to apply.
+      if (stored > 0) await requestEventProcessing(queues.events, req.log);
       res.json({ received: batch.events.length, stored });
     },
   );

@@ -1,4 +1,4 @@
-import { enqueueConfirmation, enqueueFanOut, sendJobId } from '@herald/shared';
+import { enqueueConfirmation, enqueueEventProcessing, enqueueFanOut, sendJobId } from '@herald/shared';
 import type { Queue } from 'bullmq';
 import { enqueueDeliveries } from '../campaigns/enqueue-deliveries.js';
 import type { QueuedDelivery } from '../campaigns/enqueue-deliveries.js';
@@ -13,6 +13,8 @@ export type ReconcileReport = {
   stuckMarkedSent: number;
   requeued: number;
   confirmationsQueued: number;
+  /** Webhook events stored over a minute ago and still unprocessed; a processing job was queued for them. */
+  unprocessedEvents: number;
   campaignsFinished: number;
 };
 
@@ -26,6 +28,7 @@ export async function reconcile(_payload: unknown, ctx: JobContext, deps: Worker
     ...(await recoverStuckDeliveries(deps)),
     requeued: 0,
     confirmationsQueued: await queueMissedConfirmations(deps),
+    unprocessedEvents: await queueUnprocessedEvents(deps),
     campaignsFinished: 0,
   };
   const sending = await deps.db.campaign.findMany({ where: { status: 'sending' }, select: { id: true } });
@@ -135,4 +138,17 @@ async function queueMissedConfirmations({ db, queues }: WorkerDeps): Promise<num
   });
   for (const { id } of missed) await enqueueConfirmation(queues.confirmations, id);
   return missed.length;
+}
+
+/**
+ * Webhook events whose processing job never got into Redis (it was down when they arrived) or was
+ * lost. The minute of grace leaves the webhook's own job time to run.
+ */
+async function queueUnprocessedEvents({ db, queues }: WorkerDeps): Promise<number> {
+  const [row] = await db.$queryRaw<{ count: number }[]>`
+    SELECT count(*)::int AS count FROM email_events
+    WHERE processed_at IS NULL AND created_at < now() - interval '1 minute'`;
+  const count = row?.count ?? 0;
+  if (count > 0) await enqueueEventProcessing(queues.events);
+  return count;
 }

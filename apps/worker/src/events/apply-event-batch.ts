@@ -1,0 +1,49 @@
+import { suppressSubscribers } from '@herald/shared';
+import type { Db, SuppressedStatus } from '@herald/shared';
+import { classifyEvent } from './classify-event.js';
+
+type ClaimedEvent = { id: string; type: string; subscriber_id: string | null; bounce_type: string | null; reason: string | null };
+
+export type EventBatchResult = {
+  /** Events claimed and marked processed. */
+  processed: number;
+  /** Subscribers whose status changed. */
+  suppressed: number;
+};
+
+/** Stronger signals first; an unsubscribe never hides a bounce or complaint (suppressSubscribers). */
+const applyOrder: SuppressedStatus[] = ['complained', 'bounced', 'unsubscribed'];
+
+/**
+ * Claims up to `limit` unprocessed events and applies their effects in the same transaction: a
+ * crash rolls back both, so an event is never marked processed without its effect, and SKIP LOCKED
+ * lets several workers drain the table without waiting on each other. Events are claimed oldest
+ * first. Applying a suppression twice changes nothing, so a replay is harmless as well.
+ */
+export async function applyEventBatch(db: Db, limit: number): Promise<EventBatchResult> {
+  return db.$transaction(
+    async (tx) => {
+      const claimed = await tx.$queryRaw<ClaimedEvent[]>`
+        UPDATE email_events e SET processed_at = now()
+        WHERE e.id IN (
+          SELECT id FROM email_events WHERE processed_at IS NULL
+          ORDER BY created_at LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+        RETURNING e.id, e.type, e.subscriber_id, e.payload->>'type' AS bounce_type, e.payload->>'reason' AS reason`;
+
+      const targets = new Map<SuppressedStatus, Set<string>>();
+      for (const event of claimed) {
+        const status = classifyEvent({ type: event.type, bounceType: event.bounce_type, reason: event.reason });
+        if (!status || !event.subscriber_id) continue;
+        targets.set(status, (targets.get(status) ?? new Set()).add(event.subscriber_id));
+      }
+
+      let suppressed = 0;
+      for (const status of applyOrder) {
+        const ids = targets.get(status);
+        if (ids) suppressed += await suppressSubscribers(tx, [...ids], status);
+      }
+      return { processed: claimed.length, suppressed };
+    },
+    { maxWait: 10_000, timeout: 60_000 },
+  );
+}
