@@ -16,7 +16,15 @@ export type WebConfig = ReturnType<typeof loadConfig>;
 
 /** Reads the web process's configuration once, at boot; throws listing every problem. */
 export function loadConfig(env: Record<string, string | undefined> = process.env) {
-  const parsed = parseEnv(webEnv, env);
+  const parsed = parseEnv(
+    webEnv.superRefine((value, ctx) => {
+      // Unsigned events let anyone on the internet bounce or unsubscribe any address.
+      if (value.NODE_ENV === 'production' && value.SENDGRID_WEBHOOK_ALLOW_UNSIGNED) {
+        ctx.addIssue({ code: 'custom', path: ['SENDGRID_WEBHOOK_ALLOW_UNSIGNED'], message: 'must not be true in production' });
+      }
+    }),
+    env,
+  );
   return {
     env: parsed.NODE_ENV,
     logLevel: parsed.LOG_LEVEL,
