@@ -10,8 +10,9 @@ export function parseEnv<S extends z.ZodType>(schema: S, env: Record<string, str
   const result = schema.safeParse(env);
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => {
-    const message = issue.code === 'invalid_type' && issue.message.endsWith('received undefined') ? 'is required' : issue.message;
-    return `  ${issue.path.join('.') || '(env)'}: ${message}`;
+    const name = issue.path.join('.');
+    const missing = issue.path.length === 1 && (env[name] === undefined || env[name] === '');
+    return `  ${name || '(env)'}: ${missing ? 'is required' : issue.message}`;
   });
   throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
 }
