@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   const redis = createProducerConnection(config.redisUrl);
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   await redis.connect().catch((err: unknown) => logger.warn({ err }, 'redis unreachable at start; will retry'));
-  const queues = createQueues(redis, config.queuePrefix);
+  const queues = createQueues(redis, config.queuePrefix, logger);
 
   const app = createApp({ config, db, redis, queues, logger });
   const server = app.listen(config.port);

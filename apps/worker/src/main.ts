@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ name: 'worker', level: config.logLevel });
   const db = createDb(config.databaseUrl, { poolSize: Math.max(10, config.concurrency + 5) });
   const connection = createWorkerConnection(config.redisUrl);
-  const queues = createQueues(connection, config.queuePrefix);
+  const queues = createQueues(connection, config.queuePrefix, logger);
   const mailer = createSendGridMailer({ ...config.sendgrid, from: config.mail.from });
   const deps = { config, db, queues, mailer, logger };
 

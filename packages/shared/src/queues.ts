@@ -2,12 +2,20 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { queueNames } from './jobs.js';
 import type { QueueName } from './jobs.js';
+import type { Logger } from './logger.js';
 
 export type Queues = Record<keyof typeof queueNames, Queue>;
 
-/** Producer handles for every queue, sharing one connection. */
-export function createQueues(connection: Redis, prefix: string): Queues {
-  const open = (name: QueueName) => new Queue(name, { connection, prefix });
+/**
+ * Producer handles for every queue, sharing one connection. Connection trouble is logged once per
+ * event through `logger` (BullMQ would otherwise print each reconnect attempt to stderr).
+ */
+export function createQueues(connection: Redis, prefix: string, logger?: Logger): Queues {
+  const open = (name: QueueName) => {
+    const queue = new Queue(name, { connection, prefix });
+    if (logger) queue.on('error', (err) => logger.warn({ queue: name, err: err.message }, 'queue connection error'));
+    return queue;
+  };
   return {
     campaigns: open(queueNames.campaigns),
     sends: open(queueNames.sends),

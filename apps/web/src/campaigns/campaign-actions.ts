@@ -1,10 +1,11 @@
 import { enqueueFanOut } from '@herald/shared';
-import type { Campaign, CampaignStatus, Db, Queues } from '@herald/shared';
+import type { Campaign, CampaignStatus, Db, Logger, Queues } from '@herald/shared';
+import { enqueueOrDefer } from '../http/enqueue-or-defer.js';
 import { HttpError } from '../http/http-error.js';
 
 export type CampaignAction = 'pause' | 'resume' | 'cancel' | 'retry-failed';
 
-type Deps = { db: Db; queues: Queues };
+type Deps = { db: Db; queues: Queues; log: Logger };
 
 /** Moves the campaign from one of `from` to `to`, or answers 409 naming the current status. */
 async function transition(db: Pick<Db, 'campaign'>, id: string, from: CampaignStatus[], data: Partial<Campaign>): Promise<Campaign> {
@@ -27,7 +28,9 @@ async function requeue(db: Db, campaignId: string, from: 'queued' | 'failed'): P
     WHERE campaign_id = ${campaignId}::uuid AND status = ${from}::delivery_status`;
 }
 
-export async function applyCampaignAction({ db, queues }: Deps, id: string, action: CampaignAction): Promise<Campaign> {
+export async function applyCampaignAction({ db, queues, log }: Deps, id: string, action: CampaignAction): Promise<Campaign> {
+  // The new state is in Postgres before the fan-out is enqueued; the reconciler covers a Redis outage.
+  const fanOut = () => enqueueOrDefer('campaign fan-out', () => enqueueFanOut(queues.campaigns, id), log);
   switch (action) {
     case 'pause':
       // Deliveries already in flight finish; the rest wait in `queued`.
@@ -39,7 +42,7 @@ export async function applyCampaignAction({ db, queues }: Deps, id: string, acti
       if (stillScheduled) return transition(db, id, ['paused'], { status: 'scheduled', statusReason: null });
       const campaign = await transition(db, id, ['paused'], { status: 'sending', statusReason: null, startedAt: current?.startedAt ?? new Date() });
       await requeue(db, id, 'queued');
-      await enqueueFanOut(queues.campaigns, id);
+      await fanOut();
       return campaign;
     }
 
@@ -58,7 +61,7 @@ export async function applyCampaignAction({ db, queues }: Deps, id: string, acti
       await requeue(db, id, 'failed');
       if (campaign.status === 'paused') return campaign;
       const restarted = await transition(db, id, ['sent', 'sending'], { status: 'sending', finishedAt: null });
-      await enqueueFanOut(queues.campaigns, id);
+      await fanOut();
       return restarted;
     }
   }

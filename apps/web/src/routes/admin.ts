@@ -6,6 +6,7 @@ import type { WebDeps } from '../deps.js';
 import { createAdminSecurity } from '../admin/admin-security.js';
 import { queueDashboard } from '../admin/queue-dashboard.js';
 import { secretsEqual } from '../http/admin-auth.js';
+import { enqueueOrDefer } from '../http/enqueue-or-defer.js';
 import { fieldErrors } from '../http/field-errors.js';
 import { HttpError } from '../http/http-error.js';
 import { applyCampaignAction } from '../campaigns/campaign-actions.js';
@@ -97,7 +98,7 @@ export function adminRoutes(deps: WebDeps): Router {
       return render(req, res, 'compose', { title: 'New campaign', values, errors: fieldErrors(parsed.error) });
     }
     const { campaign } = await createCampaign(db, parsed.data, undefined);
-    if (campaign.status === 'sending') await enqueueFanOut(queues.campaigns, campaign.id);
+    if (campaign.status === 'sending') await enqueueOrDefer('campaign fan-out', () => enqueueFanOut(queues.campaigns, campaign.id), req.log);
     res.redirect(303, `/admin/campaigns/${campaign.id}`);
   });
 
@@ -118,7 +119,7 @@ export function adminRoutes(deps: WebDeps): Router {
     const action = req.params.action as CampaignAction;
     const id = campaignId.safeParse(req.params.id);
     if (!actions.includes(action) || !id.success) throw new HttpError(404, 'not_found', 'Nothing here.');
-    await applyCampaignAction(deps, id.data, action);
+    await applyCampaignAction({ ...deps, log: req.log }, id.data, action);
     res.redirect(303, `/admin/campaigns/${id.data}`);
   });
 

@@ -80,7 +80,7 @@ export function campaignRoutes(deps: WebDeps): Router {
   router.post('/campaigns/:id/:action', auth, async (req, res) => {
     const action = req.params.action as CampaignAction;
     if (!actions.includes(action)) throw new HttpError(404, 'not_found', 'Unknown campaign action.');
-    const campaign = await applyCampaignAction(deps, campaignId(req.params.id), action);
+    const campaign = await applyCampaignAction({ ...deps, log: req.log }, campaignId(req.params.id), action);
     res.json({ ...campaignSummary(campaign), counts: await countDeliveries(db, campaign.id) });
   });
 

@@ -1,6 +1,7 @@
 import express, { Router } from 'express';
 import { enqueueFanOut } from '@herald/shared';
 import type { WebDeps } from '../deps.js';
+import { enqueueOrDefer } from '../http/enqueue-or-defer.js';
 import { HttpError } from '../http/http-error.js';
 import { requireAdminToken } from '../http/admin-auth.js';
 import { idempotencyKey, sendInput } from '../campaigns/campaign-schema.js';
@@ -12,7 +13,7 @@ import { fieldErrors } from '../http/field-errors.js';
  * `POST /send`: creates the campaign and its deliveries, starts the fan-out and answers 202 with
  * every task id at once. Sending happens in the workers.
  */
-export function sendRoutes({ db, queues, logger, config }: WebDeps): Router {
+export function sendRoutes({ db, queues, config }: WebDeps): Router {
   const router = Router();
   router.post(
     '/send',
@@ -38,10 +39,7 @@ export function sendRoutes({ db, queues, logger, config }: WebDeps): Router {
 
       const { campaign, created } = await createCampaign(db, parsed.data, key?.data);
       if (created && campaign.status === 'sending') {
-        // The campaign is safe in Postgres; if Redis is down the reconciler starts it within a minute.
-        await enqueueFanOut(queues.campaigns, campaign.id).catch((err: unknown) =>
-          logger.warn({ err, campaignId: campaign.id }, 'fan-out not enqueued; the reconciler will start it'),
-        );
+        await enqueueOrDefer('campaign fan-out', () => enqueueFanOut(queues.campaigns, campaign.id), req.log);
       }
 
       res.status(202).type('application/json');

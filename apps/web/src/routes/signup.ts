@@ -2,6 +2,7 @@ import express, { Router } from 'express';
 import type { Request, Response } from 'express';
 import { enqueueConfirmation } from '@herald/shared';
 import type { WebDeps } from '../deps.js';
+import { enqueueOrDefer } from '../http/enqueue-or-defer.js';
 import { HttpError, errorBody } from '../http/http-error.js';
 import { fieldErrors } from '../http/field-errors.js';
 import { signupInput } from '../subscribers/signup-schema.js';
@@ -11,7 +12,7 @@ const bodyLimit = '100kb';
 const acceptedTypes = ['application/json', 'application/x-www-form-urlencoded'];
 
 /** The public signup form: `GET /` and `POST /register` (form or JSON). */
-export function signupRoutes({ db, queues, logger, config }: WebDeps): Router {
+export function signupRoutes({ db, queues, config }: WebDeps): Router {
   const router = Router();
   const thanks = config.doubleOptIn
     ? 'Thanks! Check your inbox for an email to confirm your subscription.'
@@ -49,10 +50,7 @@ export function signupRoutes({ db, queues, logger, config }: WebDeps): Router {
         source: asJson ? 'api' : 'form',
       });
       if (registration.needsConfirmation) {
-        // The row is already safe in Postgres; if Redis is down the reconciler sends it later.
-        await enqueueConfirmation(queues.confirmations, registration.subscriberId).catch((err: unknown) =>
-          logger.warn({ err, subscriberId: registration.subscriberId }, 'confirmation not enqueued'),
-        );
+        await enqueueOrDefer('confirmation email', () => enqueueConfirmation(queues.confirmations, registration.subscriberId), req.log);
       }
 
       if (asJson) res.status(202).json({ status: 'received', message: thanks });

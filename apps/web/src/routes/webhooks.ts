@@ -1,9 +1,10 @@
 import express, { Router } from 'express';
+import { enqueueEventProcessing } from '@herald/shared';
 import type { Request, RequestHandler } from 'express';
 import type { WebDeps } from '../deps.js';
 import { HttpError } from '../http/http-error.js';
 import { parseEventBatch } from '../webhooks/parse-event-batch.js';
-import { requestEventProcessing } from '../webhooks/request-event-processing.js';
+import { enqueueOrDefer } from '../http/enqueue-or-defer.js';
 import { storeEvents } from '../webhooks/store-events.js';
 import { checkSignatureHeaders, parseWebhookPublicKey, verifyWebhookSignature } from '../webhooks/webhook-signature.js';
 import type { SignatureProblem, SignedRequest } from '../webhooks/webhook-signature.js';
@@ -60,7 +61,7 @@ export function webhookRoutes({ db, queues, logger, config }: WebDeps): Router {
 
       const stored = await storeEvents(db, batch.events);
       // A replayed batch stored nothing, so there is nothing new to apply.
-      if (stored > 0) await requestEventProcessing(queues.events, req.log);
+      if (stored > 0) await enqueueOrDefer('event processing', () => enqueueEventProcessing(queues.events), req.log);
       res.json({ received: batch.events.length, stored });
     },
   );

@@ -1,0 +1,31 @@
+import { finishCampaignIfDone } from '@herald/shared';
+import type { Db } from '@herald/shared';
+
+/**
+ * GDPR erasure. In one transaction: the person's deliveries still queued are skipped (nothing more
+ * goes to them), the webhook events about them are cut down to their type and time (SendGrid's
+ * payload carries the address, IP and user agent), and the subscriber row is deleted; the delete
+ * trigger then detaches their deliveries and events. Delivery rows stay, anonymous, so campaign
+ * counts stay right. Campaigns left with nothing queued are finished after the commit, as
+ * finishCampaignIfDone requires. Returns false if there was no such subscriber.
+ */
+export async function eraseSubscriber(db: Db, subscriberId: string): Promise<boolean> {
+  const touchedCampaigns = await db.$transaction(async (tx) => {
+    const found = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM subscribers WHERE id = ${subscriberId}::uuid FOR UPDATE`;
+    if (found.length === 0) return undefined;
+    const skipped = await tx.$queryRaw<{ campaign_id: string }[]>`
+      UPDATE deliveries SET status = 'skipped', last_error = 'subscriber erased', updated_at = now()
+      WHERE subscriber_id = ${subscriberId}::uuid AND status = 'queued'
+      RETURNING campaign_id`;
+    await tx.$executeRaw`
+      UPDATE email_events
+      SET payload = jsonb_build_object('event', type, 'timestamp', floor(extract(epoch FROM occurred_at))::bigint)
+      WHERE subscriber_id = ${subscriberId}::uuid
+         OR delivery_id IN (SELECT id FROM deliveries WHERE subscriber_id = ${subscriberId}::uuid)`;
+    await tx.$executeRaw`DELETE FROM subscribers WHERE id = ${subscriberId}::uuid`;
+    return new Set(skipped.map((row) => row.campaign_id));
+  });
+  if (!touchedCampaigns) return false;
+  for (const campaignId of touchedCampaigns) await finishCampaignIfDone(db, campaignId);
+  return true;
+}

@@ -1,0 +1,50 @@
+import { Prisma } from '@herald/shared';
+import type { Db } from '@herald/shared';
+import { subscriberViewColumns } from './subscriber-view.js';
+import type { SubscriberView } from './subscriber-view.js';
+
+export type SubscriberDataExport = {
+  exportedAt: Date;
+  subscriber: SubscriberView & { confirmationSentAt: Date | null };
+  deliveries: {
+    id: string;
+    campaignId: string;
+    subject: string;
+    status: string;
+    attempts: number;
+    lastError: string | null;
+    sentAt: Date | null;
+    createdAt: Date;
+  }[];
+  events: { type: string; occurredAt: Date; payload: unknown }[];
+};
+
+/**
+ * Everything Herald holds about one person (a GDPR access request): their subscriber row without
+ * the token hash and unsubscribe token, every delivery with its campaign's subject, and every
+ * webhook event about them. Read in one snapshot, so the three parts agree. Null if unknown.
+ */
+export async function exportSubscriberData(db: Db, subscriberId: string): Promise<SubscriberDataExport | null> {
+  const [subscribers, deliveries, events] = await db.$transaction(
+    [
+      db.$queryRaw<SubscriberDataExport['subscriber'][]>`
+        SELECT ${subscriberViewColumns}, confirmation_sent_at AS "confirmationSentAt"
+        FROM subscribers WHERE id = ${subscriberId}::uuid`,
+      db.$queryRaw<SubscriberDataExport['deliveries']>`
+        SELECT d.id, d.campaign_id AS "campaignId", c.subject, d.status::text AS status, d.attempts,
+               d.last_error AS "lastError", d.sent_at AS "sentAt", d.created_at AS "createdAt"
+        FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id
+        WHERE d.subscriber_id = ${subscriberId}::uuid
+        ORDER BY d.created_at, d.id`,
+      db.$queryRaw<SubscriberDataExport['events']>`
+        SELECT type, occurred_at AS "occurredAt", payload FROM email_events
+        WHERE subscriber_id = ${subscriberId}::uuid
+           OR delivery_id IN (SELECT id FROM deliveries WHERE subscriber_id = ${subscriberId}::uuid)
+        ORDER BY occurred_at, id`,
+    ],
+    { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead },
+  );
+  const subscriber = subscribers[0];
+  if (!subscriber) return null;
+  return { exportedAt: new Date(), subscriber, deliveries, events };
+}

@@ -1,0 +1,57 @@
+import { closeQueues, createLogger, createProducerConnection, createQueues } from '@herald/shared';
+import type { Express } from 'express';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { createTestDatabase } from '../../../test/support/database.js';
+import { campaignBody, postSend, seedSubscribers } from '../../../test/support/factories.js';
+import { adminPassword, adminToken } from '../../../test/support/web.js';
+
+// Nothing listens on port 1: this web process never reaches Redis.
+let database: Awaited<ReturnType<typeof createTestDatabase>>;
+let app: Express;
+let close: () => Promise<void>;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  const config = loadConfig({
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: database.url,
+    REDIS_URL: 'redis://127.0.0.1:1',
+    ADMIN_TOKEN: adminToken,
+    ADMIN_PASSWORD: adminPassword,
+    SESSION_SECRET: 'test-session-secret-0123456789abcdef0123456789',
+  });
+  const redis = createProducerConnection(config.redisUrl);
+  redis.on('error', () => undefined);
+  const logger = createLogger({ name: 'web', level: 'silent' });
+  const queues = createQueues(redis, 'outage', logger);
+  app = createApp({ config, db: database.db, redis, queues, logger });
+  close = async () => {
+    await closeQueues(queues).catch(() => undefined);
+    redis.disconnect();
+    await database.drop();
+  };
+});
+afterAll(async () => {
+  await close();
+});
+
+describe('with Redis down', () => {
+  it('still takes signups and campaigns, since Postgres holds the work, and says not ready', async () => {
+    const signup = await request(app).post('/register').send({ email: 'calm@example.com' });
+    expect(signup.status).toBe(202);
+    expect(await database.db.subscriber.count()).toBe(1);
+
+    await seedSubscribers(database.db, [{ email: 'reader@example.com' }]);
+    const started = Date.now();
+    const sent = await postSend(app, campaignBody).expect(202);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(sent.body.tasks).toHaveLength(1);
+    expect(await database.db.delivery.count()).toBe(1);
+
+    const ready = await request(app).get('/readyz').expect(503);
+    expect(ready.body.checks).toEqual({ database: 'ok', redis: 'down' });
+  });
+});
