@@ -30,8 +30,8 @@ function adapt<S extends z.ZodType>(
   schema: S,
   handler: Handler<S>,
   deps: WorkerDeps,
-  self: () => Worker,
 ) {
+  const queue = Object.values(deps.queues).find((candidate) => candidate.name === queueName);
   return async (job: Job) => {
     const payload = schema.parse(job.data);
     const attempt = job.attemptsMade + 1;
@@ -39,7 +39,10 @@ function adapt<S extends z.ZodType>(
       log: deps.logger.child({ queue: queueName, jobId: job.id, attempt, ...(payload as object) }),
       attempt,
       maxAttempts: job.opts.attempts ?? 1,
-      pauseQueue: (ms) => self().rateLimit(ms),
+      pauseQueue: async (ms) => {
+        // Queue-wide: every worker of every process holds back until the limit expires.
+        await queue?.rateLimit(ms);
+      },
     };
     return handler(payload, ctx, deps);
   };
@@ -52,7 +55,7 @@ export function startWorkers(deps: WorkerDeps, connection: Redis): Workers {
   const { config, logger } = deps;
   const workers: Worker[] = [];
   const start = <S extends z.ZodType>(name: QueueName, schema: S, handler: Handler<S>, options: Partial<WorkerOptions>) => {
-    const worker: Worker = new Worker(name, adapt(name, schema, handler, deps, () => worker), {
+    const worker = new Worker(name, adapt(name, schema, handler, deps), {
       connection,
       prefix: config.queuePrefix,
       ...options,
