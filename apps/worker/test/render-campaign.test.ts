@@ -6,7 +6,7 @@ const links = { unsubscribeUrl: 'https://news.example/unsubscribe/abc?x=1&y=2', 
 describe('renderCampaignEmail', () => {
   it('substitutes the three placeholders, HTML-escaped in the HTML part', () => {
     const email = renderCampaignEmail(
-      { subject: 'Hi {{ name }}', html: '<p>{{name}} / {{email}} / <a href="{{unsubscribe_url}}">x</a></p>', text: null },
+      { id: 'c1', subject: 'Hi {{ name }}', html: '<p>{{name}} / {{email}} / <a href="{{unsubscribe_url}}">x</a></p>', text: null },
       { email: 'o"brien@example.com', name: '<script>alert(1)</script>' },
       links,
     );
@@ -17,25 +17,28 @@ describe('renderCampaignEmail', () => {
 
   it('never evaluates the body as a template', () => {
     const html = '<p><%= process.exit(1) %> ${process.env.SECRET} {{constructor}} {{#if x}}</p>';
-    const email = renderCampaignEmail({ subject: 's', html, text: null }, { email: 'a@example.com', name: null }, links);
+    const email = renderCampaignEmail({ id: 'c2', subject: 's', html, text: null }, { email: 'a@example.com', name: null }, links);
     expect(email.html.startsWith(html)).toBe(true);
   });
 
   it('derives a text part from the HTML when none is given, and uses the given one otherwise', () => {
-    const derived = renderCampaignEmail({ subject: 's', html: '<h1>News</h1><p>Hello {{name}}</p>', text: null }, { email: 'a@example.com', name: 'Ann' }, links);
-    expect(derived.text).toMatch(/NEWS\s+Hello Ann/);
-    const given = renderCampaignEmail({ subject: 's', html: '<p>x</p>', text: 'Plain {{name}} & co' }, { email: 'a@example.com', name: 'A&B' }, links);
+    const content = { id: 'derived', subject: 's', html: '<h1>News for {{name}}</h1><p>Hello {{name}} &amp; co</p>', text: null };
+    const ann = renderCampaignEmail(content, { email: 'a@example.com', name: 'Ann <A>' }, links);
+    expect(ann.text).toMatch(/^NEWS FOR Ann <A>\s+Hello Ann <A> & co/);
+    const bob = renderCampaignEmail(content, { email: 'b@example.com', name: 'Bob' }, links);
+    expect(bob.text).toMatch(/^NEWS FOR Bob\s+Hello Bob & co/);
+    const given = renderCampaignEmail({ id: 'c3', subject: 's', html: '<p>x</p>', text: 'Plain {{name}} & co' }, { email: 'a@example.com', name: 'A&B' }, links);
     expect(given.text.startsWith('Plain A&B & co')).toBe(true);
   });
 
   it('ends every email with the unsubscribe link and postal address, inside <body>', () => {
-    const email = renderCampaignEmail({ subject: 's', html: '<html><body><p>Hi</p></body></html>', text: null }, { email: 'a@example.com', name: null }, links);
+    const email = renderCampaignEmail({ id: 'c4', subject: 's', html: '<html><body><p>Hi</p></body></html>', text: null }, { email: 'a@example.com', name: null }, links);
     expect(email.html).toMatch(/<p>Hi<\/p><hr[^>]*><p[^>]*>.*Unsubscribe<\/a><br>1 Main St, Springfield<\/p><\/body><\/html>$/);
     expect(email.text).toMatch(/Unsubscribe: https:\/\/news\.example\/unsubscribe\/abc\?x=1&y=2\n1 Main St, Springfield$/);
   });
 
   it('sets the RFC 8058 one-click unsubscribe headers', () => {
-    const email = renderCampaignEmail({ subject: 's', html: '<p>x</p>', text: null }, { email: 'a@example.com', name: null }, links);
+    const email = renderCampaignEmail({ id: 'c5', subject: 's', html: '<p>x</p>', text: null }, { email: 'a@example.com', name: null }, links);
     expect(email.headers).toEqual({
       'List-Unsubscribe': '<https://news.example/unsubscribe/abc?x=1&y=2>',
       'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',

@@ -41,7 +41,7 @@ export async function sendEmail(payload: SendEmailPayload, ctx: JobContext, deps
     RETURNING d.id, d.campaign_id, c.subject, c.html, c.text, s.email, s.name, s.unsubscribe_token`;
   if (!claimed) return skipUnclaimable(payload.deliveryId, ctx, deps);
 
-  const email = renderCampaignEmail(claimed, claimed, {
+  const email = renderCampaignEmail({ ...claimed, id: claimed.campaign_id }, claimed, {
     unsubscribeUrl: `${config.publicUrl}/unsubscribe/${claimed.unsubscribe_token}`,
     postalAddress: config.mail.postalAddress,
   });
@@ -57,10 +57,9 @@ export async function sendEmail(payload: SendEmailPayload, ctx: JobContext, deps
     return handleFailure(err, claimed, ctx, deps);
   }
 
-  await db.delivery.updateMany({
-    where: { id: claimed.id, status: 'sending' },
-    data: { status: 'sent', sentAt: new Date(), providerMessageId: messageId, lastError: null },
-  });
+  await db.$executeRaw`
+    UPDATE deliveries SET status = 'sent', sent_at = now(), provider_message_id = ${messageId}, last_error = NULL, updated_at = now()
+    WHERE id = ${claimed.id}::uuid AND status = 'sending'`;
   await finishCampaignIfDone(db, claimed.campaign_id);
   return 'sent';
 }
