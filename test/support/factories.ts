@@ -16,6 +16,8 @@ export async function seedSubscribers(db: Db, seeds: SubscriberSeed[]) {
           status: seed.status ?? 'active',
           consentAt: new Date(),
           consentSource: 'test',
+          // A pending subscriber got their confirmation email when they signed up.
+          confirmationSentAt: (seed.status ?? 'active') === 'pending' ? new Date() : null,
         },
       }),
     ),

@@ -6,10 +6,12 @@ import { Worker } from 'bullmq';
 import type { Job, WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
+  enqueueReconcile,
   fanOutPayload,
   jobNames,
   processEventsPayload,
   queueNames,
+  reconcileJobOptions,
   reconcilePayload,
   sendConfirmationPayload,
   sendEmailPayload,
@@ -88,11 +90,10 @@ export function startWorkers(deps: WorkerDeps, connection: Redis): Workers {
 /** Every RECONCILE_EVERY_SECONDS, plus once now, so a restarted worker repairs at once. */
 export async function scheduleReconciler(deps: WorkerDeps): Promise<void> {
   const { queues, config } = deps;
-  const opts = { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } };
   await queues.maintenance.upsertJobScheduler(
     jobNames.reconcile,
     { every: config.reconcileEveryMs },
-    { name: jobNames.reconcile, data: {}, opts },
+    { name: jobNames.reconcile, data: {}, opts: reconcileJobOptions },
   );
-  await queues.maintenance.add(jobNames.reconcile, {}, opts);
+  await enqueueReconcile(queues.maintenance);
 }

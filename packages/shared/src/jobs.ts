@@ -95,5 +95,8 @@ export const confirmationJobOptions = retrying(8, 2_000);
 
 export const fanOutJobOptions = retrying(10, 1_000);
 
+/** Reconcile runs every minute: keep the last hundred for the dashboard. */
+export const reconcileJobOptions = { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } satisfies JobsOptions;
+
 /** One job per webhook post: keep a bounded number rather than a day's worth. */
 export const processEventsJobOptions = { ...retrying(10, 1_000), removeOnComplete: { count: 1_000 } } satisfies JobsOptions;

@@ -68,7 +68,7 @@ export function subscriberRoutes(deps: WebDeps, options: SubscriberRouteOptions 
         throw new HttpError(413, 'payload_too_large', `Import files are limited to ${Math.floor(maxImportBytes / 1024 / 1024)} MB.`);
       }
       const rows = await readImportCsv(req, { maxBytes: maxImportBytes });
-      res.json(await importSubscribers(deps, rows, { consentConfirmed: consent === 'confirmed' }));
+      res.json(await importSubscribers({ ...deps, logger: req.log }, rows, { consentConfirmed: consent === 'confirmed' }));
     } catch (err) {
       // Refused before the upload finished: answer now, discard the rest and close the connection,
       // rather than reading up to 200 MB nobody will use.

@@ -2,12 +2,7 @@ import type { Prisma } from '@herald/shared';
 
 export type ImportStatus = 'active' | 'pending';
 
-export type ImportBatchResult = {
-  inserted: number;
-  updated: number;
-  /** Ids of the new pending subscribers, comma-separated: one string per batch, not thousands. */
-  confirmationIds: string | null;
-};
+export type ImportBatchResult = { inserted: number; updated: number };
 
 /**
  * Writes one batch of distinct, validated addresses in a single statement. New addresses are
@@ -46,11 +41,10 @@ export async function upsertImportBatch(
         AND s.xmin <> pg_current_xact_id()::xid
         AND ((EXCLUDED.name IS NOT NULL AND EXCLUDED.name IS DISTINCT FROM s.name)
              OR (s.status = 'pending' AND EXCLUDED.status = 'active'))
-      RETURNING s.id, s.status, (s.xmax = 0) AS inserted
+      RETURNING (s.xmax = 0) AS inserted
     )
     SELECT count(*) FILTER (WHERE inserted)::int AS inserted,
-           count(*) FILTER (WHERE NOT inserted)::int AS updated,
-           string_agg(id::text, ',') FILTER (WHERE inserted AND status = 'pending') AS "confirmationIds"
+           count(*) FILTER (WHERE NOT inserted)::int AS updated
     FROM written`;
   if (!result) throw new Error('import batch returned no summary');
   return result;

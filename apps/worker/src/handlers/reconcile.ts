@@ -1,8 +1,7 @@
-import { enqueueConfirmation, enqueueEventProcessing, enqueueFanOut, sendJobId } from '@herald/shared';
+import { enqueueEventProcessing, enqueueFanOut, enqueueUnsentConfirmations, finishCampaignIfDone, sendJobId } from '@herald/shared';
 import type { Queue } from 'bullmq';
 import { enqueueDeliveries } from '../campaigns/enqueue-deliveries.js';
 import type { QueuedDelivery } from '../campaigns/enqueue-deliveries.js';
-import { finishCampaignIfDone } from '@herald/shared';
 import type { JobContext, WorkerDeps } from '../deps.js';
 
 const pageSize = 1_000;
@@ -27,7 +26,7 @@ export async function reconcile(_payload: unknown, ctx: JobContext, deps: Worker
     scheduledStarted: await startDueCampaigns(deps),
     ...(await recoverStuckDeliveries(deps)),
     requeued: 0,
-    confirmationsQueued: await queueMissedConfirmations(deps),
+    confirmationsQueued: await enqueueUnsentConfirmations(deps.db, deps.queues.confirmations),
     unprocessedEvents: await queueUnprocessedEvents(deps),
     campaignsFinished: 0,
   };
@@ -125,20 +124,6 @@ async function findOrphans(queue: Queue, deliveries: QueuedDelivery[]) {
   });
 }
 
-/** Pending signups whose confirmation never got into Redis (it was down at signup time). */
-async function queueMissedConfirmations({ db, queues }: WorkerDeps): Promise<number> {
-  const missed = await db.subscriber.findMany({
-    where: {
-      status: 'pending',
-      confirmationSentAt: null,
-      createdAt: { lt: new Date(Date.now() - 60_000), gt: new Date(Date.now() - 7 * 24 * 60 * 60 * 1000) },
-    },
-    select: { id: true },
-    take: 10_000,
-  });
-  for (const { id } of missed) await enqueueConfirmation(queues.confirmations, id);
-  return missed.length;
-}
 
 /**
  * Webhook events whose processing job never got into Redis (it was down when they arrived) or was
