@@ -1,7 +1,6 @@
 import express, { Router } from 'express';
 import type { Request, RequestHandler, Response } from 'express';
 import { enqueueFanOut } from '@herald/shared';
-import { z } from 'zod';
 import type { WebDeps } from '../deps.js';
 import { createAdminSecurity } from '../admin/admin-security.js';
 import { queueDashboard } from '../admin/queue-dashboard.js';
@@ -9,6 +8,7 @@ import { secretsEqual } from '../http/admin-auth.js';
 import { enqueueOrDefer } from '../http/enqueue-or-defer.js';
 import { fieldErrors } from '../http/field-errors.js';
 import { HttpError } from '../http/http-error.js';
+import { parseId } from '../http/parse-request.js';
 import { applyCampaignAction } from '../campaigns/campaign-actions.js';
 import type { CampaignAction } from '../campaigns/campaign-actions.js';
 import { sendInput } from '../campaigns/campaign-schema.js';
@@ -23,7 +23,6 @@ function asUtc(value: string): string {
   if (/(Z|[+-]\d\d:\d\d)$/i.test(value)) return value;
   return /T\d\d:\d\d$/.test(value) ? `${value}:00Z` : `${value}Z`;
 }
-const campaignId = z.uuid();
 
 /**
  * The admin pages: log in with ADMIN_PASSWORD, compose and send a campaign, follow it, pause,
@@ -103,8 +102,7 @@ export function adminRoutes(deps: WebDeps): Router {
   });
 
   router.get('/admin/campaigns/:id', requireAdmin, async (req, res) => {
-    const id = campaignId.safeParse(req.params.id);
-    const campaign = id.success ? await db.campaign.findUnique({ where: { id: id.data } }) : null;
+    const campaign = await db.campaign.findUnique({ where: { id: parseId(req.params.id, 'campaign') } });
     if (!campaign) throw new HttpError(404, 'not_found', 'No campaign with that id.');
     render(req, res, 'campaign', {
       title: campaign.subject,
@@ -117,10 +115,10 @@ export function adminRoutes(deps: WebDeps): Router {
 
   router.post('/admin/campaigns/:id/:action', requireAdmin, form, security.csrfProtection, async (req, res) => {
     const action = req.params.action as CampaignAction;
-    const id = campaignId.safeParse(req.params.id);
-    if (!actions.includes(action) || !id.success) throw new HttpError(404, 'not_found', 'Nothing here.');
-    await applyCampaignAction({ ...deps, log: req.log }, id.data, action);
-    res.redirect(303, `/admin/campaigns/${id.data}`);
+    if (!actions.includes(action)) throw new HttpError(404, 'not_found', 'Nothing here.');
+    const id = parseId(req.params.id, 'campaign');
+    await applyCampaignAction({ ...deps, log: req.log }, id, action);
+    res.redirect(303, `/admin/campaigns/${id}`);
   });
 
   return router;

@@ -3,12 +3,12 @@ import { z } from 'zod';
 import type { WebDeps } from '../deps.js';
 import { HttpError } from '../http/http-error.js';
 import { requireAdminToken } from '../http/admin-auth.js';
+import { parseId, parseRequest } from '../http/parse-request.js';
 import { applyCampaignAction } from '../campaigns/campaign-actions.js';
 import type { CampaignAction } from '../campaigns/campaign-actions.js';
 import { campaignSummary, countDeliveries, taskSelect, toTasks } from '../campaigns/campaign-view.js';
 import { countCampaignEvents } from '../webhooks/count-campaign-events.js';
 
-const idParam = z.uuid();
 const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.uuid().optional(),
@@ -19,18 +19,7 @@ const tasksQuery = listQuery.extend({
 });
 const actions: CampaignAction[] = ['pause', 'resume', 'cancel', 'retry-failed'];
 
-function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new HttpError(400, 'invalid_request', `Invalid ${what}: ${parsed.error.issues[0]?.message}`);
-  return parsed.data;
-}
 
-/** Unknown or malformed ids are both simply "not found". */
-function campaignId(value: unknown): string {
-  const parsed = idParam.safeParse(value);
-  if (!parsed.success) throw new HttpError(404, 'not_found', 'No campaign with that id.');
-  return parsed.data;
-}
 
 /** The admin JSON API for campaigns and tasks (delivery status), behind the bearer token. */
 export function campaignRoutes(deps: WebDeps): Router {
@@ -39,7 +28,7 @@ export function campaignRoutes(deps: WebDeps): Router {
   const auth = requireAdminToken(deps.config.adminToken);
 
   router.get('/campaigns', auth, async (req, res) => {
-    const query = parse(listQuery, req.query, 'query');
+    const query = parseRequest(listQuery, req.query, 'query');
     const rows = await db.campaign.findMany({
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take: query.limit + 1,
@@ -53,7 +42,7 @@ export function campaignRoutes(deps: WebDeps): Router {
   });
 
   router.get('/campaigns/:id', auth, async (req, res) => {
-    const id = campaignId(req.params.id);
+    const id = parseId(req.params.id, 'campaign');
     const campaign = await db.campaign.findUnique({ where: { id } });
     if (!campaign) throw new HttpError(404, 'not_found', 'No campaign with that id.');
     const [counts, events] = await Promise.all([countDeliveries(db, id), countCampaignEvents(db, id)]);
@@ -62,8 +51,8 @@ export function campaignRoutes(deps: WebDeps): Router {
   });
 
   router.get('/campaigns/:id/tasks', auth, async (req, res) => {
-    const id = campaignId(req.params.id);
-    const query = parse(tasksQuery, req.query, 'query');
+    const id = parseId(req.params.id, 'campaign');
+    const query = parseRequest(tasksQuery, req.query, 'query');
     if (!(await db.campaign.count({ where: { id } }))) throw new HttpError(404, 'not_found', 'No campaign with that id.');
     // Status, then id: the order of the (campaign_id, status, id) index, so a page is a range scan.
     const rows = await db.delivery.findMany({
@@ -80,13 +69,12 @@ export function campaignRoutes(deps: WebDeps): Router {
   router.post('/campaigns/:id/:action', auth, async (req, res) => {
     const action = req.params.action as CampaignAction;
     if (!actions.includes(action)) throw new HttpError(404, 'not_found', 'Unknown campaign action.');
-    const campaign = await applyCampaignAction({ ...deps, log: req.log }, campaignId(req.params.id), action);
+    const campaign = await applyCampaignAction({ ...deps, log: req.log }, parseId(req.params.id, 'campaign'), action);
     res.json({ ...campaignSummary(campaign), counts: await countDeliveries(db, campaign.id) });
   });
 
   router.get('/tasks/:id', auth, async (req, res) => {
-    const parsed = idParam.safeParse(req.params.id);
-    const row = parsed.success ? await db.delivery.findUnique({ where: { id: parsed.data }, select: taskSelect }) : null;
+    const row = await db.delivery.findUnique({ where: { id: parseId(req.params.id, 'task') }, select: taskSelect });
     if (!row) throw new HttpError(404, 'not_found', 'No task with that id.');
     const [task] = await toTasks(db, [row]);
     res.json(task);

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { WebDeps } from '../deps.js';
 import { HttpError } from '../http/http-error.js';
 import { requireAdminToken } from '../http/admin-auth.js';
+import { parseId, parseRequest } from '../http/parse-request.js';
 import { eraseSubscriber } from '../subscribers/erase-subscriber.js';
 import { exportSubscriberData } from '../subscribers/export-subscriber-data.js';
 import { importSubscribers } from '../subscribers/import-subscribers.js';
@@ -23,20 +24,8 @@ const importQuery = z.object({
   consent: z.literal('confirmed', { error: 'consent must be "confirmed", or left out' }).optional(),
 });
 const exportQuery = z.object({ status: z.enum(subscriberStatuses).optional() });
-const idParam = z.uuid();
 
-function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new HttpError(400, 'invalid_request', `Invalid ${what}: ${parsed.error.issues[0]?.message}`);
-  return parsed.data;
-}
 
-/** Unknown or malformed ids are both simply "not found". */
-function subscriberId(value: unknown): string {
-  const parsed = idParam.safeParse(value);
-  if (!parsed.success) throw new HttpError(404, 'not_found', 'No subscriber with that id.');
-  return parsed.data;
-}
 
 /** UTF-8 only; US-ASCII is a subset of it. Compressed uploads are not decoded. */
 function requireCsvBody(req: Request): void {
@@ -57,13 +46,13 @@ export function subscriberRoutes(deps: WebDeps, options: SubscriberRouteOptions 
   const auth = requireAdminToken(deps.config.adminToken);
 
   router.get('/subscribers', auth, async (req, res) => {
-    res.json(await listSubscribers(db, parse(listSubscribersQuery, req.query, 'query')));
+    res.json(await listSubscribers(db, parseRequest(listSubscribersQuery, req.query, 'query')));
   });
 
   router.post('/subscribers/import', auth, async (req, res) => {
     try {
       requireCsvBody(req);
-      const { consent } = parse(importQuery, req.query, 'query');
+      const { consent } = parseRequest(importQuery, req.query, 'query');
       if (Number(req.get('content-length')) > maxImportBytes) {
         throw new HttpError(413, 'payload_too_large', `Import files are limited to ${Math.floor(maxImportBytes / 1024 / 1024)} MB.`);
       }
@@ -82,7 +71,7 @@ export function subscriberRoutes(deps: WebDeps, options: SubscriberRouteOptions 
   });
 
   router.get('/subscribers/export', auth, async (req, res) => {
-    const { status } = parse(exportQuery, req.query, 'query');
+    const { status } = parseRequest(exportQuery, req.query, 'query');
     res.status(200).set({
       'Content-Type': 'text/csv; charset=utf-8',
       'Content-Disposition': `attachment; filename="subscribers-${new Date().toISOString().slice(0, 10)}.csv"`,
@@ -103,12 +92,12 @@ export function subscriberRoutes(deps: WebDeps, options: SubscriberRouteOptions 
   });
 
   router.delete('/subscribers/:id', auth, async (req, res) => {
-    if (!(await eraseSubscriber(db, subscriberId(req.params.id)))) throw new HttpError(404, 'not_found', 'No subscriber with that id.');
+    if (!(await eraseSubscriber(db, parseId(req.params.id, 'subscriber')))) throw new HttpError(404, 'not_found', 'No subscriber with that id.');
     res.status(204).end();
   });
 
   router.get('/subscribers/:id/export', auth, async (req, res) => {
-    const id = subscriberId(req.params.id);
+    const id = parseId(req.params.id, 'subscriber');
     const data = await exportSubscriberData(db, id);
     if (!data) throw new HttpError(404, 'not_found', 'No subscriber with that id.');
     res.set({ 'Content-Disposition': `attachment; filename="subscriber-${id}.json"`, 'Cache-Control': 'no-store' }).json(data);
