@@ -7,27 +7,11 @@
  * where consent is `confirmed` (active, no emails; the default) or `none` (pending: the import
  * then asks a worker, with one reconcile job, to enqueue their confirmation emails).
  */
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import pg from 'pg';
-import { closeQueues, createDb, createLogger, createProducerConnection, createQueues } from '@herald/shared';
-import { createApp } from '../apps/web/src/app.js';
-import { loadConfig } from '../apps/web/src/config.js';
-import { migrateDeploy } from '../tools/prisma-schema-engine/deploy.js';
+import { benchAdminToken, startBenchWeb } from './bench-web.js';
 
 const rows = Number(process.argv[2] ?? 200_000);
 const runs = Number(process.argv[3] ?? 5);
 const consent = process.argv[4] ?? 'confirmed';
-const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-const database = 'herald_bench_import';
-const databaseUrl = Object.assign(new URL(adminUrl), { pathname: `/${database}` }).toString();
-const token = 'bench-admin-token-0123456789abcdef0123456789';
-
-async function admin(sql: string) {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  await client.query(sql).finally(() => client.end());
-}
 
 /**
  * The file: header, then `rows` data lines, in 64 KiB chunks. One line in 100 repeats an earlier
@@ -49,27 +33,10 @@ async function* csvFile(): AsyncGenerator<Uint8Array> {
   yield Buffer.from(chunk);
 }
 
-await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-await admin(`CREATE DATABASE ${database}`);
-await migrateDeploy(databaseUrl);
-
-const config = loadConfig({
-  NODE_ENV: 'production',
-  LOG_LEVEL: 'silent',
-  DATABASE_URL: databaseUrl,
-  QUEUE_PREFIX: `bench-${Date.now()}`,
-  ADMIN_TOKEN: token,
-  ADMIN_PASSWORD: 'bench-password-123',
-  SESSION_SECRET: 'bench-session-secret-0123456789abcdef',
-  MAIL_POSTAL_ADDRESS: '1 Bench Street',
-});
-const db = createDb(databaseUrl);
-const redis = createProducerConnection(config.redisUrl);
-await redis.connect();
-const queues = createQueues(redis, config.queuePrefix);
-const server = createApp({ config, db, redis, queues, logger: createLogger({ name: 'bench', level: 'silent' }) }).listen(0, '127.0.0.1');
-await once(server, 'listening');
-const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/subscribers/import${consent === 'confirmed' ? '?consent=confirmed' : ''}`;
+const web = await startBenchWeb('herald_bench_import', { MAIL_POSTAL_ADDRESS: '1 Bench Street' });
+const { db, queues } = web;
+const token = benchAdminToken;
+const url = `${web.url}/subscribers/import${consent === 'confirmed' ? '?consent=confirmed' : ''}`;
 
 const rates: number[] = [];
 console.log(`${rows} rows per run, consent=${consent}; RSS before the first import ${Math.round(process.memoryUsage().rss / 1024 / 1024)} MB`);
@@ -100,9 +67,4 @@ console.log(
     `(consent=${consent}); peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`,
 );
 
-server.close();
-for (const queue of Object.values(queues)) await queue.obliterate({ force: true });
-await closeQueues(queues);
-redis.disconnect();
-await db.$disconnect();
-await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+await web.close();

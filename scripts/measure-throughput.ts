@@ -4,42 +4,25 @@
  * talking to the mail sink with no injected latency. Usage:
  *   npm run measure:throughput [-- recipients concurrency latencyMs]
  */
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import { Queue, Worker } from 'bullmq';
-import pg from 'pg';
-import { closeQueues, createDb, createLogger, createProducerConnection, createQueues, createWorkerConnection } from '@herald/shared';
+import { closeQueues, createLogger, createQueues, createWorkerConnection } from '@herald/shared';
 import { startMailSink } from '../apps/mail-sink/src/start.js';
-import { createApp } from '../apps/web/src/app.js';
-import { loadConfig as loadWebConfig } from '../apps/web/src/config.js';
 import { loadConfig as loadWorkerConfig } from '../apps/worker/src/config.js';
 import { createSendGridMailer } from '../apps/worker/src/mail/sendgrid.js';
 import { startWorkers } from '../apps/worker/src/workers.js';
-import { migrateDeploy } from '../tools/prisma-schema-engine/deploy.js';
+import { benchAdminToken, startBenchWeb } from './bench-web.js';
 
 const recipients = Number(process.argv[2] ?? 5_000);
 const concurrency = Number(process.argv[3] ?? 20);
 /** SendGrid answers in tens of milliseconds from a cloud region; 0 measures Herald's own overhead. */
 const latencyMs = Number(process.argv[4] ?? 0);
-const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-const database = 'herald_bench_throughput';
-const databaseUrl = Object.assign(new URL(adminUrl), { pathname: `/${database}` }).toString();
 const prefix = `bench-${Date.now()}`;
 const apiKey = 'SG.bench';
-
-async function admin(sql: string) {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  await client.query(sql).finally(() => client.end());
-}
 
 async function waitUntil(check: () => Promise<boolean> | boolean) {
   while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
-await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-await admin(`CREATE DATABASE ${database}`);
-await migrateDeploy(databaseUrl);
 const sink = await startMailSink({ apiKey, inboxLimit: recipients * 2 });
 sink.faults.update({ latencyMs });
 const logger = createLogger({ name: 'bench', level: 'silent' });
@@ -72,17 +55,11 @@ sink.inbox.clear();
 sink.stats.reset();
 
 // Herald: the real web app and workers over Postgres and Redis.
-const webConfig = loadWebConfig({
-  LOG_LEVEL: 'silent',
-  DATABASE_URL: databaseUrl,
-  QUEUE_PREFIX: prefix,
-  ADMIN_TOKEN: 'bench-admin-token-0123456789abcdef0123456789',
-  ADMIN_PASSWORD: 'bench-password-123',
-  SESSION_SECRET: 'bench-session-secret-0123456789abcdef',
-});
+const web = await startBenchWeb('herald_bench_throughput', { QUEUE_PREFIX: prefix });
+const db = web.db;
 const workerConfig = loadWorkerConfig({
   LOG_LEVEL: 'silent',
-  DATABASE_URL: databaseUrl,
+  DATABASE_URL: web.config.databaseUrl,
   QUEUE_PREFIX: prefix,
   SENDGRID_API_KEY: apiKey,
   SENDGRID_API_URL: sink.url,
@@ -91,23 +68,17 @@ const workerConfig = loadWorkerConfig({
   WORKER_CONCURRENCY: String(concurrency),
   SEND_RATE_PER_SECOND: '10000',
 });
-const db = createDb(databaseUrl, { poolSize: concurrency + 5 });
 await db.$executeRaw`
   INSERT INTO subscribers (email, name, status) SELECT 'reader-' || n || '@example.com', 'Reader ' || n, 'active'
   FROM generate_series(1, ${recipients}::int) AS n`;
-const redis = createProducerConnection(webConfig.redisUrl);
-await redis.connect();
-const webQueues = createQueues(redis, prefix, logger);
-const server = createApp({ config: webConfig, db, redis, queues: webQueues, logger }).listen(0, '127.0.0.1');
-await once(server, 'listening');
 const workerConnection = createWorkerConnection(workerConfig.redisUrl);
 const workerQueues = createQueues(workerConnection, prefix, logger);
 const workers = startWorkers({ config: workerConfig, db, queues: workerQueues, mailer, logger }, workerConnection);
 
 const started = performance.now();
-const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/send`, {
+const res = await fetch(`${web.url}/send`, {
   method: 'POST',
-  headers: { authorization: `Bearer ${webConfig.adminToken}`, 'content-type': 'application/json' },
+  headers: { authorization: `Bearer ${benchAdminToken}`, 'content-type': 'application/json' },
   body: JSON.stringify({ subject: 'Bench {{name}}', body: '<p>Hello {{name}}</p>' }),
 });
 const { campaignId } = (await res.json()) as { campaignId: string };
@@ -122,14 +93,8 @@ console.log(`Herald end to end:            ${delivered} sends in ${heraldSeconds
 console.log(`ratio Herald / bare: ${(bareSeconds / heraldSeconds).toFixed(2)}; every recipient exactly once: ${perRecipient.length === recipients && perRecipient.every((n) => n === 1)}`);
 
 await workers.close();
-server.close();
 await closeQueues(workerQueues);
-await webQueues.campaigns.obliterate({ force: true });
-await webQueues.sends.obliterate({ force: true });
-await closeQueues(webQueues);
 workerConnection.disconnect();
 bareConnection.disconnect();
-redis.disconnect();
-await db.$disconnect();
 await sink.close();
-await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+await web.close();

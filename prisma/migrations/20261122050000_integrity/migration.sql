@@ -21,7 +21,9 @@ ALTER TABLE "deliveries"
 
 CREATE FUNCTION "herald_check_delivery_refs"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF EXISTS (SELECT 1 FROM "added" d WHERE NOT EXISTS (SELECT 1 FROM "campaigns" c WHERE c."id" = d."campaign_id")) THEN
+  -- An audience snapshot adds many rows for one campaign: check each distinct campaign once.
+  IF EXISTS (SELECT 1 FROM (SELECT DISTINCT "campaign_id" FROM "added") d
+             WHERE NOT EXISTS (SELECT 1 FROM "campaigns" c WHERE c."id" = d."campaign_id")) THEN
     RAISE EXCEPTION 'deliveries.campaign_id references a missing campaign' USING ERRCODE = 'foreign_key_violation';
   END IF;
   IF EXISTS (SELECT 1 FROM "added" d WHERE d."subscriber_id" IS NOT NULL

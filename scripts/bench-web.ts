@@ -1,0 +1,66 @@
+/**
+ * What the measurement scripts share: a scratch database migrated from scratch, and the real web
+ * app listening on an ephemeral port over it.
+ */
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import pg from 'pg';
+import { closeQueues, createDb, createLogger, createProducerConnection, createQueues } from '@herald/shared';
+import { createApp } from '../apps/web/src/app.js';
+import { loadConfig } from '../apps/web/src/config.js';
+import { migrateDeploy } from '../tools/prisma-schema-engine/deploy.js';
+
+const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+export const benchAdminToken = 'bench-admin-token-0123456789abcdef0123456789';
+
+async function adminQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  await client.query(sql).finally(() => client.end());
+}
+
+/** Creates `database` afresh and applies the migrations; returns its URL. */
+export async function createBenchDatabase(database: string): Promise<{ url: string; drop(): Promise<void> }> {
+  await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  await adminQuery(`CREATE DATABASE ${database}`);
+  const url = Object.assign(new URL(adminUrl), { pathname: `/${database}` }).toString();
+  await migrateDeploy(url);
+  return { url, drop: () => adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`) };
+}
+
+/** The web app over a fresh database named `database`, in production mode, logging nothing. */
+export async function startBenchWeb(database: string, env: Record<string, string> = {}) {
+  const scratch = await createBenchDatabase(database);
+  const config = loadConfig({
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: scratch.url,
+    QUEUE_PREFIX: `bench-${Date.now()}`,
+    ADMIN_TOKEN: benchAdminToken,
+    ADMIN_PASSWORD: 'bench-password-123',
+    SESSION_SECRET: 'bench-session-secret-0123456789abcdef',
+    ...env,
+  });
+  const logger = createLogger({ name: 'bench', level: 'silent' });
+  const db = createDb(scratch.url, { poolSize: 30 });
+  const redis = createProducerConnection(config.redisUrl);
+  await redis.connect();
+  const queues = createQueues(redis, config.queuePrefix, logger);
+  const server = createApp({ config, db, redis, queues, logger }).listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    config,
+    db,
+    queues,
+    logger,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    async close() {
+      server.close();
+      for (const queue of Object.values(queues)) await queue.obliterate({ force: true });
+      await closeQueues(queues);
+      redis.disconnect();
+      await db.$disconnect();
+      await scratch.drop();
+    },
+  };
+}
