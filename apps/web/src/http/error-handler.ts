@@ -27,6 +27,13 @@ function isDependencyOutage(err: unknown): boolean {
   );
 }
 
+/** Two requests writing the same rows (e.g. overlapping imports): safe to retry, not a server fault. */
+function isWriteConflict(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  return code === 'P2034' || code === '40P01' || code === '40001' || /deadlock detected|could not serialize access/.test(err.message);
+}
+
 function toHttpError(err: unknown): HttpError | undefined {
   if (err instanceof HttpError) return err;
   if ((err as { code?: unknown }).code === 'EBADCSRFTOKEN') {
@@ -38,6 +45,9 @@ function toHttpError(err: unknown): HttpError | undefined {
     const known = clientError.type ? parserErrors[clientError.type] : undefined;
     if (known) return new HttpError(status, known.code, known.message);
     if (clientError.expose) return new HttpError(status, 'bad_request', (err as Error).message);
+  }
+  if (isWriteConflict(err)) {
+    return new HttpError(409, 'conflict', 'Another request changed the same rows at the same moment. Send it again.');
   }
   if (isDependencyOutage(err)) {
     return new HttpError(503, 'unavailable', 'Herald is temporarily unavailable. Please try again shortly.');
