@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fanOut } from '../src/handlers/fan-out.js';
+import { sendJobId } from '@herald/shared';
 import { reconcile } from '../src/handlers/reconcile.js';
 import { sendEmail } from '../src/handlers/send-email.js';
 import { deleteKeys } from '../../../test/support/redis.js';
@@ -230,6 +231,23 @@ describe('recovery', () => {
       'grace@example.com',
     ]);
     expect(stack.sink.stats.get().requests).toBe(3);
+  });
+
+  it('re-enqueues the one job Redis lost while the others are still waiting, and leaves a healthy queue alone', async () => {
+    await seedMixedAudience();
+    const res = await postSend(stack.web.app).expect(202);
+    const deps = stack.workerDeps();
+    await fanOut({ campaignId: res.body.campaignId }, jobContext(deps), deps);
+    expect(await reconcile({}, jobContext(deps), deps)).toMatchObject({ requeued: 0 });
+
+    const lost = res.body.tasks[1] as string;
+    expect(await deps.queues.sends.remove(sendJobId(lost, 0))).toBe(1);
+    expect(await reconcile({}, jobContext(deps), deps)).toMatchObject({ requeued: 1 });
+    expect(await deps.queues.sends.count()).toBe(3);
+
+    await stack.startWorker();
+    await waitUntilCampaign(res.body.campaignId, 'sent');
+    expect(Object.values(stack.sink.stats.get().byRecipient)).toEqual([1, 1, 1]);
   });
 
   it('sends again a delivery a crashed worker left in sending, and marks one SendGrid reported as sent', async () => {

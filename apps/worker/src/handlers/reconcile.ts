@@ -22,21 +22,42 @@ export type ReconcileReport = {
  * idempotent, so overlapping runs on several workers do no harm.
  */
 export async function reconcile(_payload: unknown, ctx: JobContext, deps: WorkerDeps): Promise<ReconcileReport> {
+  const { db, queues } = deps;
   const report: ReconcileReport = {
     scheduledStarted: await startDueCampaigns(deps),
     ...(await recoverStuckDeliveries(deps)),
     requeued: 0,
-    confirmationsQueued: await enqueueUnsentConfirmations(deps.db, deps.queues.confirmations),
+    confirmationsQueued: 0,
     unprocessedEvents: await queueUnprocessedEvents(deps),
     campaignsFinished: 0,
   };
-  const sending = await deps.db.campaign.findMany({ where: { status: 'sending' }, select: { id: true } });
+
+  // The per-row checks below cost a Redis call per row, so they run only when Redis holds fewer
+  // live jobs than Postgres has work waiting: after a flush or lost jobs, not on every minute of a
+  // large send that is simply still going.
+  const [unsent] = await db.$queryRaw<{ count: number }[]>`
+    SELECT count(*)::int AS count FROM subscribers
+    WHERE status = 'pending' AND confirmation_sent_at IS NULL AND created_at > now() - interval '7 days'`;
+  if ((unsent?.count ?? 0) > (await liveJobs(queues.confirmations))) {
+    report.confirmationsQueued = await enqueueUnsentConfirmations(db, queues.confirmations);
+  }
+  const sending = await db.campaign.findMany({ where: { status: 'sending' }, select: { id: true } });
+  const [queued] = await db.$queryRaw<{ count: number }[]>`
+    SELECT count(*)::int AS count FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id
+    WHERE c.status = 'sending' AND d.status = 'queued'`;
+  const checkOrphans = (queued?.count ?? 0) > (await liveJobs(queues.sends));
   for (const { id } of sending) {
-    report.requeued += await requeueOrphans(deps, id);
-    if (await finishCampaignIfDone(deps.db, id)) report.campaignsFinished += 1;
+    if (checkOrphans) report.requeued += await requeueOrphans(deps, id);
+    if (await finishCampaignIfDone(db, id)) report.campaignsFinished += 1;
   }
   ctx.log.info(report, 'reconciled');
   return report;
+}
+
+/** Jobs a worker will still run: waiting, delayed (retries), active or prioritized. */
+async function liveJobs(queue: Queue): Promise<number> {
+  const counts = await queue.getJobCounts('waiting', 'delayed', 'active', 'prioritized', 'waiting-children');
+  return Object.values(counts).reduce((sum, count) => sum + count, 0);
 }
 
 /** Scheduled campaigns whose time has come start sending; the status change is the lock. */
