@@ -1,6 +1,7 @@
 import { UnrecoverableError, Worker } from 'bullmq';
 import type { SendEmailPayload } from '@herald/shared';
 import { finishCampaignIfDone, pauseCampaign } from '@herald/shared';
+import { loadCampaignContent } from '../campaigns/campaign-content.js';
 import { renderCampaignEmail } from '../mail/render-campaign.js';
 import { classifySendError } from '../mail/sendgrid.js';
 import type { JobContext, WorkerDeps } from '../deps.js';
@@ -10,9 +11,6 @@ export type SendOutcome = 'sent' | 'skipped' | 'paused';
 type Claimed = {
   id: string;
   campaign_id: string;
-  subject: string;
-  html: string;
-  text: string | null;
   email: string;
   name: string | null;
   unsubscribe_token: string;
@@ -38,10 +36,11 @@ export async function sendEmail(payload: SendEmailPayload, ctx: JobContext, deps
     WHERE d.id = ${payload.deliveryId}::uuid AND d.status = 'queued'
       AND c.id = d.campaign_id AND c.status = 'sending'
       AND s.id = d.subscriber_id AND s.status = 'active'
-    RETURNING d.id, d.campaign_id, c.subject, c.html, c.text, s.email, s.name, s.unsubscribe_token`;
+    RETURNING d.id, d.campaign_id, s.email, s.name, s.unsubscribe_token`;
   if (!claimed) return skipUnclaimable(payload.deliveryId, ctx, deps);
 
-  const email = renderCampaignEmail({ ...claimed, id: claimed.campaign_id }, claimed, {
+  const content = await loadCampaignContent(db, claimed.campaign_id);
+  const email = renderCampaignEmail(content, claimed, {
     unsubscribeUrl: `${config.publicUrl}/unsubscribe/${claimed.unsubscribe_token}`,
     postalAddress: config.mail.postalAddress,
   });

@@ -1,7 +1,8 @@
 import { convert } from 'html-to-text';
 import { escapeHtml } from './escape-html.js';
 
-export type CampaignContent = { id: string; subject: string; html: string; text: string | null };
+/** `text` is the template of the text part (see textTemplateOf), placeholders still in it. */
+export type CampaignContent = { subject: string; html: string; text: string };
 export type Recipient = { email: string; name: string | null };
 export type RenderedEmail = { subject: string; html: string; text: string; headers: Record<string, string> };
 
@@ -16,23 +17,9 @@ function substitute(template: string, values: Record<string, string>, escape: (v
   return template.replace(placeholder, (_match, key: string) => escape(values[key.toLowerCase()] ?? ''));
 }
 
-/**
- * The text part before personalisation: the admin's own, or derived from the HTML once per campaign
- * (html-to-text takes milliseconds on a long issue, far too slow to run per recipient). Campaign
- * content never changes after creation, so the cache needs no invalidation, only a size bound.
- */
-const derivedTexts = new Map<string, string>();
-const maxDerivedTexts = 50;
-
-function textTemplate(content: CampaignContent): string {
-  if (content.text) return content.text;
-  let text = derivedTexts.get(content.id);
-  if (text === undefined) {
-    text = convert(content.html, { wordwrap: 78 });
-    if (derivedTexts.size >= maxDerivedTexts) derivedTexts.delete(derivedTexts.keys().next().value!);
-    derivedTexts.set(content.id, text);
-  }
-  return text;
+/** The text part before personalisation: the admin's own, or derived from the HTML. */
+export function textTemplateOf(html: string, text: string | null): string {
+  return text ?? convert(html, { wordwrap: 78 });
 }
 
 function htmlFooter(unsubscribeUrl: string, postalAddress: string | undefined): string {
@@ -66,7 +53,7 @@ export function renderCampaignEmail(
 ): RenderedEmail {
   const values = { name: recipient.name ?? '', email: recipient.email, unsubscribe_url: links.unsubscribeUrl };
   const html = appendToBody(substitute(content.html, values, escapeHtml), htmlFooter(links.unsubscribeUrl, links.postalAddress));
-  const body = substitute(textTemplate(content), values, (value) => value);
+  const body = substitute(content.text, values, (value) => value);
   return {
     subject: substitute(content.subject, values, (value) => value.replace(/[\r\n]+/g, ' ')),
     html,

@@ -1,0 +1,25 @@
+import type { Db } from '@herald/shared';
+import { textTemplateOf } from '../mail/render-campaign.js';
+import type { CampaignContent } from '../mail/render-campaign.js';
+
+/**
+ * A campaign's subject, HTML and text template, read once per worker process rather than once per
+ * recipient: the body can be a megabyte, and deriving the text part takes milliseconds. Content
+ * never changes after a campaign is created, so entries need no invalidation, only a size bound.
+ */
+const cache = new Map<string, Promise<CampaignContent>>();
+const maxCampaigns = 20;
+
+export function loadCampaignContent(db: Db, campaignId: string): Promise<CampaignContent> {
+  let content = cache.get(campaignId);
+  if (!content) {
+    content = db.campaign
+      .findUniqueOrThrow({ where: { id: campaignId }, select: { subject: true, html: true, text: true } })
+      .then((campaign) => ({ subject: campaign.subject, html: campaign.html, text: textTemplateOf(campaign.html, campaign.text) }));
+    // A failed read is not remembered; the next job tries again.
+    content.catch(() => cache.delete(campaignId));
+    if (cache.size >= maxCampaigns) cache.delete(cache.keys().next().value!);
+    cache.set(campaignId, content);
+  }
+  return content;
+}
