@@ -49,3 +49,9 @@ export function admin(app: Express) {
     post: (path: string) => request(app).post(path).set('Authorization', `Bearer ${adminToken}`),
   };
 }
+
+/** How many of a campaign's deliveries are in each status, e.g. `{ sent: 2, failed: 1 }`. */
+export async function deliveriesByStatus(db: Db, campaignId: string): Promise<Record<string, number>> {
+  const groups = await db.delivery.groupBy({ by: ['status'], where: { campaignId }, _count: { _all: true } });
+  return Object.fromEntries(groups.map((group) => [group.status, group._count._all]));
+}

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -9,13 +9,13 @@ import type { WebDeps } from '../src/deps.js';
 import { countCampaignEvents } from '../src/webhooks/count-campaign-events.js';
 import { truncateAll } from '../../../test/support/database.js';
 import { seedSubscribers } from '../../../test/support/factories.js';
+import { createWebhookKeys, publicKeyBase64, signedWebhookHeaders, webhookBody } from '../../../test/support/sendgrid-webhook.js';
 import { createWebHarness } from '../../../test/support/web.js';
 import type { WebHarness } from '../../../test/support/web.js';
 
 /** The test plays SendGrid: it holds the private key, Herald is configured with the public one. */
-const sendgrid = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-const impostor = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-const publicKeyBase64 = (key: KeyObject) => key.export({ format: 'der', type: 'spki' }).toString('base64');
+const sendgrid = createWebhookKeys();
+const impostor = createWebhookKeys();
 
 type PostOptions = {
   privateKey?: KeyObject;
@@ -26,23 +26,12 @@ type PostOptions = {
   tamper?: (body: string) => string;
 };
 
-/** A SendGrid body: the JSON array followed by CRLF, exactly as SendGrid posts it. */
-function sendgridBody(events: unknown): string {
-  return typeof events === 'string' ? events : `${JSON.stringify(events)}\r\n`;
-}
-
 function signedHeaders(body: string, options: PostOptions = {}): Record<string, string> {
-  const timestamp = options.timestamp ?? String(Math.floor(Date.now() / 1000));
-  const signature = sign('sha256', Buffer.concat([Buffer.from(timestamp), Buffer.from(body)]), options.privateKey ?? sendgrid.privateKey);
-  return {
-    'Content-Type': 'application/json',
-    'X-Twilio-Email-Event-Webhook-Signature': signature.toString('base64'),
-    'X-Twilio-Email-Event-Webhook-Timestamp': timestamp,
-  };
+  return signedWebhookHeaders(body, options.privateKey ?? sendgrid.privateKey, options.timestamp);
 }
 
 function postEvents(app: Express, events: unknown, options: PostOptions = {}) {
-  const body = sendgridBody(events);
+  const body = webhookBody(events);
   const headers = options.headers ?? signedHeaders(body, options);
   const sent = options.tamper ? options.tamper(body) : body;
   // A string goes out as is; superagent would JSON-encode a Buffer under a JSON content type.
@@ -204,7 +193,7 @@ describe('POST /webhooks/sendgrid refuses unauthentic posts and stores nothing',
   });
 
   it('refuses a signature that is not a signature at all', async () => {
-    const body = sendgridBody(batch);
+    const body = webhookBody(batch);
     const headers = { ...signedHeaders(body), 'X-Twilio-Email-Event-Webhook-Signature': 'bm90IGEgc2lnbmF0dXJl' };
     await expectRefused(await postEvents(web.app, batch, { headers }), 403, 'invalid_signature');
   });
@@ -217,13 +206,13 @@ describe('POST /webhooks/sendgrid refuses unauthentic posts and stores nothing',
   });
 
   it('refuses a valid signature presented with another timestamp', async () => {
-    const body = sendgridBody(batch);
+    const body = webhookBody(batch);
     const headers = { ...signedHeaders(body), 'X-Twilio-Email-Event-Webhook-Timestamp': String(now() + 1) };
     await expectRefused(await postEvents(web.app, batch, { headers }), 403, 'invalid_signature');
   });
 
   it('refuses a post without either signature header', async () => {
-    const headers = signedHeaders(sendgridBody(batch));
+    const headers = signedHeaders(webhookBody(batch));
     for (const missing of ['X-Twilio-Email-Event-Webhook-Signature', 'X-Twilio-Email-Event-Webhook-Timestamp']) {
       const { [missing]: _left, ...rest } = headers;
       await expectRefused(await postEvents(web.app, batch, { headers: rest }), 403, 'missing_signature');
@@ -273,7 +262,7 @@ describe('POST /webhooks/sendgrid without a configured key', () => {
 
   it('accepts unsigned events when allowed (development)', async () => {
     const app = appWith({ publicKey: undefined, allowUnsigned: true });
-    const res = await request(app).post('/webhooks/sendgrid').set('Content-Type', 'application/json').send(sendgridBody([event({ event: 'open' })])).expect(200);
+    const res = await request(app).post('/webhooks/sendgrid').set('Content-Type', 'application/json').send(webhookBody([event({ event: 'open' })])).expect(200);
     expect(res.body).toEqual({ received: 1, stored: 1 });
   });
 

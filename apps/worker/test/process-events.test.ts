@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createProducerConnection, createQueues } from '@herald/shared';
@@ -6,25 +6,17 @@ import type { Express } from 'express';
 import { createApp } from '../../web/src/app.js';
 import { processEvents } from '../src/handlers/process-events.js';
 import { reconcile } from '../src/handlers/reconcile.js';
-import { postSend, seedSubscribers } from '../../../test/support/factories.js';
+import { deliveriesByStatus, postSend, seedSubscribers } from '../../../test/support/factories.js';
+import { createWebhookKeys, signedWebhookHeaders, webhookBody } from '../../../test/support/sendgrid-webhook.js';
 import { createStack, jobContext, waitFor } from '../../../test/support/stack.js';
 import type { Stack } from '../../../test/support/stack.js';
 
 /** The test plays SendGrid, signing its posts with the key whose public half Herald is given. */
-const sendgrid = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-const publicKeyBase64 = sendgrid.publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
+const sendgrid = createWebhookKeys();
 
 function postEvents(app: Express, events: object[]) {
-  const body = `${JSON.stringify(events)}\r\n`;
-  const timestamp = String(Math.floor(Date.now() / 1000));
-  const signature = sign('sha256', Buffer.concat([Buffer.from(timestamp), Buffer.from(body)]), sendgrid.privateKey);
-  return request(app)
-    .post('/webhooks/sendgrid')
-    .set('Content-Type', 'application/json')
-    .set('X-Twilio-Email-Event-Webhook-Signature', signature.toString('base64'))
-    .set('X-Twilio-Email-Event-Webhook-Timestamp', timestamp)
-    .send(body)
-    .expect(200);
+  const body = webhookBody(events);
+  return request(app).post('/webhooks/sendgrid').set(signedWebhookHeaders(body, sendgrid.privateKey)).send(body).expect(200);
 }
 
 function event(fields: Record<string, unknown>) {
@@ -34,7 +26,7 @@ function event(fields: Record<string, unknown>) {
 let stack: Stack;
 
 beforeEach(async () => {
-  stack = await createStack({ SENDGRID_WEBHOOK_PUBLIC_KEY: publicKeyBase64 });
+  stack = await createStack({ SENDGRID_WEBHOOK_PUBLIC_KEY: sendgrid.publicKeyBase64 });
 });
 afterEach(async () => {
   await stack.close();
@@ -49,10 +41,6 @@ async function statusOf(email: string) {
   return (await stack.web.db.subscriber.findUniqueOrThrow({ where: { email } })).status;
 }
 
-async function deliveriesByStatus(campaignId: string) {
-  const rows = await stack.web.db.delivery.findMany({ where: { campaignId } });
-  return rows.reduce<Record<string, number>>((acc, row) => ({ ...acc, [row.status]: (acc[row.status] ?? 0) + 1 }), {});
-}
 
 /** Everything an applied event can change, to compare before and after a replay. */
 async function snapshot() {
@@ -114,7 +102,7 @@ describe('processEvents', () => {
     await stack.startWorker();
     await waitFor('campaign sent', async () => (await stack.web.db.campaign.findUnique({ where: { id: res.body.campaignId } }))?.status === 'sent');
     expect(stack.sink.inbox.list().map((message) => message.recipients[0])).toEqual(['grace@example.com']);
-    expect(await deliveriesByStatus(res.body.campaignId)).toEqual({ sent: 1, skipped: 1 });
+    expect(await deliveriesByStatus(stack.web.db, res.body.campaignId)).toEqual({ sent: 1, skipped: 1 });
   });
 
   it('finishes a campaign whose last queued recipients all bounced', async () => {

@@ -4,7 +4,7 @@ import { sendJobId } from '@herald/shared';
 import { reconcile } from '../src/handlers/reconcile.js';
 import { sendEmail } from '../src/handlers/send-email.js';
 import { deleteKeys } from '../../../test/support/redis.js';
-import { admin, campaignBody, postSend, seedSubscribers } from '../../../test/support/factories.js';
+import { admin, campaignBody, deliveriesByStatus, postSend, seedSubscribers } from '../../../test/support/factories.js';
 import { createStack, jobContext, waitFor } from '../../../test/support/stack.js';
 import type { Stack } from '../../../test/support/stack.js';
 
@@ -28,10 +28,6 @@ async function seedMixedAudience() {
   ]);
 }
 
-async function deliveriesByStatus(campaignId: string) {
-  const rows = await stack.web.db.delivery.findMany({ where: { campaignId } });
-  return rows.reduce<Record<string, number>>((acc, row) => ({ ...acc, [row.status]: (acc[row.status] ?? 0) + 1 }), {});
-}
 
 async function waitUntilCampaign(campaignId: string, status: string) {
   return waitFor(`campaign ${status}`, async () => {
@@ -155,7 +151,7 @@ describe('provider failures', () => {
     await waitUntilCampaign(res.body.campaignId, 'sent');
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
     expect(stack.sink.stats.get().byStatus).toMatchObject({ '429': 2, '202': 3 });
-    expect(await deliveriesByStatus(res.body.campaignId)).toEqual({ sent: 3 });
+    expect(await deliveriesByStatus(stack.web.db, res.body.campaignId)).toEqual({ sent: 3 });
     expect(stack.sink.inbox.list()).toHaveLength(3);
   });
 
@@ -194,7 +190,7 @@ describe('provider failures', () => {
     expect(failed.body.tasks).toHaveLength(1);
     expect(failed.body.tasks[0]).toMatchObject({ email: 'grace@example.com', attempts: 1 });
     expect(failed.body.tasks[0].lastError).toMatch(/^SendGrid 400: Does not contain a valid address/);
-    expect(await deliveriesByStatus(res.body.campaignId)).toEqual({ sent: 2, failed: 1 });
+    expect(await deliveriesByStatus(stack.web.db, res.body.campaignId)).toEqual({ sent: 2, failed: 1 });
   });
 
   it('pauses the campaign with the reason when SendGrid refuses the key', async () => {
@@ -206,7 +202,7 @@ describe('provider failures', () => {
     expect(campaign?.statusReason).toMatch(/SendGrid 401/);
     const shown = await admin(stack.web.app).get(`/campaigns/${res.body.campaignId}`).expect(200);
     expect(shown.body.statusReason).toMatch(/SendGrid refused the request/);
-    await waitFor('in-flight sends to settle', async () => (await deliveriesByStatus(res.body.campaignId)).queued === 3);
+    await waitFor('in-flight sends to settle', async () => (await deliveriesByStatus(stack.web.db, res.body.campaignId)).queued === 3);
     expect(stack.sink.inbox.list()).toHaveLength(0);
 
     // Fix the key, resume: everyone gets it once.
@@ -311,13 +307,13 @@ describe('campaign controls', () => {
     await stack.startWorker();
     const res = await postSend(stack.web.app).expect(202);
     await waitUntilCampaign(res.body.campaignId, 'sent');
-    expect(await deliveriesByStatus(res.body.campaignId)).toEqual({ sent: 2, failed: 1 });
+    expect(await deliveriesByStatus(stack.web.db, res.body.campaignId)).toEqual({ sent: 2, failed: 1 });
 
     stack.sink.faults.reset();
     const retried = await admin(stack.web.app).post(`/campaigns/${res.body.campaignId}/retry-failed`).expect(200);
     expect(retried.body.status).toBe('sending');
     await waitUntilCampaign(res.body.campaignId, 'sent');
-    expect(await deliveriesByStatus(res.body.campaignId)).toEqual({ sent: 3 });
+    expect(await deliveriesByStatus(stack.web.db, res.body.campaignId)).toEqual({ sent: 3 });
     expect(stack.sink.inbox.list().map((m) => m.recipients[0]).sort()).toEqual(['ada@example.com', 'alan@example.com', 'grace@example.com']);
   });
 

@@ -3,7 +3,12 @@ import type { Campaign, CampaignStatus, Db, Logger, Queues } from '@herald/share
 import { enqueueOrDefer } from '../http/enqueue-or-defer.js';
 import { HttpError } from '../http/http-error.js';
 
-export type CampaignAction = 'pause' | 'resume' | 'cancel' | 'retry-failed';
+export const campaignActions = ['pause', 'resume', 'cancel', 'retry-failed'] as const;
+export type CampaignAction = (typeof campaignActions)[number];
+
+export function isCampaignAction(value: unknown): value is CampaignAction {
+  return (campaignActions as readonly unknown[]).includes(value);
+}
 
 type Deps = { db: Db; queues: Queues; log: Logger };
 

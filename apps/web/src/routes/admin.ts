@@ -9,14 +9,12 @@ import { enqueueOrDefer } from '../http/enqueue-or-defer.js';
 import { fieldErrors } from '../http/field-errors.js';
 import { HttpError } from '../http/http-error.js';
 import { parseId } from '../http/parse-request.js';
-import { applyCampaignAction } from '../campaigns/campaign-actions.js';
-import type { CampaignAction } from '../campaigns/campaign-actions.js';
+import { applyCampaignAction, campaignActions, isCampaignAction } from '../campaigns/campaign-actions.js';
 import { sendInput } from '../campaigns/campaign-schema.js';
 import { createCampaign } from '../campaigns/create-campaign.js';
 import { campaignSummary, countDeliveries } from '../campaigns/campaign-view.js';
 import { countCampaignEvents } from '../webhooks/count-campaign-events.js';
 
-const actions: CampaignAction[] = ['pause', 'resume', 'cancel', 'retry-failed'];
 
 /** `<input type="datetime-local">` sends no zone (`2030-01-01T09:30`); the form says it is UTC. */
 function asUtc(value: string): string {
@@ -109,13 +107,13 @@ export function adminRoutes(deps: WebDeps): Router {
       campaign: campaignSummary(campaign),
       counts: await countDeliveries(db, campaign.id),
       events: await countCampaignEvents(db, campaign.id),
-      actions,
+      actions: campaignActions,
     });
   });
 
   router.post('/admin/campaigns/:id/:action', requireAdmin, form, security.csrfProtection, async (req, res) => {
-    const action = req.params.action as CampaignAction;
-    if (!actions.includes(action)) throw new HttpError(404, 'not_found', 'Nothing here.');
+    const action = req.params.action;
+    if (!isCampaignAction(action)) throw new HttpError(404, 'not_found', 'Nothing here.');
     const id = parseId(req.params.id, 'campaign');
     await applyCampaignAction({ ...deps, log: req.log }, id, action);
     res.redirect(303, `/admin/campaigns/${id}`);

@@ -4,8 +4,7 @@ import type { WebDeps } from '../deps.js';
 import { HttpError } from '../http/http-error.js';
 import { requireAdminToken } from '../http/admin-auth.js';
 import { parseId, parseRequest } from '../http/parse-request.js';
-import { applyCampaignAction } from '../campaigns/campaign-actions.js';
-import type { CampaignAction } from '../campaigns/campaign-actions.js';
+import { applyCampaignAction, isCampaignAction } from '../campaigns/campaign-actions.js';
 import { campaignSummary, countDeliveries, taskSelect, toTasks } from '../campaigns/campaign-view.js';
 import { countCampaignEvents } from '../webhooks/count-campaign-events.js';
 
@@ -17,7 +16,6 @@ const tasksQuery = listQuery.extend({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   status: z.enum(['queued', 'sending', 'sent', 'failed', 'cancelled', 'skipped']).optional(),
 });
-const actions: CampaignAction[] = ['pause', 'resume', 'cancel', 'retry-failed'];
 
 
 
@@ -67,8 +65,8 @@ export function campaignRoutes(deps: WebDeps): Router {
   });
 
   router.post('/campaigns/:id/:action', auth, async (req, res) => {
-    const action = req.params.action as CampaignAction;
-    if (!actions.includes(action)) throw new HttpError(404, 'not_found', 'Unknown campaign action.');
+    const action = req.params.action;
+    if (!isCampaignAction(action)) throw new HttpError(404, 'not_found', 'Unknown campaign action.');
     const campaign = await applyCampaignAction({ ...deps, log: req.log }, parseId(req.params.id, 'campaign'), action);
     res.json({ ...campaignSummary(campaign), counts: await countDeliveries(db, campaign.id) });
   });
