@@ -310,19 +310,25 @@ describe('POST /subscribers/import refuses, changing nothing,', () => {
   });
 });
 
-/** POSTs a body with chunked transfer encoding (no Content-Length), as a streaming client does. */
+/** An import upload with chunked transfer encoding (no Content-Length), as a streaming client sends it. */
+function openUpload(server: http.Server): http.ClientRequest {
+  const req = http.request({
+    port: (server.address() as AddressInfo).port,
+    host: '127.0.0.1',
+    method: 'POST',
+    path: '/subscribers/import',
+    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'text/csv' },
+  });
+  req.on('error', () => undefined);
+  return req;
+}
+
+/** POSTs `lines` as a streamed upload, stopping early if the server answers first. */
 async function postChunked(app: express.Express, lines: () => Iterable<string>): Promise<{ status: number; body: { error: { code: string } } }> {
   const server = app.listen(0, '127.0.0.1');
   await once(server, 'listening');
   try {
-    const req = http.request({
-      port: (server.address() as AddressInfo).port,
-      host: '127.0.0.1',
-      method: 'POST',
-      path: '/subscribers/import',
-      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'text/csv' },
-    });
-    req.on('error', () => undefined);
+    const req = openUpload(server);
     const response = once(req, 'response') as Promise<[http.IncomingMessage]>;
     let answered = false;
     void response.then(() => (answered = true));
@@ -371,14 +377,7 @@ describe('an interrupted upload', () => {
     const server = web.app.listen(0, '127.0.0.1');
     await once(server, 'listening');
     try {
-      const req = http.request({
-        port: (server.address() as AddressInfo).port,
-        host: '127.0.0.1',
-        method: 'POST',
-        path: '/subscribers/import',
-        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'text/csv' },
-      });
-      req.on('error', () => undefined);
+      const req = openUpload(server);
       req.write('email,name\n');
       for (let i = 0; i < 5_000; i++) req.write(`reader-${i}@example.com,Reader\n`);
       // Let the server write a batch or two inside its transaction, then vanish mid-upload.
