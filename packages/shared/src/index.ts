@@ -10,3 +10,4 @@ export * from './subscriber-state.js';
 export { Prisma } from './generated/prisma/client.js';
 export type { Subscriber, Campaign, Delivery, EmailEvent } from './generated/prisma/client.js';
 export type { SubscriberStatus, CampaignStatus, DeliveryStatus } from './generated/prisma/enums.js';
+export * from './email/index.js';

@@ -1,6 +1,6 @@
 import type { Db } from '@herald/shared';
-import { textTemplateOf } from '../mail/render-campaign.js';
-import type { CampaignContent } from '../mail/render-campaign.js';
+import { textTemplateOf } from '@herald/shared';
+import type { CampaignContent } from '@herald/shared';
 
 /**
  * A campaign's subject, HTML and text template, read once per worker process rather than once per

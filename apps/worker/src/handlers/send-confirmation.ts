@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { UnrecoverableError } from 'bullmq';
 import { confirmationWindowMs } from '@herald/shared';
 import type { SendConfirmationPayload } from '@herald/shared';
-import { renderConfirmationEmail } from '../mail/render-confirmation.js';
+import { renderConfirmationEmail } from '@herald/shared';
 import { classifySendError } from '../mail/sendgrid.js';
 import type { JobContext, WorkerDeps } from '../deps.js';
 

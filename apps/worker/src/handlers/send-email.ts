@@ -2,7 +2,7 @@ import { UnrecoverableError, Worker } from 'bullmq';
 import type { SendEmailPayload } from '@herald/shared';
 import { finishCampaignIfDone, pauseCampaign } from '@herald/shared';
 import { loadCampaignContent } from '../campaigns/campaign-content.js';
-import { renderCampaignEmail } from '../mail/render-campaign.js';
+import { renderCampaignEmail } from '@herald/shared';
 import { classifySendError } from '../mail/sendgrid.js';
 import type { JobContext, WorkerDeps } from '../deps.js';
 

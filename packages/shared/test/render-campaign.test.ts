@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderCampaignEmail, textTemplateOf } from '../src/mail/render-campaign.js';
+import { renderCampaignEmail, textTemplateOf } from '../src/email/render-campaign.js';
 
 /** Campaign content as the worker loads it: the text template derived from the HTML unless given. */
 const campaign = (subject: string, html: string, text: string | null = null) => ({ subject, html, text: textTemplateOf(html, text) });

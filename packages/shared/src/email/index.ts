@@ -1,0 +1,7 @@
+/**
+ * What an email says, rendered the same way wherever it is needed: by the worker that sends it and by
+ * the web pages that preview or publish it.
+ */
+export * from './escape-html.js';
+export * from './render-campaign.js';
+export * from './render-confirmation.js';
