@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { closeQueues, createDb, createLogger, createQueues, createWorkerConnection } from '@herald/shared';
 import type { Db, Queues } from '@herald/shared';
 import type { Redis } from 'ioredis';
@@ -91,6 +92,7 @@ export function jobContext(deps: WorkerDeps, overrides: Partial<JobContext> = {}
     attempt: 1,
     maxAttempts: 6,
     pauseQueue: async () => undefined,
+    claimToken: `direct-${randomUUID()}/0`,
     ...overrides,
   };
 }

@@ -17,6 +17,12 @@ export type JobContext = {
   /** 1 on the first run. */
   attempt: number;
   maxAttempts: number;
+  /**
+   * `<job id>/<attempts made>`: the same for every run of one attempt of one job. BullMQ runs an
+   * attempt a second time only when the first run's lock expired (a stalled job), so a handler that
+   * finds this token on a claim it did not release knows that claim was abandoned.
+   */
+  claimToken: string;
   /** Holds back every send job (all workers) for `ms`; the caller then throws RateLimitError. */
   pauseQueue(ms: number): Promise<void>;
 };

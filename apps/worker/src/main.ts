@@ -5,7 +5,7 @@
 import { closeQueues, createDb, createLogger, createQueues, createWorkerConnection } from '@herald/shared';
 import { loadConfig } from './config.js';
 import { createSendGridMailer } from './mail/sendgrid.js';
-import { scheduleReconciler, startWorkers } from './workers.js';
+import { keepReconcilerScheduled, scheduleReconciler, startWorkers } from './workers.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -18,12 +18,14 @@ async function main(): Promise<void> {
 
   const workers = startWorkers(deps, connection);
   await scheduleReconciler(deps);
+  const schedule = keepReconcilerScheduled(deps);
   logger.info({ concurrency: config.concurrency, ratePerSecond: config.sendRatePerSecond }, 'worker started');
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    schedule.stop();
     logger.info({ signal, deadlineMs: config.shutdownDeadlineMs }, 'draining');
     // worker.close() stops taking jobs and waits for the ones in flight; past the deadline we exit
     // non-zero and the reconciler repairs whatever was left mid-send.

@@ -41,6 +41,7 @@ function adapt<S extends z.ZodType>(
       log: deps.logger.child({ queue: queueName, jobId: job.id, attempt, ...(payload as object) }),
       attempt,
       maxAttempts: job.opts.attempts ?? 1,
+      claimToken: claimTokenOf(job),
       pauseQueue: async (ms) => {
         // Queue-wide: every worker of every process holds back until the limit expires.
         await queue?.rateLimit(ms);
@@ -48,6 +49,14 @@ function adapt<S extends z.ZodType>(
     };
     return handler(payload, ctx, deps);
   };
+}
+
+/**
+ * Stable across the re-run of a stalled job: BullMQ counts an attempt in `attemptsMade` only when it
+ * ends (completed, failed, retried), while a stalled run is moved back to wait with the count unchanged.
+ */
+export function claimTokenOf(job: Pick<Job, 'id' | 'attemptsMade'>): string {
+  return `${job.id}/${job.attemptsMade}`;
 }
 
 export type Workers = { close(): Promise<void> };
@@ -70,9 +79,12 @@ export function startWorkers(deps: WorkerDeps, connection: Redis): Workers {
   };
 
   // The limiter is global: all workers together stay under SEND_RATE_PER_SECOND.
+  // A send whose worker died is re-run once its lock expires; allowing a few stalls keeps a job that
+  // is caught by several crashes in a row on that fast path instead of failing it to the backstop.
   start(queueNames.sends, sendEmailPayload, sendEmail, {
     concurrency: config.concurrency,
     limiter: { max: config.sendRatePerSecond, duration: 1_000 },
+    maxStalledCount: 5,
   });
   start(queueNames.campaigns, fanOutPayload, fanOut, { concurrency: 2 });
   start(queueNames.confirmations, sendConfirmationPayload, sendConfirmation, { concurrency: 5 });
@@ -96,4 +108,32 @@ export async function scheduleReconciler(deps: WorkerDeps): Promise<void> {
     { name: jobNames.reconcile, data: {}, opts: reconcileJobOptions },
   );
   await enqueueReconcile(queues.maintenance);
+}
+
+/**
+ * The reconciler's schedule lives in Redis, so it goes with Redis's data, and the reconciler is what
+ * repairs the loss: self-repair cannot depend on the store being repaired. Each worker process checks
+ * every RECONCILE_EVERY_SECONDS that the schedule exists and, if not, puts it back and reconciles at
+ * once. Errors (Redis still down) are logged and the next tick tries again.
+ */
+export function keepReconcilerScheduled(deps: WorkerDeps): { stop(): void } {
+  const { queues, config, logger } = deps;
+  let running = false;
+  const check = async () => {
+    if (running) return;
+    running = true;
+    try {
+      if (!(await queues.maintenance.getJobScheduler(jobNames.reconcile))) {
+        logger.warn({ everyMs: config.reconcileEveryMs }, 'reconciler schedule missing from Redis; restoring it');
+        await scheduleReconciler(deps);
+      }
+    } catch (err) {
+      logger.warn({ err: (err as Error).message }, 'could not check the reconciler schedule');
+    } finally {
+      running = false;
+    }
+  };
+  const timer = setInterval(() => void check(), config.reconcileEveryMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
 }

@@ -71,8 +71,9 @@ async function startDueCampaigns({ db, queues }: WorkerDeps): Promise<number> {
 }
 
 /**
- * The policy for deliveries left in `sending` by a worker that died mid-call: SendGrid may or may
- * not have accepted the message. If a webhook event for the delivery arrived, it did: mark it
+ * The backstop for deliveries left in `sending` by a worker that died mid-call, for what BullMQ's
+ * stalled-job re-run did not recover first (see send-email.ts): SendGrid may or may not have
+ * accepted the message. If a webhook event for the delivery arrived, it did: mark it
  * `sent`. Otherwise send it again (the row goes back to `queued` in a new round), accepting a
  * possible duplicate over a silently missed subscriber. Workers that shut down gracefully finish
  * their calls first, so this only follows crashes.
@@ -93,7 +94,7 @@ async function recoverStuckDeliveries({ db, config }: WorkerDeps): Promise<{ stu
   const stuckResent = await db.$executeRaw`
     UPDATE deliveries d
     SET status = CASE WHEN c.status = 'cancelled' THEN 'cancelled'::delivery_status ELSE 'queued'::delivery_status END,
-      claimed_at = NULL, round = d.round + 1, updated_at = now(),
+      claimed_at = NULL, claim_token = NULL, round = d.round + 1, updated_at = now(),
       last_error = 'worker stopped during the SendGrid call; sending again'
     FROM campaigns c
     WHERE c.status IN ('sending', 'paused', 'cancelled') AND d.campaign_id = c.id

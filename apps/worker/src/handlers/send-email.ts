@@ -14,7 +14,10 @@ type Claimed = {
   email: string;
   name: string | null;
   unsubscribe_token: string;
+  taken_over: boolean;
 };
+
+const takenOverNote = 'worker stopped during the SendGrid call; sent again by the re-run of its job';
 
 /**
  * Sends one delivery, at most once.
@@ -23,21 +26,32 @@ type Claimed = {
  * jobs for the same delivery, exactly one gets the row, and a delivery that is `sent`, `failed`,
  * `cancelled` or `skipped` is never claimed again. The only window for a duplicate is a worker dying
  * after SendGrid accepted the message and before the `sent` mark below, one HTTP call wide. Such a
- * row stays `sending`; the reconciler finds it after STUCK_SENDING_AFTER_SECONDS and, unless a
- * webhook event shows SendGrid accepted it, sends it again: a rare possible duplicate is preferred
- * to a silently skipped subscriber (see reconcile.ts and the README).
+ * row stays `sending`, and is sent again: a possible duplicate, bounded by the sends that were in
+ * flight when the worker died, is preferred to a silently skipped subscriber. Two paths get it out:
+ * - BullMQ notices the dead worker's job when its lock expires (about 30 s) and runs the same
+ *   attempt again. The claim records `ctx.claimToken` (job id and attempt), and only that re-run
+ *   carries the same token, so a `sending` row with our own token is a claim its holder abandoned:
+ *   it is taken over here and sent again.
+ * - Anything BullMQ cannot see (the job is gone with Redis's data, or stalled too often) is left to
+ *   the reconciler's backstop after STUCK_SENDING_AFTER_SECONDS, which marks the row `sent` if a
+ *   webhook event shows SendGrid accepted it, and otherwise sends it again (see reconcile.ts).
  */
 export async function sendEmail(payload: SendEmailPayload, ctx: JobContext, deps: WorkerDeps): Promise<SendOutcome> {
   const { db, mailer, config } = deps;
+  // SET expressions see the row as it was, so `taken_over` says whether this run found its own
+  // abandoned claim rather than a queued row.
   const [claimed] = await db.$queryRaw<Claimed[]>`
     UPDATE deliveries d
-    SET status = 'sending', claimed_at = now(), attempts = d.attempts + 1, updated_at = now()
+    SET status = 'sending', claimed_at = now(), claim_token = ${ctx.claimToken}, attempts = d.attempts + 1, updated_at = now(),
+      last_error = CASE WHEN d.status = 'sending' THEN ${takenOverNote} ELSE d.last_error END
     FROM campaigns c, subscribers s
-    WHERE d.id = ${payload.deliveryId}::uuid AND d.status = 'queued'
+    WHERE d.id = ${payload.deliveryId}::uuid
+      AND (d.status = 'queued' OR (d.status = 'sending' AND d.claim_token = ${ctx.claimToken}))
       AND c.id = d.campaign_id AND c.status = 'sending'
       AND s.id = d.subscriber_id AND s.status = 'active'
-    RETURNING d.id, d.campaign_id, s.email, s.name, s.unsubscribe_token`;
+    RETURNING d.id, d.campaign_id, s.email, s.name, s.unsubscribe_token, d.last_error IS NOT DISTINCT FROM ${takenOverNote} AS taken_over`;
   if (!claimed) return skipUnclaimable(payload.deliveryId, ctx, deps);
+  if (claimed.taken_over) ctx.log.warn('taking over a claim abandoned by a stopped worker; sending again');
 
   const content = await loadCampaignContent(db, claimed.campaign_id);
   const email = renderCampaignEmail(content, claimed, {
@@ -56,11 +70,30 @@ export async function sendEmail(payload: SendEmailPayload, ctx: JobContext, deps
     return handleFailure(err, claimed, ctx, deps);
   }
 
-  await db.$executeRaw`
-    UPDATE deliveries SET status = 'sent', sent_at = now(), provider_message_id = ${messageId}, last_error = NULL, updated_at = now()
-    WHERE id = ${claimed.id}::uuid AND status = 'sending'`;
+  // SendGrid has the message: losing this mark would send it again later, so it is retried through
+  // a short database outage instead of failing the job at once.
+  await persistently(ctx, () => db.$executeRaw`
+    UPDATE deliveries SET status = 'sent', sent_at = now(), provider_message_id = ${messageId}, last_error = NULL,
+      claim_token = NULL, updated_at = now()
+    WHERE id = ${claimed.id}::uuid AND status = 'sending'`);
   await finishCampaignIfDone(db, claimed.campaign_id);
   return 'sent';
+}
+
+const markRetryForMs = 60_000;
+
+/** Runs `write` until it succeeds, waiting up to a second between tries, for at most a minute. */
+async function persistently<T>(ctx: JobContext, write: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + markRetryForMs;
+  for (let wait = 100; ; wait = Math.min(wait * 2, 1_000)) {
+    try {
+      return await write();
+    } catch (err) {
+      if (Date.now() + wait > deadline) throw err;
+      ctx.log.warn({ err: (err as Error).message, retryInMs: wait }, 'could not record the send; retrying');
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
 }
 
 /**
@@ -87,7 +120,7 @@ async function handleFailure(err: unknown, claimed: Claimed, ctx: JobContext, de
   ctx.log.warn({ kind: failure.kind, reason: failure.reason }, 'send failed');
   const release = (lastError: string, attemptsDelta = 0) =>
     db.$executeRaw`
-      UPDATE deliveries SET status = 'queued', claimed_at = NULL, last_error = ${lastError},
+      UPDATE deliveries SET status = 'queued', claimed_at = NULL, claim_token = NULL, last_error = ${lastError},
         attempts = attempts + ${attemptsDelta}, updated_at = now()
       WHERE id = ${claimed.id}::uuid AND status = 'sending'`;
   const fail = async (lastError: string) => {
