@@ -6,6 +6,7 @@ export * from './jobs.js';
 export * from './logger.js';
 export * from './queues.js';
 export * from './redis.js';
+export * from './storable-text.js';
 export * from './subscriber-state.js';
 export { Prisma } from './generated/prisma/client.js';
 export type { Subscriber, Campaign, Delivery, EmailEvent } from './generated/prisma/client.js';

@@ -1,21 +1,19 @@
 import { z } from 'zod';
+import { storableText } from '@herald/shared';
 
 const maxBodyBytes = 1_000_000;
 
 export const sendInput = z.strictObject({
-  subject: z
-    .string({ error: 'subject is required' })
+  subject: storableText('subject', 'subject is required')
     .min(1, 'subject is required')
     .max(200, 'subject must be at most 200 characters')
     // A line break in a subject is header injection.
     .refine((subject) => !/[\r\n]/.test(subject), 'subject must be one line')
     .refine((subject) => subject.trim().length > 0, 'subject must not be blank'),
-  body: z
-    .string({ error: 'body is required (HTML)' })
+  body: storableText('body', 'body is required (HTML)')
     .min(1, 'body is required (HTML)')
     .refine((body) => Buffer.byteLength(body, 'utf8') <= maxBodyBytes, 'body must be at most 1 MB'),
-  text: z
-    .string()
+  text: storableText('text')
     .min(1, 'text, when given, must not be empty')
     .refine((text) => Buffer.byteLength(text, 'utf8') <= maxBodyBytes, 'text must be at most 1 MB')
     .optional(),

@@ -10,6 +10,9 @@ const parserErrors: Record<string, { code: string; message: string }> = {
   'encoding.unsupported': { code: 'unsupported_encoding', message: 'The content encoding is not supported.' },
   'charset.unsupported': { code: 'unsupported_charset', message: 'The charset is not supported.' },
   'parameters.too.many': { code: 'too_many_parameters', message: 'The form has too many fields.' },
+  'entity.encoding.invalid': { code: 'invalid_encoding', message: 'The request body is not valid UTF-8.' },
+  'request.aborted': { code: 'request_aborted', message: 'The request was interrupted.' },
+  'request.size.invalid': { code: 'bad_request', message: 'The request body does not match its Content-Length.' },
 };
 
 /** Postgres or Redis being unreachable is an outage to report as 503, not a bug in Herald. */
@@ -39,12 +42,17 @@ function toHttpError(err: unknown): HttpError | undefined {
   if ((err as { code?: unknown }).code === 'EBADCSRFTOKEN') {
     return new HttpError(403, 'invalid_csrf_token', 'This form has expired. Reload the page and try again.');
   }
-  const clientError = err as ClientErrorLike;
+  // Every error that carries a 4xx status is the client's mistake, whoever raised it (body parsers,
+  // the router decoding a path parameter, a mounted third-party router): never a 500.
+  const clientError = (err ?? {}) as ClientErrorLike;
   const status = clientError.status ?? clientError.statusCode;
-  if (typeof status === 'number' && status >= 400 && status < 500) {
+  if (typeof status === 'number' && Number.isInteger(status) && status >= 400 && status < 500) {
     const known = clientError.type ? parserErrors[clientError.type] : undefined;
     if (known) return new HttpError(status, known.code, known.message);
-    if (clientError.expose) return new HttpError(status, 'bad_request', (err as Error).message);
+    // The router's decodeURIComponent failing on a path parameter such as `%E0%A4%A`.
+    if (err instanceof URIError) return new HttpError(status, 'malformed_url', 'The address contains a malformed percent-encoding.');
+    const message = clientError.expose && err instanceof Error ? err.message : 'The request could not be understood.';
+    return new HttpError(status, 'bad_request', message);
   }
   if (isWriteConflict(err)) {
     return new HttpError(409, 'conflict', 'Another request changed the same rows at the same moment. Send it again.');

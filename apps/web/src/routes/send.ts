@@ -1,7 +1,8 @@
-import express, { Router } from 'express';
+import { Router } from 'express';
 import { enqueueFanOut } from '@herald/shared';
 import type { WebDeps } from '../deps.js';
 import { enqueueOrDefer } from '../http/enqueue-or-defer.js';
+import { jsonBody } from '../http/json-body.js';
 import { HttpError } from '../http/http-error.js';
 import { requireAdminToken } from '../http/admin-auth.js';
 import { idempotencyKey, sendInput } from '../campaigns/campaign-schema.js';
@@ -25,7 +26,7 @@ export function sendRoutes({ db, queues, config }: WebDeps): Router {
       next();
     },
     // JSON escaping can make a 1 MB body larger on the wire; the schema enforces the real limit.
-    express.json({ limit: '3mb' }),
+    jsonBody('3mb'),
     async (req, res) => {
       const rawKey = req.get('idempotency-key');
       const key = rawKey === undefined ? undefined : idempotencyKey.safeParse(rawKey);

@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { enqueueConfirmation } from '@herald/shared';
 import type { WebDeps } from '../deps.js';
 import { enqueueOrDefer } from '../http/enqueue-or-defer.js';
+import { jsonBody } from '../http/json-body.js';
 import { HttpError, errorBody } from '../http/http-error.js';
 import { fieldErrors } from '../http/field-errors.js';
 import { signupInput } from '../subscribers/signup-schema.js';
@@ -30,7 +31,7 @@ export function signupRoutes({ db, queues, config }: WebDeps): Router {
       }
       next();
     },
-    express.json({ limit: bodyLimit }),
+    jsonBody(bodyLimit),
     express.urlencoded({ limit: bodyLimit, extended: false, parameterLimit: 20 }),
     async (req: Request, res: Response) => {
       const asJson = Boolean(req.is('json'));

@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { Prisma } from '@herald/shared';
 import type { Db } from '@herald/shared';
+import { storableText } from '@herald/shared';
 import { subscriberStatuses, subscriberViewColumns } from './subscriber-view.js';
 import type { SubscriberView } from './subscriber-view.js';
 
 export const listSubscribersQuery = z.object({
   status: z.enum(subscriberStatuses).optional(),
-  q: z
-    .string()
+  q: storableText('q')
     .trim()
     .max(254)
     .optional()

@@ -57,7 +57,7 @@ export async function readImportCsv(body: Readable, options: { maxBytes: number 
   };
   // The overloads type on_record only for `columns` objects; the stream yields what it returns.
   const parser = parse(parserOptions as unknown as Options);
-  const limit = byteLimit(options.maxBytes);
+  const limit = checkBytes(options.maxBytes);
   // pipe() forwards data, not errors: a cut-off or aborted body must end the parse too.
   limit.on('error', (err) => parser.destroy(err));
   body.on('error', (err) => parser.destroy(err));
@@ -113,9 +113,14 @@ export async function readImportCsv(body: Readable, options: { maxBytes: number 
   })();
 }
 
-/** Passes bytes through until there have been more than `maxBytes`, then fails with 413. */
-function byteLimit(maxBytes: number): Transform {
+/**
+ * Passes bytes through until there have been more than `maxBytes` (413), or until they stop being
+ * UTF-8 (400): the parser would otherwise turn bad bytes into U+FFFD and import names nobody wrote.
+ */
+function checkBytes(maxBytes: number): Transform {
   let seen = 0;
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  const notUtf8 = () => new HttpError(400, 'invalid_csv', 'The file is not valid UTF-8; save it as UTF-8 and send it again.');
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       seen += chunk.length;
@@ -123,7 +128,22 @@ function byteLimit(maxBytes: number): Transform {
         callback(new HttpError(413, 'payload_too_large', `Import files are limited to ${Math.floor(maxBytes / 1024 / 1024)} MB.`));
         return;
       }
+      try {
+        utf8.decode(chunk, { stream: true });
+      } catch {
+        callback(notUtf8());
+        return;
+      }
       callback(null, chunk);
+    },
+    flush(callback) {
+      try {
+        utf8.decode();
+      } catch {
+        callback(notUtf8());
+        return;
+      }
+      callback();
     },
   });
 }

@@ -1,10 +1,10 @@
 import { z } from 'zod';
+import { storableText } from '@herald/shared';
 
 const controlCharacters = /\p{Cc}/u;
 
 /** Trimmed and lower-cased, so one person is one row whatever they type. */
-export const emailAddress = z
-  .string({ error: 'Enter your email address.' })
+export const emailAddress = storableText('email', 'Enter your email address.')
   .trim()
   .toLowerCase()
   .min(1, 'Enter your email address.')
@@ -13,8 +13,7 @@ export const emailAddress = z
 
 export const signupInput = z.object({
   email: emailAddress,
-  name: z
-    .string({ error: 'Names are text.' })
+  name: storableText('name', 'Names are text.')
     .trim()
     .max(100, 'Keep your name under 100 characters.')
     .refine((name) => !controlCharacters.test(name), 'Names cannot contain control characters.')

@@ -1,0 +1,18 @@
+import { isUtf8 } from 'node:buffer';
+import express from 'express';
+import type { RequestHandler } from 'express';
+
+/**
+ * `express.json` that refuses a body that is not valid UTF-8 (400) instead of letting the decoder
+ * turn the bad bytes into U+FFFD and storing text the client never sent.
+ */
+export function jsonBody(limit: string): RequestHandler {
+  return express.json({
+    limit,
+    verify(_req, _res, body, encoding) {
+      if (/^utf-?8$/i.test(encoding) && !isUtf8(body)) {
+        throw Object.assign(new Error('The request body is not valid UTF-8.'), { status: 400, type: 'entity.encoding.invalid' });
+      }
+    },
+  });
+}

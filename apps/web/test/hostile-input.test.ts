@@ -1,0 +1,169 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { Redis } from 'ioredis';
+import request from 'supertest';
+import type { Express } from 'express';
+import type { Response } from 'supertest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createApp } from '../src/app.js';
+import { campaignBody } from '../../../test/support/factories.js';
+import { redisUrl } from '../../../test/support/services.js';
+import { adminToken, useWebHarness } from '../../../test/support/web.js';
+
+/**
+ * Herald seen from a hostile client: every public and API endpoint, fed what a careless or
+ * malicious client sends. Each refusal must be a 4xx in Herald's error shape, without a stack
+ * trace, must write nothing to Postgres or Redis, and must not log at error level (a client must
+ * not be able to page the operator).
+ */
+const web = useWebHarness();
+const logLines: { level: number; msg?: string }[] = [];
+let app: Express;
+let redis: Redis;
+
+beforeAll(() => {
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      for (const line of chunk.toString().split('\n')) if (line) logLines.push(JSON.parse(line) as { level: number });
+      callback();
+    },
+  });
+  app = createApp({ ...web, logger: pino({ level: 'info' }, sink) });
+  redis = new Redis(redisUrl);
+});
+afterAll(() => {
+  redis?.disconnect();
+});
+beforeEach(() => {
+  logLines.length = 0;
+});
+
+const auth = { Authorization: `Bearer ${adminToken}` };
+const someId = '00000000-0000-4000-8000-000000000000';
+
+async function snapshot() {
+  const [subscribers, campaigns, deliveries, events] = await Promise.all([
+    web.db.subscriber.count(),
+    web.db.campaign.count(),
+    web.db.delivery.count(),
+    web.db.emailEvent.count(),
+  ]);
+  const keys = (await redis.keys(`${web.config.queuePrefix}:*`)).sort();
+  return { subscribers, campaigns, deliveries, events, keys };
+}
+
+/** The shape every refusal must have, in JSON or as a page. */
+function expectRefused(res: Response, status?: number) {
+  if (status) expect(res.status, res.text).toBe(status);
+  expect(res.status, res.text).toBeGreaterThanOrEqual(400);
+  expect(res.status, res.text).toBeLessThan(500);
+  if (/json/.test(res.headers['content-type'] ?? '')) {
+    expect(res.body).toEqual({ error: expect.objectContaining({ code: expect.any(String), message: expect.any(String) }) });
+  } else {
+    expect(res.headers['content-type']).toMatch(/text\/html/);
+  }
+  // No stack frame, no file path, no internal error name.
+  expect(res.text).not.toMatch(/\n\s+at |node_modules|\.ts:\d|\.js:\d|URIError|PrismaClient|TypeError/);
+}
+
+function expectNoErrorLogged() {
+  expect(logLines.filter((line) => line.level >= 50)).toEqual([]);
+}
+
+/** Runs `send`, then asserts the refusal wrote nothing and logged no error. */
+async function refuses(send: () => Promise<Response>, status?: number): Promise<Response> {
+  const before = await snapshot();
+  const res = await send();
+  expectRefused(res, status);
+  expect(await snapshot()).toEqual(before);
+  expectNoErrorLogged();
+  return res;
+}
+
+describe('a malformed percent-encoding in a path parameter', () => {
+  const bad = '%E0%A4%A';
+  const routes: [string, string, boolean][] = [
+    ['get', `/confirm/${bad}`, false],
+    ['post', `/confirm/${bad}`, false],
+    ['get', `/unsubscribe/${bad}`, false],
+    ['post', `/unsubscribe/${bad}`, false],
+    ['get', `/campaigns/${bad}`, true],
+    ['get', `/campaigns/${bad}/tasks`, true],
+    ['post', `/campaigns/${bad}/pause`, true],
+    ['post', `/campaigns/${bad}/resume`, true],
+    ['post', `/campaigns/${bad}/cancel`, true],
+    ['post', `/campaigns/${bad}/retry-failed`, true],
+    ['post', `/campaigns/${someId}/${bad}`, true],
+    ['get', `/tasks/${bad}`, true],
+    ['delete', `/subscribers/${bad}`, true],
+    ['get', `/subscribers/${bad}/export`, true],
+    ['get', `/admin/campaigns/${bad}`, false],
+    ['post', `/admin/campaigns/${bad}/cancel`, false],
+  ];
+
+  it.each(routes)('%s %s answers 400 with the token, without it, as JSON and as a page', async (method, path, api) => {
+    const call = (headers: Record<string, string>) => () =>
+      (request(app) as unknown as Record<string, (p: string) => request.Test>)[method]!(path).set(headers);
+    const json = await refuses(call(api ? auth : {}), 400);
+    expect(json.body.error.code).toBe('malformed_url');
+    // Before authentication too: the router decodes the parameter while matching the route.
+    await refuses(call({}), 400);
+    await refuses(call({ Accept: 'text/html' }), 400);
+  });
+});
+
+describe('text that cannot be stored', () => {
+  const unstorable: [string, string][] = [
+    ['a NUL', 'a\u0000b'],
+    ['a lone high surrogate', 'a\ud800b'],
+    ['a lone low surrogate', '\udc00'],
+  ];
+
+  describe.each(unstorable)('%s', (_kind, text) => {
+    it.each(['subject', 'body', 'text'])('in /send %s is a 400 naming the field', async (field) => {
+      const res = await refuses(() => request(app).post('/send').set(auth).send({ ...campaignBody, [field]: text }), 400);
+      expect(res.body.error.fields).toHaveProperty(field);
+    });
+
+    it.each(['email', 'name'])('in the JSON signup %s is a 400 naming the field', async (field) => {
+      const res = await refuses(() => request(app).post('/register').send({ email: 'x@example.com', [field]: text }), 400);
+      expect(res.body.error.fields).toHaveProperty(field);
+    });
+  });
+
+  it('a NUL in the signup form re-renders the form with 400', async () => {
+    const res = await refuses(() => request(app).post('/register').type('form').send('email=x%40example.com&name=a%00b'), 400);
+    expect(res.text).toContain('name must not contain NUL');
+  });
+
+  it('a NUL in the subscriber search is a 400 naming q', async () => {
+    const res = await refuses(() => request(app).get('/subscribers?q=a%00b').set(auth), 400);
+    expect(res.body.error.message).toMatch(/\bq\b/);
+  });
+
+  it.each([
+    ['/send', auth],
+    ['/register', {}],
+  ])('a JSON body to %s that is not valid UTF-8 is a 400', async (path, headers) => {
+    const body = Buffer.concat([Buffer.from('{"subject":"'), Buffer.from([0xff, 0xfe]), Buffer.from('","body":"x","email":"a@example.com"}')]);
+    const res = await refuses(() => request(app).post(path).set(headers).set('Content-Type', 'application/json').serialize((raw: Buffer) => raw as unknown as string).send(body), 400);
+    expect(res.body.error.code).toBe('invalid_encoding');
+  });
+
+  it('an import file that is not valid UTF-8 is a 400 and imports nothing', async () => {
+    const body = Buffer.concat([Buffer.from('email,name\nok@example.com,Ok\nbad@example.com,'), Buffer.from([0xc3, 0x28]), Buffer.from('\n')]);
+    const res = await refuses(() => request(app).post('/subscribers/import').set(auth).set('Content-Type', 'text/csv').send(body), 400);
+    expect(res.body.error.message).toMatch(/UTF-8/);
+  });
+
+  it('an import cell with a NUL is reported as an invalid row and never stored', async () => {
+    const res = await request(app)
+      .post('/subscribers/import?consent=confirmed')
+      .set(auth)
+      .set('Content-Type', 'text/csv')
+      .send('email,name\nnul@example.com,a\u0000b\nfine@example.com,Fine\n')
+      .expect(200);
+    expect(res.body).toMatchObject({ imported: 1, invalid: [{ line: 2, reason: 'name contains NUL characters or invalid Unicode' }] });
+    expect((await web.db.subscriber.findMany({ select: { email: true } })).map((s) => s.email)).toEqual(['fine@example.com']);
+  });
+});
