@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseEnv } from '@herald/shared/config';
 
 export type MailSinkConfig = { port: number; host: string; apiKey: string };
 
@@ -9,13 +10,11 @@ const envSchema = z.object({
   SENDGRID_API_KEY: z.string().min(1),
 });
 
-/** Parses the environment once; throws listing every problem so a bad deploy fails at boot. */
+/**
+ * Parses the environment once, with the same rules as Herald's own processes (an empty variable
+ * is unset); throws listing every problem so a bad deploy fails at boot.
+ */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): MailSinkConfig {
-  const result = envSchema.safeParse(env);
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new Error(`Invalid mail sink configuration:\n  ${problems.join('\n  ')}`);
-  }
-  const { MAIL_SINK_PORT, MAIL_SINK_HOST, SENDGRID_API_KEY } = result.data;
+  const { MAIL_SINK_PORT, MAIL_SINK_HOST, SENDGRID_API_KEY } = parseEnv(envSchema, env);
   return { port: MAIL_SINK_PORT, host: MAIL_SINK_HOST, apiKey: SENDGRID_API_KEY };
 }

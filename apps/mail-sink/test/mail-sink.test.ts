@@ -432,5 +432,8 @@ describe('loadConfig', () => {
     expect(loadConfig({ SENDGRID_API_KEY: 'SG.k' })).toEqual({ port: 3100, host: '0.0.0.0', apiKey: 'SG.k' });
     expect(loadConfig({ SENDGRID_API_KEY: 'SG.k', MAIL_SINK_PORT: '0' }).port).toBe(0);
     expect(() => loadConfig({ MAIL_SINK_PORT: 'abc' })).toThrow(/MAIL_SINK_PORT[\s\S]*SENDGRID_API_KEY/);
+    // Empty means unset, as for Herald's own processes.
+    expect(loadConfig({ SENDGRID_API_KEY: 'SG.k', MAIL_SINK_PORT: '', MAIL_SINK_HOST: '' })).toEqual({ port: 3100, host: '0.0.0.0', apiKey: 'SG.k' });
+    expect(() => loadConfig({ SENDGRID_API_KEY: '' })).toThrow(/SENDGRID_API_KEY: is required/);
   });
 });

@@ -23,6 +23,19 @@ describe('configuration', () => {
     });
   });
 
+  it('treats empty variables as unset, as compose passes `${SENDGRID_WEBHOOK_PUBLIC_KEY:-}`', () => {
+    const config = loadWebConfig({ ...web, SENDGRID_WEBHOOK_PUBLIC_KEY: '', SENDGRID_WEBHOOK_ALLOW_UNSIGNED: '', METRICS_TOKEN: '', PORT: '' });
+    expect(config.webhook).toEqual({ publicKey: undefined, allowUnsigned: false });
+    expect(config.metricsToken).toBeUndefined();
+    expect(config.port).toBe(3000);
+    expect(() => loadWebConfig({ ...web, ADMIN_TOKEN: '' })).toThrowError(/ADMIN_TOKEN: is required/);
+  });
+
+  it('reads METRICS_TOKEN, and refuses a short one', () => {
+    expect(loadWebConfig({ ...web, METRICS_TOKEN: 'm'.repeat(16) }).metricsToken).toBe('m'.repeat(16));
+    expect(() => loadWebConfig({ ...web, METRICS_TOKEN: 'short' })).toThrowError(/METRICS_TOKEN: must be at least 16/);
+  });
+
   it('refuses unsigned webhooks in production', () => {
     expect(() => loadWebConfig({ ...web, NODE_ENV: 'production', SENDGRID_WEBHOOK_ALLOW_UNSIGNED: 'true' })).toThrowError(
       /SENDGRID_WEBHOOK_ALLOW_UNSIGNED: must not be true in production/,

@@ -5,9 +5,22 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Parses `env` with `schema`, naming every missing or malformed variable at once. */
+/**
+ * The environment with every empty variable left out. `FOO=` in an env file and compose's
+ * `${FOO:-}` both yield "", and an operator who writes that means "not set": the default applies,
+ * and a required variable is reported as missing rather than malformed.
+ */
+export function withoutEmpty(env: Record<string, string | undefined>): Record<string, string> {
+  const present: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && value !== '') present[name] = value;
+  }
+  return present;
+}
+
+/** Parses `env` with `schema`, naming every missing or malformed variable at once. Empty means unset. */
 export function parseEnv<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.output<S> {
-  const result = schema.safeParse(env);
+  const result = schema.safeParse(withoutEmpty(env));
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => {
     const name = issue.path.join('.');
@@ -33,6 +46,27 @@ export const commonEnv = {
     .default('herald'),
   PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('http://localhost:3000'),
   DOUBLE_OPT_IN: booleanString.default(true),
+  /** Bearer token Prometheus sends to read /metrics (web and worker). Unset: /metrics is refused. */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters (generate one with `openssl rand -hex 32`)').optional(),
 };
 
 export { booleanString };
+
+export type ConfigWarning = { variable: string; value: string; problem: string };
+
+/**
+ * Boot-time warnings about a configuration that works but is wrong for production. RFC 8058
+ * requires an https URI for one-click unsubscribe, so mailbox providers ignore an http one; this
+ * only warns, since TLS may end at a proxy in front that forwards plain http to Herald.
+ */
+export function productionWarnings(config: { env: string; publicUrl: string }): ConfigWarning[] {
+  const warnings: ConfigWarning[] = [];
+  if (config.env === 'production' && !/^https:\/\//i.test(config.publicUrl)) {
+    warnings.push({
+      variable: 'PUBLIC_URL',
+      value: config.publicUrl,
+      problem: 'not https: one-click unsubscribe (RFC 8058) needs an https URL; put TLS in front and set an https PUBLIC_URL',
+    });
+  }
+  return warnings;
+}
