@@ -9,6 +9,8 @@ import { closeQueues, createLogger, createQueues, createWorkerConnection } from 
 import { startMailSink } from '../apps/mail-sink/src/start.js';
 import { loadConfig as loadWorkerConfig } from '../apps/worker/src/config.js';
 import { createSendGridMailer } from '../apps/worker/src/mail/sendgrid.js';
+import { instrumentMailer } from '../apps/worker/src/ops/instrument-mailer.js';
+import { createWorkerMetrics } from '../apps/worker/src/ops/worker-metrics.js';
 import { startWorkers } from '../apps/worker/src/workers.js';
 import { benchAdminToken, startBenchWeb } from './bench-web.js';
 
@@ -73,7 +75,12 @@ await db.$executeRaw`
   FROM generate_series(1, ${recipients}::int) AS n`;
 const workerConnection = createWorkerConnection(workerConfig.redisUrl);
 const workerQueues = createQueues(workerConnection, prefix, logger);
-const workers = startWorkers({ config: workerConfig, db, queues: workerQueues, mailer, logger }, workerConnection);
+// Herald's workers run as in production: with their metrics counting every send.
+const metrics = createWorkerMetrics();
+const workers = startWorkers(
+  { config: workerConfig, db, queues: workerQueues, mailer: instrumentMailer(mailer, metrics), logger, metrics },
+  workerConnection,
+);
 
 const started = performance.now();
 const res = await fetch(`${web.url}/send`, {

@@ -2,11 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { closeQueues, createDb, createLogger, createQueues, createWorkerConnection } from '@herald/shared';
 import type { Db, Queues } from '@herald/shared';
 import type { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
 import { startMailSink } from '../../apps/mail-sink/src/start.js';
 import type { RunningMailSink } from '../../apps/mail-sink/src/start.js';
 import { loadConfig } from '../../apps/worker/src/config.js';
 import type { JobContext, WorkerDeps } from '../../apps/worker/src/deps.js';
 import { createSendGridMailer } from '../../apps/worker/src/mail/sendgrid.js';
+import { instrumentMailer } from '../../apps/worker/src/ops/instrument-mailer.js';
+import { createWorkerMetrics } from '../../apps/worker/src/ops/worker-metrics.js';
 import { scheduleReconciler, startWorkers } from '../../apps/worker/src/workers.js';
 import type { Workers } from '../../apps/worker/src/workers.js';
 import { redisUrl } from './services.js';
@@ -47,6 +50,8 @@ export async function createStack(webEnv: Record<string, string> = {}): Promise<
     SEND_RATE_PER_SECOND: '1000',
     SEND_RETRY_DELAY_MS: '50',
     SHUTDOWN_DEADLINE_SECONDS: '10',
+    // Worker processes started from this stack listen for ops on a free port, never a fixed one.
+    WORKER_HTTP_PORT: '0',
   };
   const opened: { db: Db; connection: Redis; queues: Queues; workers?: Workers }[] = [];
 
@@ -56,8 +61,10 @@ export async function createStack(webEnv: Record<string, string> = {}): Promise<
     const connection = createWorkerConnection(config.redisUrl);
     const queues = createQueues(connection, config.queuePrefix);
     opened.push({ db, connection, queues });
-    const mailer = createSendGridMailer({ ...config.sendgrid, from: config.mail.from });
-    return { config, db, queues, mailer, logger: createLogger({ name: 'worker', level: config.logLevel }) };
+    // A registry of its own per deps, so each test reads only its own counters.
+    const metrics = createWorkerMetrics(new Registry());
+    const mailer = instrumentMailer(createSendGridMailer({ ...config.sendgrid, from: config.mail.from }), metrics);
+    return { config, db, queues, mailer, metrics, logger: createLogger({ name: 'worker', level: config.logLevel }) };
   };
 
   return {

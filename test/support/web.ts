@@ -10,6 +10,7 @@ import { redisUrl } from './services.js';
 
 export const adminToken = 'test-admin-token-0123456789abcdef0123456789';
 export const adminPassword = 'correct horse battery staple';
+export const metricsToken = 'test-metrics-token-0123456789abcdef';
 
 export type WebHarness = WebDeps & { app: Express; close(): Promise<void> };
 
@@ -26,6 +27,7 @@ export async function createWebHarness(env: Record<string, string> = {}): Promis
     ADMIN_TOKEN: adminToken,
     ADMIN_PASSWORD: adminPassword,
     SESSION_SECRET: 'test-session-secret-0123456789abcdef0123456789',
+    METRICS_TOKEN: metricsToken,
     ...env,
   });
   const logger = createLogger({ name: 'web', level: config.logLevel });

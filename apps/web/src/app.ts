@@ -27,7 +27,7 @@ export function createApp(deps: WebDeps): Express {
   app.set('views', viewsDir);
   app.locals.productName = 'Herald';
 
-  const metrics = createMetrics(deps.queues);
+  const metrics = createMetrics(deps.queues, deps.config.metricsToken);
   app.use(requestLogger(deps.logger));
   app.use(metrics.observe);
   app.use(helmet());

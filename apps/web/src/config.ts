@@ -35,6 +35,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     queuePrefix: parsed.QUEUE_PREFIX,
     doubleOptIn: parsed.DOUBLE_OPT_IN,
     adminToken: parsed.ADMIN_TOKEN,
+    metricsToken: parsed.METRICS_TOKEN,
     adminPassword: parsed.ADMIN_PASSWORD,
     sessionSecret: parsed.SESSION_SECRET,
     webhook: {

@@ -3,7 +3,7 @@
  * listens and handles signals.
  */
 import { once } from 'node:events';
-import { closeQueues, createDb, createLogger, createProducerConnection, createQueues } from '@herald/shared';
+import { closeQueues, createDb, createLogger, createProducerConnection, createQueues, productionWarnings } from '@herald/shared';
 import { createApp } from './app.js';
 import { loadConfig } from './config.js';
 
@@ -12,6 +12,7 @@ const shutdownDeadlineMs = 10_000;
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ name: 'web', level: config.logLevel });
+  for (const warning of productionWarnings(config)) logger.warn(warning, 'configuration unfit for production');
   const db = createDb(config.databaseUrl);
   const redis = createProducerConnection(config.redisUrl);
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { admin, campaignBody, postSend, seedSubscribers } from '../../../test/support/factories.js';
-import { adminToken, useWebHarness } from '../../../test/support/web.js';
+import { adminToken, metricsToken, useWebHarness } from '../../../test/support/web.js';
 
 const web = useWebHarness();
 
@@ -99,7 +99,7 @@ describe('GET /metrics', () => {
     await seedSubscribers(web.db, [{ email: 'a@example.com' }]);
     const { body } = await postSend(web.app).expect(202);
     await admin(web.app).get(`/tasks/${body.tasks[0]}`).expect(200);
-    const res = await request(web.app).get('/metrics').expect(200);
+    const res = await request(web.app).get('/metrics').set('Authorization', `Bearer ${metricsToken}`).expect(200);
     expect(res.headers['content-type']).toMatch(/text\/plain/);
     expect(res.text).toContain('herald_http_requests_total{method="GET",route="/tasks/:id",status="200"} 1');
     expect(res.text).toMatch(/herald_queue_jobs\{queue="campaigns",state="waiting"\} [1-9]/);

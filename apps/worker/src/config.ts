@@ -16,6 +16,9 @@ const workerEnv = z.object({
   STUCK_SENDING_AFTER_SECONDS: z.coerce.number().int().min(30).default(300),
   RECONCILE_EVERY_SECONDS: z.coerce.number().int().min(5).default(60),
   SHUTDOWN_DEADLINE_SECONDS: z.coerce.number().int().min(1).default(30),
+  /** The ops listener: /healthz, /readyz, /metrics. 9464 is Prometheus's conventional exporter port. */
+  WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65_535).default(9464),
+  WORKER_HTTP_HOST: z.string().min(1).default('0.0.0.0'),
 });
 
 /** `Name <address>` or a bare address, as SendGrid's `from` object. */
@@ -62,5 +65,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     stuckSendingAfterMs: parsed.STUCK_SENDING_AFTER_SECONDS * 1000,
     reconcileEveryMs: parsed.RECONCILE_EVERY_SECONDS * 1000,
     shutdownDeadlineMs: parsed.SHUTDOWN_DEADLINE_SECONDS * 1000,
+    http: { port: parsed.WORKER_HTTP_PORT, host: parsed.WORKER_HTTP_HOST },
+    metricsToken: parsed.METRICS_TOKEN,
   };
 }

@@ -1,6 +1,7 @@
 import type { Db, Logger, Queues } from '@herald/shared';
 import type { WorkerConfig } from './config.js';
 import type { Mailer } from './mail/mailer.js';
+import type { WorkerMetrics } from './ops/worker-metrics.js';
 
 /** Everything handlers need, opened by main.ts (or a test) and passed in. */
 export type WorkerDeps = {
@@ -9,6 +10,8 @@ export type WorkerDeps = {
   queues: Queues;
   mailer: Mailer;
   logger: Logger;
+  /** Prometheus series; handlers count what they do here (see ops/worker-metrics.ts). */
+  metrics: WorkerMetrics;
 };
 
 /** What the BullMQ adapter tells a handler about the run in progress. */

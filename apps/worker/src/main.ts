@@ -1,25 +1,53 @@
 /**
  * The worker process's composition root: the only place that reads configuration, opens
- * connections, starts workers and handles signals.
+ * connections, starts workers, listens and handles signals.
  */
-import { closeQueues, createDb, createLogger, createQueues, createWorkerConnection } from '@herald/shared';
+import { once } from 'node:events';
+import {
+  closeQueues,
+  createDb,
+  createLogger,
+  createProducerConnection,
+  createQueues,
+  createWorkerConnection,
+  productionWarnings,
+} from '@herald/shared';
 import { loadConfig } from './config.js';
 import { createSendGridMailer } from './mail/sendgrid.js';
+import { instrumentMailer } from './ops/instrument-mailer.js';
+import { createOpsServer } from './ops/ops-server.js';
+import { createWorkerMetrics } from './ops/worker-metrics.js';
 import { keepReconcilerScheduled, scheduleReconciler, startWorkers } from './workers.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ name: 'worker', level: config.logLevel });
+  for (const warning of productionWarnings(config)) logger.warn(warning, 'configuration unfit for production');
   const db = createDb(config.databaseUrl, { poolSize: Math.max(10, config.concurrency + 5) });
   const connection = createWorkerConnection(config.redisUrl);
   const queues = createQueues(connection, config.queuePrefix, logger);
-  const mailer = createSendGridMailer({ ...config.sendgrid, from: config.mail.from });
-  const deps = { config, db, queues, mailer, logger };
+  const metrics = createWorkerMetrics();
+  const mailer = instrumentMailer(createSendGridMailer({ ...config.sendgrid, from: config.mail.from }), metrics);
+  const deps = { config, db, queues, mailer, logger, metrics };
+
+  // Readiness pings Redis on a fail-fast connection: the workers' own waits through an outage.
+  const probeRedis = createProducerConnection(config.redisUrl);
+  probeRedis.on('error', () => undefined);
+  // Connects in the background and keeps retrying; /readyz answers 503 until it is up.
+  probeRedis.connect().catch(() => undefined);
+  const ops = createOpsServer({ db, redis: probeRedis, registry: metrics.registry, metricsToken: config.metricsToken, logger });
+  ops.listen(config.http.port, config.http.host);
+  await once(ops, 'listening');
+  const opsAddress = ops.address();
+  const opsPort = typeof opsAddress === 'object' && opsAddress ? opsAddress.port : config.http.port;
 
   const workers = startWorkers(deps, connection);
   await scheduleReconciler(deps);
   const schedule = keepReconcilerScheduled(deps);
-  logger.info({ concurrency: config.concurrency, ratePerSecond: config.sendRatePerSecond }, 'worker started');
+  logger.info(
+    { concurrency: config.concurrency, ratePerSecond: config.sendRatePerSecond, opsPort },
+    'worker started',
+  );
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -33,8 +61,11 @@ async function main(): Promise<void> {
       workers.close().then(() => true),
       new Promise<false>((resolve) => setTimeout(() => resolve(false), config.shutdownDeadlineMs).unref()),
     ]);
+    ops.close();
+    ops.closeAllConnections();
     await closeQueues(queues).catch(() => undefined);
     connection.disconnect();
+    probeRedis.disconnect();
     await db.$disconnect();
     logger[drained ? 'info' : 'error']({ drained }, drained ? 'stopped cleanly' : 'stopped before the drain finished');
     process.exit(drained ? 0 : 1);

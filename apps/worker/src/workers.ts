@@ -24,6 +24,7 @@ import { processEvents } from './handlers/process-events.js';
 import { reconcile } from './handlers/reconcile.js';
 import { sendConfirmation } from './handlers/send-confirmation.js';
 import { sendEmail } from './handlers/send-email.js';
+import { countSendOutcome } from './ops/count-send-outcome.js';
 
 type Handler<S extends z.ZodType> = (payload: z.output<S>, ctx: JobContext, deps: WorkerDeps) => Promise<unknown>;
 
@@ -43,6 +44,8 @@ function adapt<S extends z.ZodType>(
       maxAttempts: job.opts.attempts ?? 1,
       claimToken: claimTokenOf(job),
       pauseQueue: async (ms) => {
+        deps.metrics.rateLimitWaits.inc();
+        deps.metrics.rateLimitWaitSeconds.inc(ms / 1000);
         // Queue-wide: every worker of every process holds back until the limit expires.
         await queue?.rateLimit(ms);
       },
@@ -81,7 +84,9 @@ export function startWorkers(deps: WorkerDeps, connection: Redis): Workers {
   // The limiter is global: all workers together stay under SEND_RATE_PER_SECOND.
   // A send whose worker died is re-run once its lock expires; allowing a few stalls keeps a job that
   // is caught by several crashes in a row on that fast path instead of failing it to the backstop.
-  start(queueNames.sends, sendEmailPayload, sendEmail, {
+  const countedSendEmail: Handler<typeof sendEmailPayload> = (payload, ctx, handlerDeps) =>
+    countSendOutcome(handlerDeps.metrics, () => sendEmail(payload, ctx, handlerDeps));
+  start(queueNames.sends, sendEmailPayload, countedSendEmail, {
     concurrency: config.concurrency,
     limiter: { max: config.sendRatePerSecond, duration: 1_000 },
     maxStalledCount: 5,

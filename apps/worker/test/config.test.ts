@@ -9,6 +9,17 @@ describe('worker configuration', () => {
     expect(() => loadConfig({ ...worker, MAIL_FROM: 'not an address' })).toThrowError(/MAIL_FROM: must be an address/);
   });
 
+  it('treats empty variables as unset and defaults the ops listener to 9464', () => {
+    const worker = { DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/herald', SENDGRID_API_KEY: 'SG.x', MAIL_FROM: 'news@example.com' };
+    const config = loadConfig({ ...worker, MAIL_POSTAL_ADDRESS: '', SENDGRID_API_URL: '', WORKER_HTTP_PORT: '', METRICS_TOKEN: '' });
+    expect(config.mail.postalAddress).toBeUndefined();
+    expect(config.sendgrid.apiUrl).toBe('https://api.sendgrid.com');
+    expect(config.http).toEqual({ port: 9464, host: '0.0.0.0' });
+    expect(config.metricsToken).toBeUndefined();
+    expect(loadConfig({ ...worker, WORKER_HTTP_PORT: '9100' }).http.port).toBe(9100);
+    expect(() => loadConfig({ ...worker, SENDGRID_API_KEY: '' })).toThrowError(/SENDGRID_API_KEY: is required/);
+  });
+
   it('names every missing variable', () => {
     expect(() => loadConfig({})).toThrowError(/DATABASE_URL: is required[\s\S]*SENDGRID_API_KEY: is required[\s\S]*MAIL_FROM: is required/);
   });

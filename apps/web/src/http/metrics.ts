@@ -1,7 +1,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RequestHandler, Router } from 'express';
 import { Router as createRouter } from 'express';
+import { checkMetricsAccess } from '@herald/shared';
 import type { Queues } from '@herald/shared';
+import { HttpError } from './http-error.js';
 
 const jobStates = ['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'] as const;
 
@@ -9,7 +11,7 @@ const jobStates = ['waiting', 'active', 'delayed', 'prioritized', 'completed', '
  * Prometheus metrics for this web process: Node's defaults, HTTP requests by route, and the job
  * counts of every queue (read from Redis at scrape time, so any replica reports the same).
  */
-export function createMetrics(queues: Queues) {
+export function createMetrics(queues: Queues, metricsToken: string | undefined) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -51,7 +53,13 @@ export function createMetrics(queues: Queues) {
   };
 
   const router: Router = createRouter();
-  router.get('/metrics', async (_req, res) => {
+  // Scraped with `Authorization: Bearer $METRICS_TOKEN`; refused without it (see metrics-access.ts).
+  router.get('/metrics', async (req, res) => {
+    const access = checkMetricsAccess(req.get('authorization'), metricsToken);
+    if (!access.allowed) {
+      res.set(access.headers);
+      throw new HttpError(access.status, access.code, access.message);
+    }
     res.type(registry.contentType).send(await registry.metrics());
   });
 

@@ -50,6 +50,9 @@ export async function reconcile(_payload: unknown, ctx: JobContext, deps: Worker
     if (checkOrphans) report.requeued += await requeueOrphans(deps, id);
     if (await finishCampaignIfDone(db, id)) report.campaignsFinished += 1;
   }
+  for (const [kind, count] of Object.entries(report)) {
+    if (typeof count === 'number') deps.metrics.reconcilerRepairs.inc({ kind }, count);
+  }
   ctx.log.info(report, 'reconciled');
   return report;
 }

@@ -101,7 +101,7 @@ async function persistently<T>(ctx: JobContext, write: () => Promise<T>): Promis
  * complained, erased) becomes `skipped`; one whose campaign is paused stays `queued` for resume;
  * one already finished, or claimed by another job, is left alone.
  */
-async function skipUnclaimable(deliveryId: string, ctx: JobContext, { db }: WorkerDeps): Promise<SendOutcome> {
+async function skipUnclaimable(deliveryId: string, ctx: JobContext, { db, metrics }: WorkerDeps): Promise<SendOutcome> {
   const skipped = await db.$queryRaw<{ campaign_id: string }[]>`
     UPDATE deliveries d SET status = 'skipped', last_error = 'subscriber is no longer active', updated_at = now()
     FROM campaigns c
@@ -110,6 +110,7 @@ async function skipUnclaimable(deliveryId: string, ctx: JobContext, { db }: Work
     RETURNING d.campaign_id`;
   const campaignId = skipped[0]?.campaign_id;
   if (campaignId) await finishCampaignIfDone(db, campaignId);
+  else metrics.claimsLost.inc();
   ctx.log.debug({ reason: campaignId ? 'subscriber inactive' : 'not claimable' }, 'delivery skipped');
   return 'skipped';
 }

@@ -103,3 +103,10 @@ export function classifySendError(err: unknown, now = Date.now()): SendFailure {
   // No status and no network code: the client refused the message itself (validation).
   return { kind: 'rejected', reason: `not sent: ${message}`.slice(0, 500) };
 }
+
+/** The class of SendGrid's answer to a failed send, for metrics: what came back, not what it means. */
+export function failureStatusClass(err: unknown): '4xx' | '5xx' | 'network' | 'refused' {
+  if (isResponseError(err)) return err.code >= 500 ? '5xx' : '4xx';
+  // A string code is a transport error (timeout, reset, refused); none means the client refused.
+  return typeof (err as { code?: unknown } | null)?.code === 'string' ? 'network' : 'refused';
+}
