@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnv, parseEnv } from '@herald/shared';
+import { checkNewsletterName, commonEnv, developmentNewsletterName, parseEnv } from '@herald/shared';
 
 const webEnv = z.object({
   ...commonEnv,
@@ -18,6 +18,7 @@ export type WebConfig = ReturnType<typeof loadConfig>;
 export function loadConfig(env: Record<string, string | undefined> = process.env) {
   const parsed = parseEnv(
     webEnv.superRefine((value, ctx) => {
+      checkNewsletterName(value, ctx);
       // Unsigned events let anyone on the internet bounce or unsubscribe any address.
       if (value.NODE_ENV === 'production' && value.SENDGRID_WEBHOOK_ALLOW_UNSIGNED) {
         ctx.addIssue({ code: 'custom', path: ['SENDGRID_WEBHOOK_ALLOW_UNSIGNED'], message: 'must not be true in production' });
@@ -30,6 +31,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: parsed.LOG_LEVEL,
     port: parsed.PORT,
     publicUrl: parsed.PUBLIC_URL.replace(/\/+$/, ''),
+    newsletterName: parsed.NEWSLETTER_NAME ?? developmentNewsletterName,
     databaseUrl: parsed.DATABASE_URL,
     redisUrl: parsed.REDIS_URL,
     queuePrefix: parsed.QUEUE_PREFIX,

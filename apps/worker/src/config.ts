@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnv, parseEnv } from '@herald/shared';
+import { checkNewsletterName, commonEnv, developmentNewsletterName, parseEnv } from '@herald/shared';
 
 const workerEnv = z.object({
   ...commonEnv,
@@ -37,12 +37,14 @@ export type WorkerConfig = ReturnType<typeof loadConfig>;
 export function loadConfig(env: Record<string, string | undefined> = process.env) {
   const parsed = parseEnv(
     workerEnv.superRefine((value, ctx) => {
+      checkNewsletterName(value, ctx);
       if (!parseSender(value.MAIL_FROM)) {
         ctx.addIssue({ code: 'custom', path: ['MAIL_FROM'], message: 'must be an address, or "Name <address>"' });
       }
     }),
     env,
   );
+  const newsletterName = parsed.NEWSLETTER_NAME ?? developmentNewsletterName;
   return {
     env: parsed.NODE_ENV,
     logLevel: parsed.LOG_LEVEL,
@@ -50,13 +52,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     redisUrl: parsed.REDIS_URL,
     queuePrefix: parsed.QUEUE_PREFIX,
     publicUrl: parsed.PUBLIC_URL.replace(/\/+$/, ''),
+    newsletterName,
     sendgrid: {
       apiKey: parsed.SENDGRID_API_KEY,
       apiUrl: parsed.SENDGRID_API_URL.replace(/\/+$/, ''),
       timeoutMs: parsed.SENDGRID_TIMEOUT_MS,
     },
     mail: {
-      from: parseSender(parsed.MAIL_FROM) as { email: string; name?: string },
+      // Without a display name of its own, mail comes from the newsletter: "Name <address>".
+      from: { name: newsletterName, ...(parseSender(parsed.MAIL_FROM) as { email: string; name?: string }) },
       postalAddress: parsed.MAIL_POSTAL_ADDRESS || undefined,
     },
     concurrency: parsed.WORKER_CONCURRENCY,

@@ -48,7 +48,25 @@ export const commonEnv = {
   DOUBLE_OPT_IN: booleanString.default(true),
   /** Bearer token Prometheus sends to read /metrics (web and worker). Unset: /metrics is refused. */
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters (generate one with `openssl rand -hex 32`)').optional(),
+  /** The newsletter's name: page titles, email headers and footers, the sender's display name. */
+  NEWSLETTER_NAME: z.string().trim().min(1).max(100, 'must be at most 100 characters').optional(),
 };
+
+/** What development and test runs call the newsletter when NEWSLETTER_NAME is not set. */
+export const developmentNewsletterName = 'Herald';
+
+/**
+ * NEWSLETTER_NAME is what every subscriber reads in each email and page: production must set it
+ * rather than ship under a placeholder. Call from each app's superRefine.
+ */
+export function checkNewsletterName(
+  value: { NODE_ENV: string; NEWSLETTER_NAME?: string | undefined },
+  ctx: { addIssue(issue: { code: 'custom'; path: string[]; message: string }): void },
+): void {
+  if (value.NODE_ENV === 'production' && !value.NEWSLETTER_NAME) {
+    ctx.addIssue({ code: 'custom', path: ['NEWSLETTER_NAME'], message: 'is required in production' });
+  }
+}
 
 export { booleanString };
 

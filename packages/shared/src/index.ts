@@ -1,3 +1,4 @@
+export * from './campaign-audience.js';
 export * from './campaign-state.js';
 export * from './config.js';
 export * from './db.js';
@@ -12,5 +13,5 @@ export * from './storable-text.js';
 export * from './subscriber-state.js';
 export { Prisma } from './generated/prisma/client.js';
 export type { Subscriber, Campaign, Delivery, EmailEvent } from './generated/prisma/client.js';
-export type { SubscriberStatus, CampaignStatus, DeliveryStatus } from './generated/prisma/enums.js';
+export type { SubscriberStatus, CampaignStatus, CampaignFormat, DeliveryStatus } from './generated/prisma/enums.js';
 export * from './email/index.js';

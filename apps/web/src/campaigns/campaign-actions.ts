@@ -1,4 +1,4 @@
-import { enqueueFanOut } from '@herald/shared';
+import { enqueueFanOut, startScheduledCampaign } from '@herald/shared';
 import type { Campaign, CampaignStatus, Db, Logger, Queues } from '@herald/shared';
 import { enqueueOrDefer } from '../http/enqueue-or-defer.js';
 import { HttpError } from '../http/http-error.js';
@@ -43,8 +43,15 @@ export async function applyCampaignAction({ db, queues, log }: Deps, id: string,
 
     case 'resume': {
       const current = await db.campaign.findUnique({ where: { id } });
-      const stillScheduled = current?.sendAt && current.sendAt > new Date() && !current.startedAt;
-      if (stillScheduled) return transition(db, id, ['paused'], { status: 'scheduled', statusReason: null });
+      if (current?.sendAt && !current.startedAt) {
+        // Paused before it started: it has no audience yet. Back to scheduled; if its time has
+        // passed, start it now, taking the audience as the scheduler would.
+        const scheduled = await transition(db, id, ['paused'], { status: 'scheduled', statusReason: null });
+        const recipients = await startScheduledCampaign(db, id);
+        if (recipients === null) return scheduled;
+        if (recipients > 0) await fanOut();
+        return (await db.campaign.findUnique({ where: { id } })) ?? scheduled;
+      }
       const campaign = await transition(db, id, ['paused'], { status: 'sending', statusReason: null, startedAt: current?.startedAt ?? new Date() });
       await requeue(db, id, 'queued');
       await fanOut();

@@ -10,9 +10,10 @@ export const sendInput = z.strictObject({
     // A line break in a subject is header injection.
     .refine((subject) => !/[\r\n]/.test(subject), 'subject must be one line')
     .refine((subject) => subject.trim().length > 0, 'subject must not be blank'),
-  body: storableText('body', 'body is required (HTML)')
-    .min(1, 'body is required (HTML)')
+  body: storableText('body', 'body is required (HTML or Markdown)')
+    .min(1, 'body is required (HTML or Markdown)')
     .refine((body) => Buffer.byteLength(body, 'utf8') <= maxBodyBytes, 'body must be at most 1 MB'),
+  format: z.enum(['html', 'markdown'], { error: 'format must be "html" or "markdown"' }).default('html'),
   text: storableText('text')
     .min(1, 'text, when given, must not be empty')
     .refine((text) => Buffer.byteLength(text, 'utf8') <= maxBodyBytes, 'text must be at most 1 MB')
@@ -23,6 +24,8 @@ export const sendInput = z.strictObject({
     .refine((date) => date.getTime() > Date.now(), 'sendAt must be in the future')
     .refine((date) => date.getTime() < Date.now() + 366 * 24 * 60 * 60 * 1000, 'sendAt must be within a year')
     .optional(),
+  /** Whether the sent issue is listed in the public archive and its feed. */
+  inArchive: z.boolean({ error: 'inArchive must be true or false' }).default(true),
 });
 
 export type SendInput = z.infer<typeof sendInput>;

@@ -21,6 +21,8 @@ export function campaignSummary(campaign: Campaign) {
     subject: campaign.subject,
     status: campaign.status,
     statusReason: campaign.statusReason,
+    format: campaign.format,
+    inArchive: campaign.inArchive,
     recipients: campaign.recipientCount,
     sendAt: campaign.sendAt,
     createdAt: campaign.createdAt,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Prisma } from '@herald/shared';
+import { Prisma, snapshotAudience } from '@herald/shared';
 import type { Campaign, Db } from '@herald/shared';
 import { HttpError } from '../http/http-error.js';
 import type { SendInput } from './campaign-schema.js';
@@ -7,14 +7,16 @@ import type { SendInput } from './campaign-schema.js';
 export type CreatedCampaign = { campaign: Campaign; created: boolean };
 
 function requestHash(input: SendInput): string {
-  const canonical = JSON.stringify([input.subject, input.body, input.text ?? null, input.sendAt?.toISOString() ?? null]);
+  const fields: unknown[] = [input.subject, input.body, input.text ?? null, input.sendAt?.toISOString() ?? null];
+  // Appended only when not the default, so keys stored before these fields existed still match.
+  if (input.format !== 'html' || !input.inArchive) fields.push(input.format, input.inArchive);
+  const canonical = JSON.stringify(fields);
   return createHash('sha256').update(canonical).digest('hex');
 }
 
 /**
- * Creates a campaign and snapshots its audience in ONE transaction: one delivery per active
- * subscriber, inserted set-based. Subscribers who sign up later are not in it; those who leave
- * before their email goes out are skipped at send time.
+ * Creates a campaign. One to send now takes its audience in the same transaction (snapshotAudience);
+ * a scheduled one takes it when it starts, so whoever confirms in between receives it.
  *
  * With an idempotency key, a repeat of the same request returns the first campaign and creates
  * nothing; the same key with a different request is refused. The unique index on the key settles
@@ -34,6 +36,8 @@ export async function createCampaign(db: Db, input: SendInput, key: string | und
           data: {
             subject: input.subject,
             html: input.body,
+            format: input.format,
+            inArchive: input.inArchive,
             text: input.text ?? null,
             status: input.sendAt ? 'scheduled' : 'sending',
             sendAt: input.sendAt ?? null,
@@ -42,10 +46,9 @@ export async function createCampaign(db: Db, input: SendInput, key: string | und
             requestHash: hash,
           },
         });
-        // In subscriber order, so the (subscriber_id, campaign_id) index is written in order.
-        const recipients = await tx.$executeRaw`
-          INSERT INTO deliveries (campaign_id, subscriber_id)
-          SELECT ${created.id}::uuid, id FROM subscribers WHERE status = 'active' ORDER BY id`;
+        // A scheduled campaign takes its audience when it starts (startScheduledCampaign).
+        if (input.sendAt) return created;
+        const recipients = await snapshotAudience(tx, created.id);
         // An empty audience is a campaign that has nothing left to do.
         return tx.campaign.update({
           where: { id: created.id },

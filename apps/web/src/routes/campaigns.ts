@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import express, { Router } from 'express';
 import { z } from 'zod';
 import type { WebDeps } from '../deps.js';
 import { HttpError } from '../http/http-error.js';
@@ -7,6 +7,8 @@ import { parseId, parseRequest } from '../http/parse-request.js';
 import { applyCampaignAction, isCampaignAction } from '../campaigns/campaign-actions.js';
 import { campaignSummary, countDeliveries, taskSelect, toTasks } from '../campaigns/campaign-view.js';
 import { countCampaignEvents } from '../webhooks/count-campaign-events.js';
+import { editCampaign, editInput } from '../campaigns/edit-campaign.js';
+import { fieldErrors } from '../http/field-errors.js';
 
 const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -47,6 +49,35 @@ export function campaignRoutes(deps: WebDeps): Router {
     // `counts`: where each delivery stands; `events`: what SendGrid reported back (bounces, complaints…).
     res.json({ ...campaignSummary(campaign), total: campaign.recipientCount, counts, events });
   });
+
+  // Edits a campaign that has not started yet (cancel it with POST /campaigns/:id/cancel).
+  router.patch(
+    '/campaigns/:id',
+    auth,
+    (req, _res, next) => {
+      if (!req.is('application/json')) {
+        throw new HttpError(415, 'unsupported_media_type', 'Send JSON with Content-Type: application/json.');
+      }
+      next();
+    },
+    express.json({ limit: '3mb' }),
+    async (req, res) => {
+      const id = parseId(req.params.id, 'campaign');
+      const parsed = editInput.safeParse(req.body);
+      if (!parsed.success) {
+        throw new HttpError(400, 'invalid_campaign', 'Some fields need attention.', fieldErrors(parsed.error));
+      }
+      if (Object.values(parsed.data).every((value) => value === undefined)) {
+        throw new HttpError(400, 'invalid_campaign', 'Send at least one field to change.');
+      }
+      const { campaign, edited } = await editCampaign(db, id, parsed.data);
+      if (!campaign) throw new HttpError(404, 'not_found', 'No campaign with that id.');
+      if (!edited) {
+        throw new HttpError(409, 'invalid_state', `The campaign is ${campaign.status}; only a scheduled campaign that has not started can be edited.`);
+      }
+      res.json(campaignSummary(campaign));
+    },
+  );
 
   router.get('/campaigns/:id/tasks', auth, async (req, res) => {
     const id = parseId(req.params.id, 'campaign');

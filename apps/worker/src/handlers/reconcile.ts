@@ -1,4 +1,11 @@
-import { enqueueEventProcessing, enqueueFanOut, enqueueUnsentConfirmations, finishCampaignIfDone, sendJobId } from '@herald/shared';
+import {
+  enqueueEventProcessing,
+  enqueueFanOut,
+  enqueueUnsentConfirmations,
+  finishCampaignIfDone,
+  sendJobId,
+  startScheduledCampaign,
+} from '@herald/shared';
 import type { Queue } from 'bullmq';
 import { enqueueDeliveries } from '../campaigns/enqueue-deliveries.js';
 import type { QueuedDelivery } from '../campaigns/enqueue-deliveries.js';
@@ -63,14 +70,21 @@ async function liveJobs(queue: Queue): Promise<number> {
   return Object.values(counts).reduce((sum, count) => sum + count, 0);
 }
 
-/** Scheduled campaigns whose time has come start sending; the status change is the lock. */
+/**
+ * Scheduled campaigns whose time has come start sending, each taking its audience as it starts
+ * (see startScheduledCampaign), so whoever confirmed between scheduling and now receives it.
+ */
 async function startDueCampaigns({ db, queues }: WorkerDeps): Promise<number> {
   const due = await db.$queryRaw<{ id: string }[]>`
-    UPDATE campaigns SET status = 'sending', started_at = now(), updated_at = now()
-    WHERE status = 'scheduled' AND send_at <= now()
-    RETURNING id`;
-  for (const { id } of due) await enqueueFanOut(queues.campaigns, id);
-  return due.length;
+    SELECT id FROM campaigns WHERE status = 'scheduled' AND send_at <= now() ORDER BY send_at`;
+  let started = 0;
+  for (const { id } of due) {
+    const recipients = await startScheduledCampaign(db, id);
+    if (recipients === null) continue;
+    started += 1;
+    if (recipients > 0) await enqueueFanOut(queues.campaigns, id);
+  }
+  return started;
 }
 
 /**

@@ -33,7 +33,10 @@ export async function sendConfirmation(
     RETURNING s.email, s.name, old.confirmation_sent_at AS previous`;
   if (!subscriber) return 'skipped';
 
-  const email = renderConfirmationEmail(`${config.publicUrl}/confirm/${token}`, config.mail.postalAddress);
+  const email = renderConfirmationEmail(`${config.publicUrl}/confirm/${token}`, config.mail.postalAddress, {
+    newsletterName: config.newsletterName,
+    recipientName: subscriber.name,
+  });
   try {
     await mailer.send({
       ...email,

@@ -1,6 +1,6 @@
 import { UnrecoverableError, Worker } from 'bullmq';
 import type { SendEmailPayload } from '@herald/shared';
-import { finishCampaignIfDone, pauseCampaign } from '@herald/shared';
+import { finishCampaignIfDone, issueUrl, pauseCampaign } from '@herald/shared';
 import { loadCampaignContent } from '../campaigns/campaign-content.js';
 import { renderCampaignEmail } from '@herald/shared';
 import { classifySendError } from '../mail/sendgrid.js';
@@ -57,6 +57,7 @@ export async function sendEmail(payload: SendEmailPayload, ctx: JobContext, deps
   const email = renderCampaignEmail(content, claimed, {
     unsubscribeUrl: `${config.publicUrl}/unsubscribe/${claimed.unsubscribe_token}`,
     postalAddress: config.mail.postalAddress,
+    viewInBrowserUrl: issueUrl(config.publicUrl, claimed.campaign_id),
   });
 
   let messageId: string | null;

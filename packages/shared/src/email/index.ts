@@ -2,6 +2,8 @@
  * What an email says, rendered the same way wherever it is needed: by the worker that sends it and by
  * the web pages that preview or publish it.
  */
+export * from './campaign-html.js';
 export * from './escape-html.js';
+export * from './issue-url.js';
 export * from './render-campaign.js';
 export * from './render-confirmation.js';

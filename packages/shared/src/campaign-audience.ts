@@ -1,0 +1,41 @@
+import type { Db, SqlClient } from './db.js';
+
+/**
+ * Takes a campaign's audience: one delivery per subscriber active at this moment, inserted
+ * set-based (one statement, not a loop). Call it inside the transaction that moves the campaign to
+ * `sending`, so a campaign is never seen sending without its audience. Subscribers who confirm
+ * later are not in it; those who leave before their email goes out are skipped at send time.
+ * Returns the audience size.
+ */
+export async function snapshotAudience(tx: SqlClient, campaignId: string): Promise<number> {
+  // In subscriber order, so the (subscriber_id, campaign_id) index is written in order.
+  return tx.$executeRaw`
+    INSERT INTO deliveries (campaign_id, subscriber_id)
+    SELECT ${campaignId}::uuid, id FROM subscribers WHERE status = 'active' ORDER BY id`;
+}
+
+/**
+ * Starts a scheduled campaign whose time has come: in ONE transaction, `scheduled -> sending` and
+ * the audience snapshot. The conditional update is the lock: of any number of reconcilers (or an
+ * admin's resume) only one starts it, and an edit racing with the start either lands before it or
+ * finds the campaign no longer scheduled. An empty audience finishes the campaign at once.
+ * Returns the audience size, or null if the campaign was not (or no longer) due.
+ */
+export async function startScheduledCampaign(db: Db, campaignId: string): Promise<number | null> {
+  return db.$transaction(
+    async (tx) => {
+      const started = await tx.$executeRaw`
+        UPDATE campaigns SET status = 'sending', started_at = now(), updated_at = now()
+        WHERE id = ${campaignId}::uuid AND status = 'scheduled' AND send_at <= now()`;
+      if (started === 0) return null;
+      const recipients = await snapshotAudience(tx, campaignId);
+      await tx.$executeRaw`
+        UPDATE campaigns SET recipient_count = ${recipients},
+          status = CASE WHEN ${recipients}::int = 0 THEN 'sent'::campaign_status ELSE status END,
+          finished_at = CASE WHEN ${recipients}::int = 0 THEN now() END
+        WHERE id = ${campaignId}::uuid`;
+      return recipients;
+    },
+    { timeout: 120_000, maxWait: 10_000 },
+  );
+}
