@@ -42,11 +42,12 @@ export function postSend(app: Express, body: object = campaignBody, headers: Rec
   return request(app).post('/send').set('Authorization', `Bearer ${adminToken}`).set(headers).send(body);
 }
 
-/** An admin GET or POST on the JSON API. */
+/** An admin GET, POST or PATCH on the JSON API. */
 export function admin(app: Express) {
   return {
     get: (path: string) => request(app).get(path).set('Authorization', `Bearer ${adminToken}`),
     post: (path: string) => request(app).post(path).set('Authorization', `Bearer ${adminToken}`),
+    patch: (path: string) => request(app).patch(path).set('Authorization', `Bearer ${adminToken}`),
   };
 }
 

@@ -41,6 +41,7 @@ export async function createStack(webEnv: Record<string, string> = {}): Promise<
     REDIS_URL: redisUrl,
     QUEUE_PREFIX: web.config.queuePrefix,
     PUBLIC_URL: web.config.publicUrl,
+    NEWSLETTER_NAME: web.config.newsletterName,
     SENDGRID_API_KEY: sendgridKey,
     SENDGRID_API_URL: sink.url,
     SENDGRID_TIMEOUT_MS: '5000',

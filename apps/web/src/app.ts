@@ -7,6 +7,7 @@ import { handleErrors, handleNotFound } from './http/error-handler.js';
 import { createMetrics } from './http/metrics.js';
 import { requestLogger } from './http/request-logger.js';
 import { adminRoutes } from './routes/admin.js';
+import { archiveRoutes } from './routes/archive.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { healthRoutes } from './routes/health.js';
 import { sendRoutes } from './routes/send.js';
@@ -26,6 +27,7 @@ export function createApp(deps: WebDeps): Express {
   app.set('view engine', 'ejs');
   app.set('views', viewsDir);
   app.locals.productName = 'Herald';
+  app.locals.newsletterName = deps.config.newsletterName;
 
   const metrics = createMetrics(deps.queues, deps.config.metricsToken);
   app.use(requestLogger(deps.logger));
@@ -37,6 +39,7 @@ export function createApp(deps: WebDeps): Express {
   app.use(metrics.router);
   app.use(signupRoutes(deps));
   app.use(subscriptionRoutes(deps));
+  app.use(archiveRoutes(deps));
   app.use(webhookRoutes(deps));
   app.use(sendRoutes(deps));
   app.use(campaignRoutes(deps));

@@ -36,6 +36,13 @@ describe('configuration', () => {
     expect(() => loadWebConfig({ ...web, METRICS_TOKEN: 'short' })).toThrowError(/METRICS_TOKEN: must be at least 16/);
   });
 
+  it('requires NEWSLETTER_NAME in production and defaults it elsewhere', () => {
+    expect(() => loadWebConfig({ ...web, NODE_ENV: 'production' })).toThrowError(/NEWSLETTER_NAME: is required/);
+    expect(loadWebConfig({ ...web, NODE_ENV: 'production', NEWSLETTER_NAME: 'The Lantern' }).newsletterName).toBe('The Lantern');
+    expect(loadWebConfig(web).newsletterName).toBe('Herald');
+    expect(() => loadWebConfig({ ...web, NEWSLETTER_NAME: 'x'.repeat(101) })).toThrowError(/NEWSLETTER_NAME: must be at most 100 characters/);
+  });
+
   it('refuses unsigned webhooks in production', () => {
     expect(() => loadWebConfig({ ...web, NODE_ENV: 'production', SENDGRID_WEBHOOK_ALLOW_UNSIGNED: 'true' })).toThrowError(
       /SENDGRID_WEBHOOK_ALLOW_UNSIGNED: must not be true in production/,

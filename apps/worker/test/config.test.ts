@@ -5,7 +5,10 @@ describe('worker configuration', () => {
   it('parses the sender for the worker and refuses a malformed one', () => {
     const worker = { DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/herald', SENDGRID_API_KEY: 'SG.x' };
     expect(loadConfig({ ...worker, MAIL_FROM: 'Herald News <news@example.com>' }).mail.from).toEqual({ email: 'news@example.com', name: 'Herald News' });
-    expect(loadConfig({ ...worker, MAIL_FROM: 'news@example.com' }).mail.from).toEqual({ email: 'news@example.com' });
+    // A bare address sends under the newsletter's name.
+    expect(loadConfig({ ...worker, MAIL_FROM: 'news@example.com' }).mail.from).toEqual({ email: 'news@example.com', name: 'Herald' });
+    expect(loadConfig({ ...worker, MAIL_FROM: 'news@example.com', NEWSLETTER_NAME: 'The Lantern' }).mail.from).toEqual({ email: 'news@example.com', name: 'The Lantern' });
+    expect(loadConfig({ ...worker, MAIL_FROM: 'Ann <news@example.com>', NEWSLETTER_NAME: 'The Lantern' }).mail.from).toEqual({ email: 'news@example.com', name: 'Ann' });
     expect(() => loadConfig({ ...worker, MAIL_FROM: 'not an address' })).toThrowError(/MAIL_FROM: must be an address/);
   });
 
@@ -18,6 +21,13 @@ describe('worker configuration', () => {
     expect(config.metricsToken).toBeUndefined();
     expect(loadConfig({ ...worker, WORKER_HTTP_PORT: '9100' }).http.port).toBe(9100);
     expect(() => loadConfig({ ...worker, SENDGRID_API_KEY: '' })).toThrowError(/SENDGRID_API_KEY: is required/);
+  });
+
+  it('requires NEWSLETTER_NAME in production and defaults it elsewhere', () => {
+    const worker = { DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/herald', SENDGRID_API_KEY: 'SG.x', MAIL_FROM: 'news@example.com' };
+    expect(() => loadConfig({ ...worker, NODE_ENV: 'production' })).toThrowError(/NEWSLETTER_NAME: is required/);
+    expect(loadConfig({ ...worker, NODE_ENV: 'production', NEWSLETTER_NAME: ' The Lantern ' }).newsletterName).toBe('The Lantern');
+    expect(loadConfig({ ...worker, NODE_ENV: 'development' }).newsletterName).toBe('Herald');
   });
 
   it('names every missing variable', () => {

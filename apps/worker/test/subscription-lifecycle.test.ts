@@ -33,7 +33,7 @@ describe('double opt-in', () => {
     await stack.startWorker();
     const link = await signUpAndReadLink('new@example.com');
     const message = stack.sink.inbox.findByRecipient('new@example.com')[0]!;
-    expect(message.subject).toBe('Please confirm your subscription');
+    expect(message.subject).toBe('Confirm your subscription to Herald');
     expect(message.html).toContain(`href="http://herald.test${link}"`);
 
     const page = await request(stack.web.app).get(link).expect(200);
@@ -48,13 +48,24 @@ describe('double opt-in', () => {
     expect(row?.confirmedAt).toBeInstanceOf(Date);
   });
 
-  it('lets a token work once', async () => {
+  it('lets a token work once, and then says the subscription is already confirmed', async () => {
     await stack.startWorker();
     const link = await signUpAndReadLink('once@example.com');
     await request(stack.web.app).post(link).expect(200);
-    const again = await request(stack.web.app).post(link).expect(404);
-    expect(again.text).toContain('sign up again');
+    const confirmedAt = (await stack.web.db.subscriber.findUniqueOrThrow({ where: { email: 'once@example.com' } })).confirmedAt;
+    const again = await request(stack.web.app).post(link).expect(200);
+    expect(again.text).toContain('You are already subscribed');
+    const page = await request(stack.web.app).get(link).expect(200);
+    expect(page.text).toContain('You are already subscribed');
+    expect(page.text).not.toContain('<form');
+    expect((await stack.web.db.subscriber.findUniqueOrThrow({ where: { email: 'once@example.com' } })).confirmedAt).toEqual(confirmedAt);
+
+    // Once the person has left, the old link confirms nothing and says nothing about them.
+    await stack.web.db.subscriber.update({ where: { email: 'once@example.com' }, data: { status: 'unsubscribed' } });
+    const gone = await request(stack.web.app).post(link).expect(404);
+    expect(gone.text).toContain('sign up again');
     await request(stack.web.app).get(link).expect(404);
+    expect(await statusOf('once@example.com')).toBe('unsubscribed');
   });
 
   it('refuses an expired token with 410 and a way to sign up again, changing nothing', async () => {

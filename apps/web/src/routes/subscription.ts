@@ -1,52 +1,88 @@
 import express, { Router } from 'express';
 import type { Response } from 'express';
-import { suppressSubscribers } from '@herald/shared';
+import { enqueueConfirmation, suppressSubscribers } from '@herald/shared';
+import type { SubscriberStatus } from '@herald/shared';
 import type { WebDeps } from '../deps.js';
+import { enqueueOrDefer } from '../http/enqueue-or-defer.js';
 import { confirmSubscription, inspectConfirmToken } from '../subscribers/confirm-subscription.js';
+import { resubscribe } from '../subscribers/resubscribe.js';
 
 const unsubscribeTokenShape = /^[0-9a-f]{64}$/;
 
-function invalidLink(res: Response, status: 404 | 410, title: string, message: string): void {
+function invalidLink(res: Response, status: 404 | 409 | 410, title: string, message: string): void {
   res.status(status).render('link-problem', { title, message });
 }
 
+const expiredLink = 'Confirmation links work for 7 days. Sign up again and we will send a fresh one.';
+const unknownConfirmLink = 'It may have been used already. If you are not subscribed yet, sign up again.';
+const unknownUnsubscribeLink = 'We could not find a subscription for this link.';
+
 /**
  * The public pages behind links in emails. A GET only ever shows a page with a button: link scanners
- * follow GETs, so only the POST confirms or unsubscribes.
+ * follow GETs, so only a POST confirms, unsubscribes or subscribes again.
+ *
+ * Each page tells the holder of the link where their own subscription stands (already confirmed,
+ * already unsubscribed); the links carry unguessable tokens, so no page says anything about an
+ * address someone merely typed.
  */
-export function subscriptionRoutes({ db }: WebDeps): Router {
+export function subscriptionRoutes({ db, queues, config }: WebDeps): Router {
   const router = Router();
-  // Mail clients' one-click POST carries `List-Unsubscribe=One-Click`; the page's form posts nothing else.
+  const name = config.newsletterName;
+  // Mail clients' one-click POST carries `List-Unsubscribe=One-Click`; the pages' forms post nothing else.
   const smallForm = express.urlencoded({ limit: '2kb', extended: false, parameterLimit: 5 });
+
+  const alreadyConfirmed = (res: Response) =>
+    res.render('message', {
+      title: 'You are already subscribed',
+      message: `This link has already confirmed your subscription to ${name}. There is nothing more to do.`,
+    });
 
   router.get('/confirm/:token', async (req, res) => {
     const state = await inspectConfirmToken(db, req.params.token);
     if (state === 'valid') {
       res.render('confirm', { title: 'Confirm your subscription', action: req.originalUrl });
+    } else if (state === 'already-confirmed') {
+      alreadyConfirmed(res);
     } else if (state === 'expired') {
-      invalidLink(res, 410, 'This link has expired', 'Confirmation links work for 7 days. Sign up again and we will send a fresh one.');
+      invalidLink(res, 410, 'This link has expired', expiredLink);
     } else {
-      invalidLink(res, 404, 'This link is not valid', 'It may have been used already. If you are not subscribed yet, sign up again.');
+      invalidLink(res, 404, 'This link is not valid', unknownConfirmLink);
     }
   });
 
   router.post('/confirm/:token', smallForm, async (req, res) => {
     const outcome = await confirmSubscription(db, req.params.token);
     if (outcome === 'confirmed') {
-      res.render('message', { title: 'You are subscribed', message: 'Thanks for confirming. The next issue will come to your inbox.' });
+      res.render('message', { title: 'You are subscribed', message: `Thanks for confirming. The next issue of ${name} will come to your inbox.` });
+    } else if (outcome === 'already-confirmed') {
+      alreadyConfirmed(res);
     } else if (outcome === 'expired') {
-      invalidLink(res, 410, 'This link has expired', 'Confirmation links work for 7 days. Sign up again and we will send a fresh one.');
+      invalidLink(res, 410, 'This link has expired', expiredLink);
     } else {
-      invalidLink(res, 404, 'This link is not valid', 'It may have been used already. If you are not subscribed yet, sign up again.');
+      invalidLink(res, 404, 'This link is not valid', unknownConfirmLink);
     }
   });
 
-  router.get('/unsubscribe/:token', async (req, res) => {
-    const subscriber = await findByUnsubscribeToken(req.params.token);
-    if (!subscriber) {
-      invalidLink(res, 404, 'This link is not valid', 'We could not find a subscription for this link.');
+  /** The page for someone who receives nothing any more, with "subscribe again" where allowed. */
+  const stopped = (res: Response, token: string, subscriber: { email: string; status: SubscriberStatus }, justNow: boolean) => {
+    if (subscriber.status === 'bounced' || subscriber.status === 'complained') {
+      res.render('message', {
+        title: 'This address receives no more emails',
+        message: `${subscriber.email} receives nothing more from ${name}: earlier emails to it could not be delivered or were reported as unwanted, so it cannot be subscribed again from a link.`,
+      });
       return;
     }
+    res.render('unsubscribed', {
+      title: justNow ? 'You are unsubscribed' : 'You are already unsubscribed',
+      email: subscriber.email,
+      resubscribeAction: `/unsubscribe/${token}/resubscribe`,
+    });
+  };
+
+  router.get('/unsubscribe/:token', async (req, res) => {
+    const subscriber = await findByUnsubscribeToken(req.params.token);
+    if (!subscriber) return invalidLink(res, 404, 'This link is not valid', unknownUnsubscribeLink);
+    if (subscriber.status !== 'active' && subscriber.status !== 'pending') return stopped(res, req.params.token, subscriber, false);
     res.render('unsubscribe', { title: 'Unsubscribe', email: subscriber.email, action: req.originalUrl });
   });
 
@@ -54,17 +90,36 @@ export function subscriptionRoutes({ db }: WebDeps): Router {
   // idempotent, 200 every time for a known token.
   router.post('/unsubscribe/:token', smallForm, async (req, res) => {
     const subscriber = await findByUnsubscribeToken(req.params.token);
-    if (!subscriber) {
-      invalidLink(res, 404, 'This link is not valid', 'We could not find a subscription for this link.');
-      return;
+    if (!subscriber) return invalidLink(res, 404, 'This link is not valid', unknownUnsubscribeLink);
+    const changed = await suppressSubscribers(db, [subscriber.id], 'unsubscribed');
+    stopped(res, req.params.token, changed > 0 ? { ...subscriber, status: 'unsubscribed' } : subscriber, changed > 0);
+  });
+
+  // "Subscribe again" goes through confirmation, as a new signup would.
+  router.post('/unsubscribe/:token/resubscribe', smallForm, async (req, res) => {
+    const subscriber = await findByUnsubscribeToken(req.params.token);
+    if (!subscriber) return invalidLink(res, 404, 'This link is not valid', unknownUnsubscribeLink);
+    const outcome = await resubscribe(db, subscriber.id);
+    switch (outcome) {
+      case 'confirmation-needed':
+      case 'pending':
+        await enqueueOrDefer('confirmation email', () => enqueueConfirmation(queues.confirmations, subscriber.id), req.log);
+        return res.render('message', {
+          title: 'Check your inbox',
+          message: `We sent an email to ${subscriber.email}. Confirm with the link in it and ${name} will come to your inbox again.`,
+        });
+      case 'already-subscribed':
+        return res.render('message', { title: 'You are already subscribed', message: `${subscriber.email} receives ${name}.` });
+      case 'not-allowed':
+        return invalidLink(res, 409, 'This address cannot be subscribed again here', `Earlier emails to ${subscriber.email} could not be delivered or were reported as unwanted.`);
+      case 'unknown':
+        return invalidLink(res, 409, 'Please try again', 'Your subscription changed while we were answering. Open the link from your email again.');
     }
-    await suppressSubscribers(db, [subscriber.id], 'unsubscribed');
-    res.render('message', { title: 'You are unsubscribed', message: `${subscriber.email} will receive no more newsletters.` });
   });
 
   function findByUnsubscribeToken(token: string) {
     if (!unsubscribeTokenShape.test(token)) return null;
-    return db.subscriber.findUnique({ where: { unsubscribeToken: token }, select: { id: true, email: true } });
+    return db.subscriber.findUnique({ where: { unsubscribeToken: token }, select: { id: true, email: true, status: true } });
   }
 
   return router;
