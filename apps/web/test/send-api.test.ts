@@ -24,6 +24,8 @@ describe('POST /send refuses', () => {
     ['a sendAt without a time zone', { ...campaignBody, sendAt: '2099-01-01T00:00:00' }, 'sendAt'],
     ['an unknown field', { ...campaignBody, html: '<p>' }, 'html'],
     ['a non-string text', { ...campaignBody, text: 42 }, 'text'],
+    ['an unknown format', { ...campaignBody, format: 'docx' }, 'format'],
+    ['a non-boolean inArchive', { ...campaignBody, inArchive: 'no' }, 'inArchive'],
   ])('%s with 400 naming the field, creating nothing', async (_name, body, field) => {
     const res = await postSend(web.app, body).expect(400);
     expect(res.body.error.code).toBe('invalid_campaign');
