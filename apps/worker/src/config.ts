@@ -10,6 +10,17 @@ const workerEnv = z.object({
   MAIL_POSTAL_ADDRESS: z.string().trim().max(500).optional(),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(20),
   SEND_RATE_PER_SECOND: z.coerce.number().int().min(1).max(10_000).default(100),
+  /**
+   * Postgres connections per worker process. A send holds one only for its claim and its `sent`
+   * mark, not during the SendGrid call, so a few serve hundreds of concurrent sends; every worker
+   * process opens up to this many, and all of them must fit in Postgres's max_connections.
+   */
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(500).default(20),
+  /**
+   * Send jobs kept waiting in Redis ahead of the workers, across all campaigns; the fan-out adds
+   * more as they drain, so Redis holds this many, not the whole audience.
+   */
+  SEND_WINDOW: z.coerce.number().int().min(100).max(1_000_000).default(5_000),
   /** Base of the exponential backoff between retries of a failed send. */
   SEND_RETRY_DELAY_MS: z.coerce.number().int().min(10).max(600_000).default(2_000),
   /** A delivery still `sending` this long after its claim was abandoned by a dead worker. */
@@ -65,6 +76,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     concurrency: parsed.WORKER_CONCURRENCY,
     sendRatePerSecond: parsed.SEND_RATE_PER_SECOND,
+    databasePoolSize: parsed.DATABASE_POOL_SIZE,
+    sendWindow: parsed.SEND_WINDOW,
     sendRetryDelayMs: parsed.SEND_RETRY_DELAY_MS,
     stuckSendingAfterMs: parsed.STUCK_SENDING_AFTER_SECONDS * 1000,
     reconcileEveryMs: parsed.RECONCILE_EVERY_SECONDS * 1000,

@@ -2,6 +2,7 @@ import type { Db, Logger, Queues } from '@herald/shared';
 import type { WorkerConfig } from './config.js';
 import type { Mailer } from './mail/mailer.js';
 import type { WorkerMetrics } from './ops/worker-metrics.js';
+import type { SendPressure } from './ops/send-pressure.js';
 
 /** Everything handlers need, opened by main.ts (or a test) and passed in. */
 export type WorkerDeps = {
@@ -12,6 +13,8 @@ export type WorkerDeps = {
   logger: Logger;
   /** Prometheus series; handlers count what they do here (see ops/worker-metrics.ts). */
   metrics: WorkerMetrics;
+  /** Counts running send jobs for the metrics; absent in tests that do not look. */
+  pressure?: SendPressure;
 };
 
 /** What the BullMQ adapter tells a handler about the run in progress. */

@@ -7,6 +7,7 @@ import {
   closeQueues,
   createDb,
   createLogger,
+  createPgPool,
   createProducerConnection,
   createQueues,
   createWorkerConnection,
@@ -16,6 +17,8 @@ import { loadConfig } from './config.js';
 import { createSendGridMailer } from './mail/sendgrid.js';
 import { instrumentMailer } from './ops/instrument-mailer.js';
 import { createOpsServer } from './ops/ops-server.js';
+import { createSendPressure, registerSendPressureMetrics } from './ops/send-pressure.js';
+import { trackProviderCalls } from './ops/track-provider-calls.js';
 import { createWorkerMetrics } from './ops/worker-metrics.js';
 import { keepReconcilerScheduled, scheduleReconciler, startWorkers } from './workers.js';
 
@@ -23,12 +26,21 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ name: 'worker', level: config.logLevel });
   for (const warning of productionWarnings(config)) logger.warn(warning, 'configuration unfit for production');
-  const db = createDb(config.databaseUrl, { poolSize: Math.max(10, config.concurrency + 5) });
+  // The pool is sized on its own, not after WORKER_CONCURRENCY: a send holds a connection only for
+  // its claim and its `sent` mark, and a pool as large as the concurrency overran Postgres's
+  // max_connections ("too many clients"), failing claims and stranding `sent` marks.
+  const pool = createPgPool(config.databaseUrl, config.databasePoolSize);
+  const db = createDb(config.databaseUrl, { pool });
   const connection = createWorkerConnection(config.redisUrl);
   const queues = createQueues(connection, config.queuePrefix, logger);
   const metrics = createWorkerMetrics();
-  const mailer = instrumentMailer(createSendGridMailer({ ...config.sendgrid, from: config.mail.from }), metrics);
-  const deps = { config, db, queues, mailer, logger, metrics };
+  const pressure = createSendPressure({ pool, redis: connection });
+  registerSendPressureMetrics(metrics.registry, pressure, { concurrency: config.concurrency, pool });
+  const mailer = trackProviderCalls(
+    instrumentMailer(createSendGridMailer({ ...config.sendgrid, from: config.mail.from }), metrics),
+    pressure,
+  );
+  const deps = { config, db, queues, mailer, logger, metrics, pressure };
 
   // Readiness pings Redis on a fail-fast connection: the workers' own waits through an outage.
   const probeRedis = createProducerConnection(config.redisUrl);

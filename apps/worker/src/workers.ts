@@ -2,7 +2,7 @@
  * Thin BullMQ adapters: parse the payload, give the handler a child logger and its attempt number,
  * and let BullMQ's own error semantics (retry, UnrecoverableError, RateLimitError) do the rest.
  */
-import { Worker } from 'bullmq';
+import { DelayedError, Worker } from 'bullmq';
 import type { Job, WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
@@ -35,7 +35,7 @@ function adapt<S extends z.ZodType>(
   deps: WorkerDeps,
 ) {
   const queue = Object.values(deps.queues).find((candidate) => candidate.name === queueName);
-  return async (job: Job) => {
+  return async (job: Job, token?: string) => {
     const payload = schema.parse(job.data);
     const attempt = job.attemptsMade + 1;
     const ctx: JobContext = {
@@ -50,7 +50,14 @@ function adapt<S extends z.ZodType>(
         await queue?.rateLimit(ms);
       },
     };
-    return handler(payload, ctx, deps);
+    const outcome = await handler(payload, ctx, deps);
+    if (isWaiting(outcome)) {
+      // The same job runs again shortly, from where it got to; a delay uses up no attempt.
+      await job.updateData({ ...job.data, after: outcome.after });
+      await job.moveToDelayed(Date.now() + waitingStepMs, token);
+      throw new DelayedError();
+    }
+    return outcome;
   };
 }
 
@@ -60,6 +67,14 @@ function adapt<S extends z.ZodType>(
  */
 export function claimTokenOf(job: Pick<Job, 'id' | 'attemptsMade'>): string {
   return `${job.id}/${job.attemptsMade}`;
+}
+
+/** How soon a handler that answered `waiting` (the fan-out, when the send window is full) runs again. */
+const waitingStepMs = 200;
+
+function isWaiting(outcome: unknown): outcome is { status: 'waiting'; after: string } {
+  const candidate = outcome as { status?: unknown; after?: unknown } | null;
+  return candidate?.status === 'waiting' && typeof candidate.after === 'string';
 }
 
 export type Workers = { close(): Promise<void> };
@@ -84,8 +99,11 @@ export function startWorkers(deps: WorkerDeps, connection: Redis): Workers {
   // The limiter is global: all workers together stay under SEND_RATE_PER_SECOND.
   // A send whose worker died is re-run once its lock expires; allowing a few stalls keeps a job that
   // is caught by several crashes in a row on that fast path instead of failing it to the backstop.
-  const countedSendEmail: Handler<typeof sendEmailPayload> = (payload, ctx, handlerDeps) =>
-    countSendOutcome(handlerDeps.metrics, () => sendEmail(payload, ctx, handlerDeps));
+  const { pressure } = deps;
+  const countedSendEmail: Handler<typeof sendEmailPayload> = (payload, ctx, handlerDeps) => {
+    const run = () => countSendOutcome(handlerDeps.metrics, () => sendEmail(payload, ctx, handlerDeps));
+    return pressure ? pressure.trackJob(run) : run();
+  };
   start(queueNames.sends, sendEmailPayload, countedSendEmail, {
     concurrency: config.concurrency,
     limiter: { max: config.sendRatePerSecond, duration: 1_000 },

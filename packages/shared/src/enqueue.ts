@@ -22,9 +22,12 @@ export async function enqueueConfirmation(queue: Queue, subscriberId: string): P
   });
 }
 
-/** Starts (or resumes) a campaign's fan-out. Running it more than once is harmless. */
-export async function enqueueFanOut(queue: Queue, campaignId: string): Promise<void> {
-  const payload = fanOutPayload.parse({ campaignId });
+/**
+ * Starts (or resumes) a campaign's fan-out, from its first queued delivery or from after `after`.
+ * Running it more than once is harmless.
+ */
+export async function enqueueFanOut(queue: Queue, campaignId: string, after?: string): Promise<void> {
+  const payload = fanOutPayload.parse(after ? { campaignId, after } : { campaignId });
   await queue.add(jobNames.fanOut, payload, fanOutJobOptions);
 }
 

@@ -32,7 +32,8 @@ export const jobNames = {
 
 const uuid = z.uuid();
 
-export const fanOutPayload = z.object({ campaignId: uuid });
+/** `after`: where a fan-out that waits for room in the send window goes on from (a delivery id). */
+export const fanOutPayload = z.object({ campaignId: uuid, after: uuid.optional() });
 export type FanOutPayload = z.infer<typeof fanOutPayload>;
 
 export const sendEmailPayload = z.object({ deliveryId: uuid });
@@ -86,9 +87,19 @@ function retrying(attempts: number, delayMs: number) {
   } satisfies JobsOptions;
 }
 
-/** Six attempts in all; the base delay is configurable so tests need not wait seconds. */
+/**
+ * Six attempts in all; the base delay is configurable so tests need not wait seconds. Finished send
+ * jobs are kept by number, not for a day: one per recipient would make Redis grow with the audience.
+ * Their ids deduplicated repeated adds of a finished job; that guard is the delivery's conditional
+ * claim in Postgres (a finished delivery is never claimed again), so an add after the removal is
+ * harmless, and one for a delivery still queued is what should happen.
+ */
 export function sendJobOptions(retryDelayMs: number) {
-  return retrying(6, retryDelayMs);
+  return {
+    ...retrying(6, retryDelayMs),
+    removeOnComplete: { count: 1_000 },
+    removeOnFail: { age: 7 * keepFinishedSeconds, count: 10_000 },
+  } satisfies JobsOptions;
 }
 
 export const confirmationJobOptions = retrying(8, 2_000);

@@ -18,6 +18,8 @@ export type ReconcileReport = {
   stuckResent: number;
   stuckMarkedSent: number;
   requeued: number;
+  /** Sending campaigns with deliveries never given a job and no fan-out running: a fan-out was started. */
+  fanOutsRestarted: number;
   confirmationsQueued: number;
   /** Webhook events stored over a minute ago and still unprocessed; a processing job was queued for them. */
   unprocessedEvents: number;
@@ -34,6 +36,7 @@ export async function reconcile(_payload: unknown, ctx: JobContext, deps: Worker
     scheduledStarted: await startDueCampaigns(deps),
     ...(await recoverStuckDeliveries(deps)),
     requeued: 0,
+    fanOutsRestarted: 0,
     confirmationsQueued: 0,
     unprocessedEvents: await queueUnprocessedEvents(deps),
     campaignsFinished: 0,
@@ -48,14 +51,26 @@ export async function reconcile(_payload: unknown, ctx: JobContext, deps: Worker
   if ((unsent?.count ?? 0) > (await liveJobs(queues.confirmations))) {
     report.confirmationsQueued = await enqueueUnsentConfirmations(db, queues.confirmations);
   }
-  const sending = await db.campaign.findMany({ where: { status: 'sending' }, select: { id: true } });
+  // The fan-out keeps only a window of send jobs in Redis: a queued delivery should have a job
+  // only up to its campaign's `enqueued_through`. Beyond it the fan-out has yet to come, and the
+  // one thing to check is that a fan-out is still running for the campaign.
+  const sending = await db.$queryRaw<{ id: string; enqueued_through: string | null; unreached: boolean }[]>`
+    SELECT c.id, c.enqueued_through, EXISTS (
+      SELECT 1 FROM deliveries d WHERE d.campaign_id = c.id AND d.status = 'queued'
+        AND d.id > coalesce(c.enqueued_through, '00000000-0000-0000-0000-000000000000'::uuid)) AS unreached
+    FROM campaigns c WHERE c.status = 'sending'`;
   const [queued] = await db.$queryRaw<{ count: number }[]>`
     SELECT count(*)::int AS count FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id
-    WHERE c.status = 'sending' AND d.status = 'queued'`;
+    WHERE c.status = 'sending' AND d.status = 'queued' AND d.id <= c.enqueued_through`;
   const checkOrphans = (queued?.count ?? 0) > (await liveJobs(queues.sends));
-  for (const { id } of sending) {
-    if (checkOrphans) report.requeued += await requeueOrphans(deps, id);
-    if (await finishCampaignIfDone(db, id)) report.campaignsFinished += 1;
+  const fanningOut = await campaignsFanningOut(queues.campaigns);
+  for (const campaign of sending) {
+    if (checkOrphans && campaign.enqueued_through) report.requeued += await requeueOrphans(deps, campaign.id, campaign.enqueued_through);
+    if (campaign.unreached && !fanningOut.has(campaign.id)) {
+      await enqueueFanOut(queues.campaigns, campaign.id, campaign.enqueued_through ?? undefined);
+      report.fanOutsRestarted += 1;
+    }
+    if (await finishCampaignIfDone(db, campaign.id)) report.campaignsFinished += 1;
   }
   for (const [kind, count] of Object.entries(report)) {
     if (typeof count === 'number') deps.metrics.reconcilerRepairs.inc({ kind }, count);
@@ -68,6 +83,12 @@ export async function reconcile(_payload: unknown, ctx: JobContext, deps: Worker
 async function liveJobs(queue: Queue): Promise<number> {
   const counts = await queue.getJobCounts('waiting', 'delayed', 'active', 'prioritized', 'waiting-children');
   return Object.values(counts).reduce((sum, count) => sum + count, 0);
+}
+
+/** Campaigns with a fan-out job that will still run (it may be waiting for room in the send window). */
+async function campaignsFanningOut(queue: Queue): Promise<Set<string>> {
+  const jobs = await queue.getJobs(['waiting', 'delayed', 'active', 'prioritized']);
+  return new Set(jobs.flatMap((job) => (typeof job?.data?.campaignId === 'string' ? [job.data.campaignId as string] : [])));
 }
 
 /**
@@ -120,18 +141,19 @@ async function recoverStuckDeliveries({ db, config }: WorkerDeps): Promise<{ stu
 }
 
 /**
- * Re-enqueues queued deliveries of a sending campaign whose job Redis no longer holds (Redis
- * restarted empty, a deploy dropped jobs) or whose job finished without sending. The second case
- * gets a new round, since BullMQ would ignore an add under the finished job's id.
+ * Re-enqueues queued deliveries of a sending campaign, up to `through` (where the fan-out got to),
+ * whose job Redis no longer holds (Redis restarted empty, a deploy dropped jobs) or whose job
+ * finished without sending. The second case gets a new round, since BullMQ would ignore an add
+ * under the id of a finished job it still remembers.
  */
-async function requeueOrphans({ db, queues, config }: WorkerDeps, campaignId: string): Promise<number> {
+async function requeueOrphans({ db, queues, config }: WorkerDeps, campaignId: string, through: string): Promise<number> {
   const queue = queues.sends;
   let cursor = '00000000-0000-0000-0000-000000000000';
   let requeued = 0;
   for (;;) {
     const page = await db.$queryRaw<QueuedDelivery[]>`
       SELECT id, round FROM deliveries
-      WHERE campaign_id = ${campaignId}::uuid AND status = 'queued' AND id > ${cursor}::uuid
+      WHERE campaign_id = ${campaignId}::uuid AND status = 'queued' AND id > ${cursor}::uuid AND id <= ${through}::uuid
       ORDER BY id LIMIT ${pageSize}`;
     const last = page.at(-1);
     if (!last) break;
