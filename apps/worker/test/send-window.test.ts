@@ -1,0 +1,92 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fanOut } from '../src/handlers/fan-out.js';
+import { reconcile } from '../src/handlers/reconcile.js';
+import { deleteKeys } from '../../../test/support/redis.js';
+import { postSend, seedAudience } from '../../../test/support/factories.js';
+import { createStack, jobContext, waitFor } from '../../../test/support/stack.js';
+import type { Stack } from '../../../test/support/stack.js';
+
+let stack: Stack;
+
+beforeEach(async () => {
+  stack = await createStack();
+});
+afterEach(async () => {
+  await stack.close();
+});
+
+const audience = 250;
+const window = { SEND_WINDOW: '100' };
+
+async function enqueuedThrough(campaignId: string) {
+  const campaign = await stack.web.db.campaign.findUniqueOrThrow({ where: { id: campaignId } });
+  return campaign.enqueuedThrough;
+}
+
+function expectEveryRecipientOnce() {
+  const perRecipient = Object.values(stack.sink.stats.get().byRecipient);
+  expect(perRecipient).toHaveLength(audience);
+  expect(perRecipient.every((count) => count === 1)).toBe(true);
+}
+
+describe('the send window', () => {
+  it('fans out no more send jobs than the window holds, and goes on from where it stopped', async () => {
+    await seedAudience(stack.web.db, audience);
+    const res = await postSend(stack.web.app).expect(202);
+    expect(res.body.tasks).toHaveLength(audience);
+    const campaignId = res.body.campaignId as string;
+    const deps = stack.workerDeps(window);
+
+    const first = await fanOut({ campaignId }, jobContext(deps), deps);
+    expect(first).toMatchObject({ status: 'waiting', deliveries: 100 });
+    expect(await deps.queues.sends.getWaitingCount()).toBe(100);
+    const after = (first as { after: string }).after;
+    expect(await enqueuedThrough(campaignId)).toBe(after);
+
+    // Full: the next step adds nothing.
+    expect(await fanOut({ campaignId, after }, jobContext(deps), deps)).toEqual({ status: 'waiting', after, deliveries: 0 });
+    expect(await deps.queues.sends.getWaitingCount()).toBe(100);
+  });
+
+  it('sends a campaign larger than the window to everyone once, never holding more than the window', async () => {
+    await seedAudience(stack.web.db, audience);
+    stack.sink.faults.update({ latencyMs: 20 });
+    await stack.startWorker(window);
+    const res = await postSend(stack.web.app).expect(202);
+    let mostWaiting = 0;
+    await waitFor(
+      'campaign sent',
+      async () => {
+        mostWaiting = Math.max(mostWaiting, await stack.web.queues.sends.getWaitingCount());
+        const campaign = await stack.web.db.campaign.findUniqueOrThrow({ where: { id: res.body.campaignId } });
+        return campaign.status === 'sent';
+      },
+      60_000,
+    );
+    expect(mostWaiting).toBeGreaterThan(0);
+    expect(mostWaiting).toBeLessThanOrEqual(100);
+    expectEveryRecipientOnce();
+  });
+
+  it('after Redis lost its data mid-send, re-enqueues only up to where the fan-out got and restarts the fan-out for the rest', async () => {
+    await seedAudience(stack.web.db, audience);
+    const res = await postSend(stack.web.app).expect(202);
+    const campaignId = res.body.campaignId as string;
+    const deps = stack.workerDeps(window);
+    await fanOut({ campaignId }, jobContext(deps), deps);
+
+    // A healthy window: nothing to repair, and the fan-out job from /send is still there to go on.
+    expect(await reconcile({}, jobContext(deps), deps)).toMatchObject({ requeued: 0, fanOutsRestarted: 0 });
+
+    await deleteKeys(stack.web.config.queuePrefix);
+    const report = await reconcile({}, jobContext(deps), deps);
+    expect(report).toMatchObject({ requeued: 100, fanOutsRestarted: 1 });
+    expect(await deps.queues.sends.getWaitingCount()).toBe(100);
+    const restarted = await deps.queues.campaigns.getJobs(['waiting']);
+    expect(restarted.map((job) => job.data)).toEqual([{ campaignId, after: await enqueuedThrough(campaignId) }]);
+
+    await stack.startWorker(window);
+    await waitFor('campaign sent', async () => (await stack.web.db.campaign.findUniqueOrThrow({ where: { id: campaignId } })).status === 'sent', 60_000);
+    expectEveryRecipientOnce();
+  });
+});
