@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import express from 'express';
 import request from 'supertest';
-import { closeQueues, createProducerConnection, createQueues, enqueueUnsentConfirmations } from '@herald/shared';
+import { closeQueues, createProducerConnection, createQueues } from '@herald/shared';
+import { enqueueUnsentConfirmations } from '../../worker/src/subscribers/enqueue-unsent-confirmations.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handleErrors } from '../src/http/error-handler.js';
 import { requestLogger } from '../src/http/request-logger.js';
@@ -31,7 +32,7 @@ function postCsv(body: string | Buffer, query = '') {
  */
 async function queuedConfirmations(): Promise<string[]> {
   const reconcileRequested = (await web.queues.maintenance.getJobs(['waiting'])).some((job) => job.name === 'reconcile');
-  const enqueued = await enqueueUnsentConfirmations(web.db, web.queues.confirmations);
+  const enqueued = await enqueueUnsentConfirmations(web.db, web.queues);
   expect(reconcileRequested || enqueued === 0).toBe(true);
   const jobs = await web.queues.confirmations.getJobs(['waiting', 'delayed', 'prioritized', 'active']);
   return jobs.map((job) => (job.data as { subscriberId: string }).subscriberId).sort();

@@ -1,23 +1,15 @@
 /**
- * Thin BullMQ adapters: parse the payload, give the handler a child logger and its attempt number,
- * and let BullMQ's own error semantics (retry, UnrecoverableError, RateLimitError) do the rest.
+ * Thin BullMQ adapters over the job catalog: one Worker per queue, dispatching each job on its
+ * name to the handler of its own catalog entry (so a job is only ever parsed with its own schema),
+ * with a child logger and its attempt number; BullMQ's own error semantics (retry,
+ * UnrecoverableError, RateLimitError) do the rest.
  */
-import { DelayedError, Worker } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker } from 'bullmq';
 import type { Job, WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import {
-  enqueueReconcile,
-  fanOutPayload,
-  jobNames,
-  processEventsPayload,
-  queueNames,
-  reconcileJobOptions,
-  reconcilePayload,
-  sendConfirmationPayload,
-  sendEmailPayload,
-} from '@herald/shared';
-import type { QueueName } from '@herald/shared';
-import type { z } from 'zod';
+import { enqueueJob, jobs, queueNames } from '@herald/shared';
+import type { AnyJobDefinition, JobCatalog, JobPayload, QueueKey } from '@herald/shared';
+import type { WorkerConfig } from './config.js';
 import type { JobContext, WorkerDeps } from './deps.js';
 import { fanOut } from './handlers/fan-out.js';
 import { processEvents } from './handlers/process-events.js';
@@ -26,31 +18,84 @@ import { sendConfirmation } from './handlers/send-confirmation.js';
 import { sendEmail } from './handlers/send-email.js';
 import { countSendOutcome } from './ops/count-send-outcome.js';
 
-type Handler<S extends z.ZodType> = (payload: z.output<S>, ctx: JobContext, deps: WorkerDeps) => Promise<unknown>;
+type Handler<J extends AnyJobDefinition> = (payload: JobPayload<J>, ctx: JobContext, deps: WorkerDeps) => Promise<unknown>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyHandler = (payload: any, ctx: JobContext, deps: WorkerDeps) => Promise<unknown>;
 
-function adapt<S extends z.ZodType>(
-  queueName: QueueName,
-  schema: S,
-  handler: Handler<S>,
-  deps: WorkerDeps,
-) {
-  const queue = Object.values(deps.queues).find((candidate) => candidate.name === queueName);
+/** One handler per catalog entry; the type makes a missing one a compile error as well. */
+export const jobHandlers: { [K in keyof JobCatalog]: Handler<JobCatalog[K]> } = {
+  fanOut,
+  sendEmail: (payload, ctx, deps) => {
+    const run = () => countSendOutcome(deps.metrics, () => sendEmail(payload, ctx, deps));
+    return deps.pressure ? deps.pressure.trackJob(run) : run();
+  },
+  sendConfirmation,
+  reconcile,
+  processEvents,
+};
+
+/** How each queue's Worker runs. */
+function workerOptions(config: WorkerConfig): Record<QueueKey, Partial<WorkerOptions>> {
+  return {
+    // The limiter is global: all workers together stay under SEND_RATE_PER_SECOND.
+    // A send whose worker died is re-run once its lock expires; allowing a few stalls keeps a job that
+    // is caught by several crashes in a row on that fast path instead of failing it to the backstop.
+    sends: { concurrency: config.concurrency, limiter: { max: config.sendRatePerSecond, duration: 1_000 }, maxStalledCount: 5 },
+    campaigns: { concurrency: 2 },
+    confirmations: { concurrency: 5 },
+    events: { concurrency: 1 },
+    maintenance: { concurrency: 1 },
+  };
+}
+
+type Route = { job: AnyJobDefinition; handler: AnyHandler };
+
+/**
+ * Pairs every catalog entry with its handler, grouped by queue and keyed by job name. Throws,
+ * naming each entry without a handler, so a worker never starts unable to run a job it may be given.
+ */
+export function routeJobs(
+  catalog: Record<string, AnyJobDefinition>,
+  handlers: Record<string, AnyHandler | undefined>,
+): Map<QueueKey, Map<string, Route>> {
+  const missing = Object.entries(catalog).filter(([key]) => typeof handlers[key] !== 'function');
+  if (missing.length > 0) {
+    const names = missing.map(([key, job]) => `${key} (job "${job.name}" on queue "${job.queue}")`).join(', ');
+    throw new Error(`No handler for catalog entries: ${names}`);
+  }
+  const routes = new Map<QueueKey, Map<string, Route>>();
+  for (const [key, job] of Object.entries(catalog)) {
+    const byName = routes.get(job.queue) ?? new Map<string, Route>();
+    if (byName.has(job.name)) throw new Error(`Two catalog entries share the job name "${job.name}" on queue "${job.queue}"`);
+    byName.set(job.name, { job, handler: handlers[key]! });
+    routes.set(job.queue, byName);
+  }
+  return routes;
+}
+
+function processor(queue: QueueKey, routes: Map<string, Route>, deps: WorkerDeps) {
   return async (job: Job, token?: string) => {
-    const payload = schema.parse(job.data);
+    const route = routes.get(job.name);
+    if (!route) throw new UnrecoverableError(`No job named "${job.name}" on queue "${queueNames[queue]}"`);
+    const parsed = route.job.schema.safeParse(job.data);
+    // A malformed payload never becomes valid by retrying.
+    if (!parsed.success) throw new UnrecoverableError(`Malformed "${job.name}" payload: ${parsed.error.message}`);
+    const payload = parsed.data as object;
     const attempt = job.attemptsMade + 1;
     const ctx: JobContext = {
-      log: deps.logger.child({ queue: queueName, jobId: job.id, attempt, ...(payload as object) }),
+      log: deps.logger.child({ queue: queueNames[queue], job: job.name, jobId: job.id, attempt, ...payload }),
       attempt,
       maxAttempts: job.opts.attempts ?? 1,
       claimToken: claimTokenOf(job),
       pauseQueue: async (ms) => {
         deps.metrics.rateLimitWaits.inc();
         deps.metrics.rateLimitWaitSeconds.inc(ms / 1000);
-        // Queue-wide: every worker of every process holds back until the limit expires.
-        await queue?.rateLimit(ms);
+        // Queue-wide: every worker of every process holds back until the limit expires. The handle
+        // is this Worker's own queue, taken by the same key (Worker#rateLimit is deprecated in BullMQ 6).
+        await deps.queues[queue].rateLimit(ms);
       },
     };
-    const outcome = await handler(payload, ctx, deps);
+    const outcome = await route.handler(payload, ctx, deps);
     if (isWaiting(outcome)) {
       // The same job runs again shortly, from where it got to; a delay uses up no attempt.
       await job.updateData({ ...job.data, after: outcome.after });
@@ -79,40 +124,33 @@ function isWaiting(outcome: unknown): outcome is { status: 'waiting'; after: str
 
 export type Workers = { close(): Promise<void> };
 
-/** Starts one BullMQ worker per queue. Each opens its own blocking connection from `connection`. */
-export function startWorkers(deps: WorkerDeps, connection: Redis): Workers {
+export type WorkerCatalog = {
+  catalog: Record<string, AnyJobDefinition>;
+  handlers: Record<string, AnyHandler | undefined>;
+};
+
+/**
+ * Starts one BullMQ worker per queue that has catalog entries; each opens its own blocking
+ * connection from `connection`. Refuses to start (throws before any Worker exists) if an entry has
+ * no handler.
+ */
+export function startWorkers(
+  deps: WorkerDeps,
+  connection: Redis,
+  { catalog, handlers }: WorkerCatalog = { catalog: jobs, handlers: jobHandlers },
+): Workers {
   const { config, logger } = deps;
-  const workers: Worker[] = [];
-  const start = <S extends z.ZodType>(name: QueueName, schema: S, handler: Handler<S>, options: Partial<WorkerOptions>) => {
-    const worker = new Worker(name, adapt(name, schema, handler, deps), {
-      connection,
-      prefix: config.queuePrefix,
-      ...options,
-    });
+  const routes = routeJobs(catalog, handlers);
+  const options = workerOptions(config);
+  const workers = [...routes].map(([queue, byName]) => {
+    const name = queueNames[queue];
+    const worker = new Worker(name, processor(queue, byName, deps), { connection, prefix: config.queuePrefix, ...options[queue] });
     worker.on('failed', (job, err) =>
-      logger.warn({ queue: name, jobId: job?.id, attempt: job?.attemptsMade, err: err.message }, 'job failed'),
+      logger.warn({ queue: name, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade, err: err.message }, 'job failed'),
     );
     worker.on('error', (err) => logger.error({ queue: name, err }, 'worker error'));
-    workers.push(worker);
-  };
-
-  // The limiter is global: all workers together stay under SEND_RATE_PER_SECOND.
-  // A send whose worker died is re-run once its lock expires; allowing a few stalls keeps a job that
-  // is caught by several crashes in a row on that fast path instead of failing it to the backstop.
-  const { pressure } = deps;
-  const countedSendEmail: Handler<typeof sendEmailPayload> = (payload, ctx, handlerDeps) => {
-    const run = () => countSendOutcome(handlerDeps.metrics, () => sendEmail(payload, ctx, handlerDeps));
-    return pressure ? pressure.trackJob(run) : run();
-  };
-  start(queueNames.sends, sendEmailPayload, countedSendEmail, {
-    concurrency: config.concurrency,
-    limiter: { max: config.sendRatePerSecond, duration: 1_000 },
-    maxStalledCount: 5,
+    return worker;
   });
-  start(queueNames.campaigns, fanOutPayload, fanOut, { concurrency: 2 });
-  start(queueNames.confirmations, sendConfirmationPayload, sendConfirmation, { concurrency: 5 });
-  start(queueNames.events, processEventsPayload, processEvents, { concurrency: 1 });
-  start(queueNames.maintenance, reconcilePayload, reconcile, { concurrency: 1 });
 
   return {
     /** Stops taking jobs and waits for the ones in flight. */
@@ -125,12 +163,12 @@ export function startWorkers(deps: WorkerDeps, connection: Redis): Workers {
 /** Every RECONCILE_EVERY_SECONDS, plus once now, so a restarted worker repairs at once. */
 export async function scheduleReconciler(deps: WorkerDeps): Promise<void> {
   const { queues, config } = deps;
-  await queues.maintenance.upsertJobScheduler(
-    jobNames.reconcile,
+  await queues[jobs.reconcile.queue].upsertJobScheduler(
+    jobs.reconcile.name,
     { every: config.reconcileEveryMs },
-    { name: jobNames.reconcile, data: {}, opts: reconcileJobOptions },
+    { name: jobs.reconcile.name, data: {}, opts: jobs.reconcile.options },
   );
-  await enqueueReconcile(queues.maintenance);
+  await enqueueJob(queues, jobs.reconcile, {});
 }
 
 /**
@@ -146,7 +184,7 @@ export function keepReconcilerScheduled(deps: WorkerDeps): { stop(): void } {
     if (running) return;
     running = true;
     try {
-      if (!(await queues.maintenance.getJobScheduler(jobNames.reconcile))) {
+      if (!(await queues[jobs.reconcile.queue].getJobScheduler(jobs.reconcile.name))) {
         logger.warn({ everyMs: config.reconcileEveryMs }, 'reconciler schedule missing from Redis; restoring it');
         await scheduleReconciler(deps);
       }

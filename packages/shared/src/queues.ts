@@ -1,10 +1,10 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { queueNames } from './jobs.js';
-import type { QueueName } from './jobs.js';
+import { queueNames } from './job-catalog.js';
+import type { QueueKey, QueueName } from './job-catalog.js';
 import type { Logger } from './logger.js';
 
-export type Queues = Record<keyof typeof queueNames, Queue>;
+export type Queues = Record<QueueKey, Queue>;
 
 /**
  * Producer handles for every queue, sharing one connection. Connection trouble is logged once per

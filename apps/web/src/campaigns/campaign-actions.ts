@@ -1,4 +1,4 @@
-import { enqueueFanOut, startScheduledCampaign } from '@herald/shared';
+import { enqueueJob, jobs, startScheduledCampaign } from '@herald/shared';
 import type { Campaign, CampaignStatus, Db, Logger, Queues } from '@herald/shared';
 import { enqueueOrDefer } from '../http/enqueue-or-defer.js';
 import { HttpError } from '../http/http-error.js';
@@ -35,7 +35,9 @@ async function requeue(db: Db, campaignId: string, from: 'queued' | 'failed'): P
 
 export async function applyCampaignAction({ db, queues, log }: Deps, id: string, action: CampaignAction): Promise<Campaign> {
   // The new state is in Postgres before the fan-out is enqueued; the reconciler covers a Redis outage.
-  const fanOut = () => enqueueOrDefer('campaign fan-out', () => enqueueFanOut(queues.campaigns, id), log);
+  // Keyed by the moment the campaign (re)entered `sending`: each start is a fan-out of its own.
+  const fanOut = (started: Campaign) =>
+    enqueueOrDefer('campaign fan-out', () => enqueueJob(queues, jobs.fanOut, { campaignId: id }, started.updatedAt), log);
   switch (action) {
     case 'pause':
       // Deliveries already in flight finish; the rest wait in `queued`.
@@ -49,12 +51,13 @@ export async function applyCampaignAction({ db, queues, log }: Deps, id: string,
         const scheduled = await transition(db, id, ['paused'], { status: 'scheduled', statusReason: null });
         const recipients = await startScheduledCampaign(db, id);
         if (recipients === null) return scheduled;
-        if (recipients > 0) await fanOut();
-        return (await db.campaign.findUnique({ where: { id } })) ?? scheduled;
+        const started = (await db.campaign.findUnique({ where: { id } })) ?? scheduled;
+        if (recipients > 0) await fanOut(started);
+        return started;
       }
       const campaign = await transition(db, id, ['paused'], { status: 'sending', statusReason: null, startedAt: current?.startedAt ?? new Date() });
       await requeue(db, id, 'queued');
-      await fanOut();
+      await fanOut(campaign);
       return campaign;
     }
 
@@ -73,7 +76,7 @@ export async function applyCampaignAction({ db, queues, log }: Deps, id: string,
       await requeue(db, id, 'failed');
       if (campaign.status === 'paused') return campaign;
       const restarted = await transition(db, id, ['sent', 'sending'], { status: 'sending', finishedAt: null });
-      await fanOut();
+      await fanOut(restarted);
       return restarted;
     }
   }

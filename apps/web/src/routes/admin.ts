@@ -1,6 +1,6 @@
 import express, { Router } from 'express';
 import type { Request, RequestHandler, Response } from 'express';
-import { enqueueFanOut } from '@herald/shared';
+import { enqueueJob, jobs } from '@herald/shared';
 import type { WebDeps } from '../deps.js';
 import { createAdminSecurity } from '../admin/admin-security.js';
 import { queueDashboard } from '../admin/queue-dashboard.js';
@@ -95,7 +95,7 @@ export function adminRoutes(deps: WebDeps): Router {
       return render(req, res, 'compose', { title: 'New campaign', values, errors: fieldErrors(parsed.error) });
     }
     const { campaign } = await createCampaign(db, parsed.data, undefined);
-    if (campaign.status === 'sending') await enqueueOrDefer('campaign fan-out', () => enqueueFanOut(queues.campaigns, campaign.id), req.log);
+    if (campaign.status === 'sending') await enqueueOrDefer('campaign fan-out', () => enqueueJob(queues, jobs.fanOut, { campaignId: campaign.id }, campaign.updatedAt), req.log);
     res.redirect(303, `/admin/campaigns/${campaign.id}`);
   });
 

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { enqueueFanOut } from '@herald/shared';
+import { enqueueJob, jobs } from '@herald/shared';
 import type { WebDeps } from '../deps.js';
 import { enqueueOrDefer } from '../http/enqueue-or-defer.js';
 import { jsonBody } from '../http/json-body.js';
@@ -40,7 +40,7 @@ export function sendRoutes({ db, queues, config }: WebDeps): Router {
 
       const { campaign, created } = await createCampaign(db, parsed.data, key?.data);
       if (created && campaign.status === 'sending') {
-        await enqueueOrDefer('campaign fan-out', () => enqueueFanOut(queues.campaigns, campaign.id), req.log);
+        await enqueueOrDefer('campaign fan-out', () => enqueueJob(queues, jobs.fanOut, { campaignId: campaign.id }, campaign.updatedAt), req.log);
       }
 
       res.status(202).type('application/json');

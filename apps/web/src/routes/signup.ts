@@ -1,6 +1,6 @@
 import express, { Router } from 'express';
 import type { Request, Response } from 'express';
-import { enqueueConfirmation } from '@herald/shared';
+import { enqueueJob, jobs } from '@herald/shared';
 import type { WebDeps } from '../deps.js';
 import { enqueueOrDefer } from '../http/enqueue-or-defer.js';
 import { jsonBody } from '../http/json-body.js';
@@ -51,7 +51,7 @@ export function signupRoutes({ db, queues, config }: WebDeps): Router {
         source: asJson ? 'api' : 'form',
       });
       if (registration.needsConfirmation) {
-        await enqueueOrDefer('confirmation email', () => enqueueConfirmation(queues.confirmations, registration.subscriberId), req.log);
+        await enqueueOrDefer('confirmation email', () => enqueueJob(queues, jobs.sendConfirmation, { subscriberId: registration.subscriberId }, new Date()), req.log);
       }
 
       if (asJson) res.status(202).json({ status: 'received', message: thanks });

@@ -1,6 +1,6 @@
 import express, { Router } from 'express';
 import type { Response } from 'express';
-import { enqueueConfirmation, suppressSubscribers } from '@herald/shared';
+import { enqueueJob, jobs, suppressSubscribers } from '@herald/shared';
 import type { SubscriberStatus } from '@herald/shared';
 import type { WebDeps } from '../deps.js';
 import { enqueueOrDefer } from '../http/enqueue-or-defer.js';
@@ -103,7 +103,7 @@ export function subscriptionRoutes({ db, queues, config }: WebDeps): Router {
     switch (outcome) {
       case 'confirmation-needed':
       case 'pending':
-        await enqueueOrDefer('confirmation email', () => enqueueConfirmation(queues.confirmations, subscriber.id), req.log);
+        await enqueueOrDefer('confirmation email', () => enqueueJob(queues, jobs.sendConfirmation, { subscriberId: subscriber.id }, new Date()), req.log);
         return res.render('message', {
           title: 'Check your inbox',
           message: `We sent an email to ${subscriber.email}. Confirm with the link in it and ${name} will come to your inbox again.`,

@@ -1,5 +1,5 @@
 import express, { Router } from 'express';
-import { enqueueEventProcessing } from '@herald/shared';
+import { enqueueJob, jobs } from '@herald/shared';
 import type { Request, RequestHandler } from 'express';
 import type { WebDeps } from '../deps.js';
 import { HttpError } from '../http/http-error.js';
@@ -61,7 +61,7 @@ export function webhookRoutes({ db, queues, logger, config }: WebDeps): Router {
 
       const stored = await storeEvents(db, batch.events);
       // A replayed batch stored nothing, so there is nothing new to apply.
-      if (stored > 0) await enqueueOrDefer('event processing', () => enqueueEventProcessing(queues.events), req.log);
+      if (stored > 0) await enqueueOrDefer('event processing', () => enqueueJob(queues, jobs.processEvents, {}), req.log);
       res.json({ received: batch.events.length, stored });
     },
   );

@@ -1,4 +1,4 @@
-import { enqueueReconcile } from '@herald/shared';
+import { enqueueJob, jobs } from '@herald/shared';
 import type { Db, Logger, Queues } from '@herald/shared';
 import { enqueueOrDefer } from '../http/enqueue-or-defer.js';
 import type { ImportRow } from './read-import-csv.js';
@@ -89,6 +89,6 @@ export async function importSubscribers(
     { maxWait: 10_000, timeout: importTimeoutMs },
   );
 
-  if (newPending > 0) await enqueueOrDefer('confirmation emails for imported subscribers', () => enqueueReconcile(queues.maintenance), logger);
+  if (newPending > 0) await enqueueOrDefer('confirmation emails for imported subscribers', () => enqueueJob(queues, jobs.reconcile, {}), logger);
   return report;
 }

@@ -42,7 +42,7 @@ export async function fanOut(payload: FanOutPayload, ctx: JobContext, deps: Work
       SELECT id, round FROM deliveries
       WHERE campaign_id = ${payload.campaignId}::uuid AND status = 'queued' AND id > ${cursor}::uuid
       ORDER BY id LIMIT ${limit}`;
-    await enqueueDeliveries(queues.sends, page, config.sendRetryDelayMs);
+    await enqueueDeliveries(queues, page, config.sendRetryDelayMs);
     total += page.length;
     const last = page.at(-1);
     if (last) {

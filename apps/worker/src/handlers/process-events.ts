@@ -1,4 +1,4 @@
-import { enqueueEventProcessing } from '@herald/shared';
+import { enqueueJob, jobs } from '@herald/shared';
 import type { ProcessEventsPayload } from '@herald/shared';
 import { applyEventBatch } from '../events/apply-event-batch.js';
 import type { EventBatchResult } from '../events/apply-event-batch.js';
@@ -23,7 +23,7 @@ export async function processEvents(_payload: ProcessEventsPayload, ctx: JobCont
     total.suppressed += result.suppressed;
     if (result.processed < batchSize) break;
     if (batch >= maxBatchesPerJob) {
-      await enqueueEventProcessing(deps.queues.events);
+      await enqueueJob(deps.queues, jobs.processEvents, {});
       break;
     }
   }

@@ -1,15 +1,10 @@
-import {
-  enqueueEventProcessing,
-  enqueueFanOut,
-  enqueueUnsentConfirmations,
-  finishCampaignIfDone,
-  sendJobId,
-  startScheduledCampaign,
-} from '@herald/shared';
+import { enqueueJob, finishCampaignIfDone, jobs, sendJobId, startScheduledCampaign } from '@herald/shared';
+import type { ReconcilePayload } from '@herald/shared';
 import type { Queue } from 'bullmq';
 import { enqueueDeliveries } from '../campaigns/enqueue-deliveries.js';
 import type { QueuedDelivery } from '../campaigns/enqueue-deliveries.js';
 import type { JobContext, WorkerDeps } from '../deps.js';
+import { enqueueUnsentConfirmations } from '../subscribers/enqueue-unsent-confirmations.js';
 
 const pageSize = 1_000;
 
@@ -30,7 +25,7 @@ export type ReconcileReport = {
  * Makes Redis agree with Postgres again. Runs every minute and when a worker starts; every step is
  * idempotent, so overlapping runs on several workers do no harm.
  */
-export async function reconcile(_payload: unknown, ctx: JobContext, deps: WorkerDeps): Promise<ReconcileReport> {
+export async function reconcile(_payload: ReconcilePayload, ctx: JobContext, deps: WorkerDeps): Promise<ReconcileReport> {
   const { db, queues } = deps;
   const report: ReconcileReport = {
     scheduledStarted: await startDueCampaigns(deps),
@@ -49,7 +44,7 @@ export async function reconcile(_payload: unknown, ctx: JobContext, deps: Worker
     SELECT count(*)::int AS count FROM subscribers
     WHERE status = 'pending' AND confirmation_sent_at IS NULL AND created_at > now() - interval '7 days'`;
   if ((unsent?.count ?? 0) > (await liveJobs(queues.confirmations))) {
-    report.confirmationsQueued = await enqueueUnsentConfirmations(db, queues.confirmations);
+    report.confirmationsQueued = await enqueueUnsentConfirmations(db, queues);
   }
   // The fan-out keeps only a window of send jobs in Redis: a queued delivery should have a job
   // only up to its campaign's `enqueued_through`. Beyond it the fan-out has yet to come, and the
@@ -67,7 +62,9 @@ export async function reconcile(_payload: unknown, ctx: JobContext, deps: Worker
   for (const campaign of sending) {
     if (checkOrphans && campaign.enqueued_through) report.requeued += await requeueOrphans(deps, campaign.id, campaign.enqueued_through);
     if (campaign.unreached && !fanningOut.has(campaign.id)) {
-      await enqueueFanOut(queues.campaigns, campaign.id, campaign.enqueued_through ?? undefined);
+      // A restart is a fan-out of its own, keyed by this run; none is running for the campaign.
+      const after = campaign.enqueued_through ?? undefined;
+      await enqueueJob(queues, jobs.fanOut, after ? { campaignId: campaign.id, after } : { campaignId: campaign.id }, new Date());
       report.fanOutsRestarted += 1;
     }
     if (await finishCampaignIfDone(db, campaign.id)) report.campaignsFinished += 1;
@@ -87,8 +84,8 @@ async function liveJobs(queue: Queue): Promise<number> {
 
 /** Campaigns with a fan-out job that will still run (it may be waiting for room in the send window). */
 async function campaignsFanningOut(queue: Queue): Promise<Set<string>> {
-  const jobs = await queue.getJobs(['waiting', 'delayed', 'active', 'prioritized']);
-  return new Set(jobs.flatMap((job) => (typeof job?.data?.campaignId === 'string' ? [job.data.campaignId as string] : [])));
+  const live = await queue.getJobs(['waiting', 'delayed', 'active', 'prioritized']);
+  return new Set(live.flatMap((job) => (typeof job?.data?.campaignId === 'string' ? [job.data.campaignId as string] : [])));
 }
 
 /**
@@ -103,7 +100,10 @@ async function startDueCampaigns({ db, queues }: WorkerDeps): Promise<number> {
     const recipients = await startScheduledCampaign(db, id);
     if (recipients === null) continue;
     started += 1;
-    if (recipients > 0) await enqueueFanOut(queues.campaigns, id);
+    if (recipients === 0) continue;
+    // The fan-out is keyed by the moment the campaign started (its updatedAt then).
+    const campaign = await db.campaign.findUnique({ where: { id }, select: { updatedAt: true } });
+    if (campaign) await enqueueJob(queues, jobs.fanOut, { campaignId: id }, campaign.updatedAt);
   }
   return started;
 }
@@ -147,7 +147,6 @@ async function recoverStuckDeliveries({ db, config }: WorkerDeps): Promise<{ stu
  * under the id of a finished job it still remembers.
  */
 async function requeueOrphans({ db, queues, config }: WorkerDeps, campaignId: string, through: string): Promise<number> {
-  const queue = queues.sends;
   let cursor = '00000000-0000-0000-0000-000000000000';
   let requeued = 0;
   for (;;) {
@@ -157,13 +156,13 @@ async function requeueOrphans({ db, queues, config }: WorkerDeps, campaignId: st
       ORDER BY id LIMIT ${pageSize}`;
     const last = page.at(-1);
     if (!last) break;
-    const orphans = await findOrphans(queue, page);
+    const orphans = await findOrphans(queues.sends, page);
     const finished = orphans.filter((orphan) => orphan.finished).map((orphan) => orphan.id);
     if (finished.length > 0) {
       await db.$executeRaw`UPDATE deliveries SET round = round + 1 WHERE id = ANY(${finished}::uuid[]) AND status = 'queued'`;
     }
     await enqueueDeliveries(
-      queue,
+      queues,
       orphans.map((orphan) => ({ id: orphan.id, round: orphan.finished ? orphan.round + 1 : orphan.round })),
       config.sendRetryDelayMs,
     );
@@ -185,7 +184,6 @@ async function findOrphans(queue: Queue, deliveries: QueuedDelivery[]) {
   });
 }
 
-
 /**
  * Webhook events whose processing job never got into Redis (it was down when they arrived) or was
  * lost. The minute of grace leaves the webhook's own job time to run.
@@ -195,6 +193,6 @@ async function queueUnprocessedEvents({ db, queues }: WorkerDeps): Promise<numbe
     SELECT count(*)::int AS count FROM email_events
     WHERE processed_at IS NULL AND created_at < now() - interval '1 minute'`;
   const count = row?.count ?? 0;
-  if (count > 0) await enqueueEventProcessing(queues.events);
+  if (count > 0) await enqueueJob(queues, jobs.processEvents, {});
   return count;
 }

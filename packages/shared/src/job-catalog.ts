@@ -1,0 +1,163 @@
+/**
+ * The job catalog: the whole contract between the web and worker processes. Each job is one entry
+ * naming its queue, its job name, its payload schema, its default options and how its id is made.
+ * Producers enqueue through an entry (enqueue-job.ts); the worker maps every entry to a handler and
+ * dispatches on the job name, so a job is only ever parsed with its own schema.
+ *
+ * Queued jobs outlive deploys, so payloads only ever gain optional fields; they carry ids, never
+ * addresses, bodies or secrets, and handlers re-read the truth from Postgres.
+ */
+import { z } from 'zod';
+import type { JobsOptions } from 'bullmq';
+
+export const queueNames = {
+  /** Turns a campaign into one send job per delivery. */
+  campaigns: 'campaigns',
+  /** One job per recipient: the only queue that talks to SendGrid for campaigns. */
+  sends: 'sends',
+  /** Double opt-in emails, apart from campaigns so a large send never delays a signup. */
+  confirmations: 'confirmations',
+  /** Applying SendGrid webhook events (suppressing bounced and complaining addresses). */
+  events: 'events',
+  /** Periodic reconciliation and other housekeeping. */
+  maintenance: 'maintenance',
+} as const;
+
+/** A queue as the code names it (`sends`); `queueNames` maps it to its name in Redis. */
+export type QueueKey = keyof typeof queueNames;
+export type QueueName = (typeof queueNames)[QueueKey];
+
+/**
+ * One job. `jobId` turns the payload and a producer-supplied `key` (a round, a moment) into the
+ * BullMQ job id: BullMQ ignores an add whose id it still holds, which is what makes repeated
+ * enqueues harmless. BullMQ forbids `:` in custom ids and ids made only of digits; none has either.
+ * Without `jobId` every add is a new job.
+ */
+export type JobDefinition<Name extends string = string, Payload = unknown, Key = void> = {
+  queue: QueueKey;
+  name: Name;
+  schema: z.ZodType<Payload>;
+  options: JobsOptions;
+  jobId?: (payload: Payload, key: Key) => string;
+};
+
+/** Any catalog entry, whatever its payload: what the worker iterates over. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyJobDefinition = JobDefinition<string, any, any>;
+
+export type JobPayload<J> = J extends JobDefinition<string, infer P, infer _K> ? P : never;
+export type JobKey<J> = J extends JobDefinition<string, infer _P, infer K> ? K : never;
+
+function defineJob<const Name extends string, Payload, Key = void>(
+  definition: JobDefinition<Name, Payload, Key>,
+): JobDefinition<Name, Payload, Key> {
+  return definition;
+}
+
+/** How long finished jobs are kept, and so how long their ids keep deduplicating adds. */
+const keepFinishedSeconds = 24 * 60 * 60;
+
+/**
+ * Retries with exponential backoff and full jitter: retry n waits a random time in
+ * [0, delayMs * 2^(n-1)), so a provider outage does not turn into synchronised waves of retries.
+ * Finished jobs are kept a day (failed ones a week) for the dashboard and for deduplication.
+ */
+export function retryingOptions(attempts: number, delayMs: number) {
+  return {
+    attempts,
+    backoff: { type: 'exponential', delay: delayMs, jitter: 1 },
+    removeOnComplete: { age: keepFinishedSeconds },
+    removeOnFail: { age: 7 * keepFinishedSeconds },
+  } satisfies JobsOptions;
+}
+
+/** Signups repeated within this window share one confirmation job. */
+export const confirmationWindowMs = 10 * 60 * 1000;
+
+const uuid = z.uuid();
+
+/** Job id of a delivery's send job in a given round (see `jobs.sendEmail`). */
+export function sendJobId(deliveryId: string, round: number): string {
+  return `send-${deliveryId}-${round}`;
+}
+
+export const jobs = {
+  /**
+   * Pages through a campaign's queued deliveries and enqueues one send job each, keeping a window
+   * of them in Redis; `after` is where a fan-out waiting for room goes on from (a delivery id).
+   * Keyed by the moment the fan-out was asked for: the campaign's `updatedAt` as it (re)entered
+   * `sending`, or the reconciler's run for a restart. Enqueueing the same start twice runs one
+   * fan-out, while a resume or a retry after a finished fan-out is a new start with a new id, so
+   * BullMQ's memory of the finished job never swallows it, nor does a fan-out still running.
+   */
+  fanOut: defineJob({
+    queue: 'campaigns',
+    name: 'fan-out',
+    schema: z.object({ campaignId: uuid, after: uuid.optional() }),
+    options: retryingOptions(10, 1_000),
+    jobId: ({ campaignId }, startedAt: Date) => `fan-out-${campaignId}-${startedAt.getTime()}`,
+  }),
+
+  /**
+   * One email to one recipient. Keyed by the delivery's `round`, which is bumped whenever a
+   * delivery must be enqueued anew (resume, retry-failed, recovery), so the new job is not mistaken
+   * for the finished one BullMQ remembers. Six attempts; producers set the backoff base
+   * (SEND_RETRY_DELAY_MS) so tests need not wait seconds. Finished send jobs are kept by number,
+   * not for a day: one per recipient would make Redis grow with the audience. Their ids
+   * deduplicated repeated adds of a finished job; that guard is the delivery's conditional claim in
+   * Postgres (a finished delivery is never claimed again), so an add after the removal is harmless,
+   * and one for a delivery still queued is what should happen.
+   */
+  sendEmail: defineJob({
+    queue: 'sends',
+    name: 'send-email',
+    schema: z.object({ deliveryId: uuid }),
+    options: {
+      ...retryingOptions(6, 2_000),
+      removeOnComplete: { count: 1_000 },
+      removeOnFail: { age: 7 * keepFinishedSeconds, count: 10_000 },
+    },
+    jobId: ({ deliveryId }, round: number) => sendJobId(deliveryId, round),
+  }),
+
+  /**
+   * A double opt-in email. One job per subscriber per ten-minute window: repeated signups inside the
+   * window are ignored by BullMQ; the worker also checks when the last email went out.
+   */
+  sendConfirmation: defineJob({
+    queue: 'confirmations',
+    name: 'send-confirmation',
+    schema: z.object({ subscriberId: uuid }),
+    options: retryingOptions(8, 2_000),
+    jobId: ({ subscriberId }, now: Date) => `confirm-${subscriberId}-${Math.floor(now.getTime() / confirmationWindowMs)}`,
+  }),
+
+  /** Makes Redis agree with Postgres again; also runs every minute from a job scheduler. */
+  reconcile: defineJob({
+    queue: 'maintenance',
+    name: 'reconcile',
+    schema: z.object({}),
+    // Runs every minute: keep the last hundred for the dashboard.
+    options: { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
+  }),
+
+  /** Events are stored before this is enqueued; the job applies every event not yet processed. */
+  processEvents: defineJob({
+    queue: 'events',
+    name: 'process-events',
+    schema: z.object({}),
+    // One job per webhook post: keep a bounded number rather than a day's worth.
+    options: { ...retryingOptions(10, 1_000), removeOnComplete: { count: 1_000 } },
+  }),
+} as const;
+
+export type JobCatalog = typeof jobs;
+
+/** Every entry, for the worker's startup check and dispatch. */
+export const jobCatalog: readonly AnyJobDefinition[] = Object.values(jobs);
+
+export type FanOutPayload = JobPayload<JobCatalog['fanOut']>;
+export type SendEmailPayload = JobPayload<JobCatalog['sendEmail']>;
+export type SendConfirmationPayload = JobPayload<JobCatalog['sendConfirmation']>;
+export type ReconcilePayload = JobPayload<JobCatalog['reconcile']>;
+export type ProcessEventsPayload = JobPayload<JobCatalog['processEvents']>;
