@@ -1,6 +1,6 @@
 import { Worker } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { jobNames, sendJobId, sendJobOptions } from '@herald/shared';
+import { enqueueJob, jobs, sendJobId } from '@herald/shared';
 import { sendEmail } from '../src/handlers/send-email.js';
 import { claimTokenOf, keepReconcilerScheduled } from '../src/workers.js';
 import type { WorkerDeps } from '../src/deps.js';
@@ -61,7 +61,7 @@ describe('a claim abandoned by a crashed worker', () => {
   it('is recovered when BullMQ re-runs the stalled job of a worker that stopped mid-send', async () => {
     const deliveryId = await oneQueuedDelivery();
     const deps = stack.workerDeps();
-    await deps.queues.sends.add(jobNames.sendEmail, { deliveryId }, { ...sendJobOptions(50), jobId: sendJobId(deliveryId, 0) });
+    await enqueueJob(deps.queues, jobs.sendEmail, { deliveryId }, 0, { backoff: { type: 'exponential', delay: 50, jitter: 1 } });
 
     // The first worker claims the delivery and then hangs inside the provider call, and is dropped
     // without finishing: its lock is no longer renewed, as after a kill -9. (It runs no stalled
@@ -100,9 +100,9 @@ describe('the reconciler schedule', () => {
     const keeper = keepReconcilerScheduled(deps);
     closers.push(async () => keeper.stop());
     await deleteKeys(deps.config.queuePrefix);
-    expect(await deps.queues.maintenance.getJobScheduler(jobNames.reconcile)).toBeUndefined();
+    expect(await deps.queues.maintenance.getJobScheduler(jobs.reconcile.name)).toBeUndefined();
 
-    const scheduler = await waitFor('the restored schedule', () => deps.queues.maintenance.getJobScheduler(jobNames.reconcile), 20_000);
+    const scheduler = await waitFor('the restored schedule', () => deps.queues.maintenance.getJobScheduler(jobs.reconcile.name), 20_000);
     expect(scheduler.every).toBe(5_000);
     // It also reconciles at once rather than waiting for the first scheduled run.
     expect(await deps.queues.maintenance.count()).toBeGreaterThanOrEqual(1);
