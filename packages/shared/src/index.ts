@@ -4,6 +4,7 @@ export * from './config.js';
 export * from './db.js';
 export * from './enqueue-job.js';
 export * from './job-catalog.js';
+export * from './keyset-pages.js';
 export * from './logger.js';
 export * from './metrics-access.js';
 export * from './queues.js';

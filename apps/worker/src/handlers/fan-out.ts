@@ -1,11 +1,10 @@
 import type { FanOutPayload } from '@herald/shared';
-import { finishCampaignIfDone, pauseCampaign } from '@herald/shared';
+import { beforeEveryUuid, finishCampaignIfDone, pauseCampaign } from '@herald/shared';
 import { enqueueDeliveries } from '../campaigns/enqueue-deliveries.js';
 import type { QueuedDelivery } from '../campaigns/enqueue-deliveries.js';
 import type { JobContext, WorkerDeps } from '../deps.js';
 
 const pageSize = 1_000;
-const start = '00000000-0000-0000-0000-000000000000';
 
 export type FanOutOutcome =
   | { status: 'enqueued'; deliveries: number }
@@ -32,7 +31,7 @@ export async function fanOut(payload: FanOutPayload, ctx: JobContext, deps: Work
     return { status: 'paused' };
   }
 
-  let cursor = payload.after ?? start;
+  let cursor = payload.after ?? beforeEveryUuid;
   let total = 0;
   for (;;) {
     const room = config.sendWindow - (await queues.sends.getWaitingCount());

@@ -1,4 +1,4 @@
-import { enqueueJob, finishCampaignIfDone, jobs, sendJobId, startScheduledCampaign } from '@herald/shared';
+import { beforeEveryUuid, enqueueJob, finishCampaignIfDone, jobs, keysetPages, sendJobId, startScheduledCampaign } from '@herald/shared';
 import type { ReconcilePayload } from '@herald/shared';
 import type { Queue } from 'bullmq';
 import { enqueueDeliveries } from '../campaigns/enqueue-deliveries.js';
@@ -52,7 +52,7 @@ export async function reconcile(_payload: ReconcilePayload, ctx: JobContext, dep
   const sending = await db.$queryRaw<{ id: string; enqueued_through: string | null; unreached: boolean }[]>`
     SELECT c.id, c.enqueued_through, EXISTS (
       SELECT 1 FROM deliveries d WHERE d.campaign_id = c.id AND d.status = 'queued'
-        AND d.id > coalesce(c.enqueued_through, '00000000-0000-0000-0000-000000000000'::uuid)) AS unreached
+        AND d.id > coalesce(c.enqueued_through, ${beforeEveryUuid}::uuid)) AS unreached
     FROM campaigns c WHERE c.status = 'sending'`;
   const [queued] = await db.$queryRaw<{ count: number }[]>`
     SELECT count(*)::int AS count FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id
@@ -147,15 +147,15 @@ async function recoverStuckDeliveries({ db, config }: WorkerDeps): Promise<{ stu
  * under the id of a finished job it still remembers.
  */
 async function requeueOrphans({ db, queues, config }: WorkerDeps, campaignId: string, through: string): Promise<number> {
-  let cursor = '00000000-0000-0000-0000-000000000000';
-  let requeued = 0;
-  for (;;) {
-    const page = await db.$queryRaw<QueuedDelivery[]>`
+  const queued = keysetPages(
+    (after, limit) => db.$queryRaw<QueuedDelivery[]>`
       SELECT id, round FROM deliveries
-      WHERE campaign_id = ${campaignId}::uuid AND status = 'queued' AND id > ${cursor}::uuid AND id <= ${through}::uuid
-      ORDER BY id LIMIT ${pageSize}`;
-    const last = page.at(-1);
-    if (!last) break;
+      WHERE campaign_id = ${campaignId}::uuid AND status = 'queued' AND id > ${after}::uuid AND id <= ${through}::uuid
+      ORDER BY id LIMIT ${limit}`,
+    { pageSize },
+  );
+  let requeued = 0;
+  for await (const page of queued) {
     const orphans = await findOrphans(queues.sends, page);
     const finished = orphans.filter((orphan) => orphan.finished).map((orphan) => orphan.id);
     if (finished.length > 0) {
@@ -167,8 +167,6 @@ async function requeueOrphans({ db, queues, config }: WorkerDeps, campaignId: st
       config.sendRetryDelayMs,
     );
     requeued += orphans.length;
-    if (page.length < pageSize) break;
-    cursor = last.id;
   }
   return requeued;
 }

@@ -1,4 +1,4 @@
-import { enqueueJobs, jobs } from '@herald/shared';
+import { enqueueJobs, jobs, keysetPages } from '@herald/shared';
 import type { Db, Queues } from '@herald/shared';
 
 const confirmationPage = 1_000;
@@ -12,19 +12,19 @@ const unsentConfirmationMaxAgeMs = 7 * 24 * 60 * 60 * 1000;
  * one call; the job ids make a repeat harmless. Returns how many were enqueued.
  */
 export async function enqueueUnsentConfirmations(db: Db, queues: Queues): Promise<number> {
-  const since = new Date(Date.now() - unsentConfirmationMaxAgeMs);
   const now = new Date();
-  let cursor = '00000000-0000-0000-0000-000000000000';
-  let total = 0;
-  for (;;) {
-    const page = await db.$queryRaw<{ id: string }[]>`
+  const since = new Date(now.getTime() - unsentConfirmationMaxAgeMs);
+  const unsent = keysetPages(
+    (after, limit) => db.$queryRaw<{ id: string }[]>`
       SELECT id FROM subscribers
-      WHERE status = 'pending' AND id > ${cursor}::uuid AND confirmation_sent_at IS NULL AND created_at > ${since}
-      ORDER BY id LIMIT ${confirmationPage}`;
-    const last = page.at(-1);
-    if (!last) return total;
+      WHERE status = 'pending' AND id > ${after}::uuid AND confirmation_sent_at IS NULL AND created_at > ${since}
+      ORDER BY id LIMIT ${limit}`,
+    { pageSize: confirmationPage },
+  );
+  let total = 0;
+  for await (const page of unsent) {
     await enqueueJobs(queues, jobs.sendConfirmation, page.map(({ id }) => ({ payload: { subscriberId: id }, key: now })));
     total += page.length;
-    cursor = last.id;
   }
+  return total;
 }
