@@ -5,7 +5,7 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
-import { closeQueues, createDb, createLogger, createProducerConnection, createQueues } from '@herald/shared';
+import { closeQueues, createDb, createLogger, createProducerConnection, createQueues, loadEmailLayout } from '@herald/shared';
 import { createApp } from '../apps/web/src/app.js';
 import { loadConfig } from '../apps/web/src/config.js';
 import { migrateDeploy } from '../tools/prisma-schema-engine/deploy.js';
@@ -46,7 +46,8 @@ export async function startBenchWeb(database: string, env: Record<string, string
   const redis = createProducerConnection(config.redisUrl);
   await redis.connect();
   const queues = createQueues(redis, config.queuePrefix, logger);
-  const server = createApp({ config, db, redis, queues, logger }).listen(0, '127.0.0.1');
+  const emailLayout = loadEmailLayout(config.email.brand, config.email.layoutPath);
+  const server = createApp({ config, db, redis, queues, logger, emailLayout }).listen(0, '127.0.0.1');
   await once(server, 'listening');
   return {
     config,

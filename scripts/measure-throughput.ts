@@ -5,7 +5,7 @@
  *   npm run measure:throughput [-- recipients concurrency latencyMs]
  */
 import { Queue, Worker } from 'bullmq';
-import { closeQueues, createLogger, createQueues, createWorkerConnection } from '@herald/shared';
+import { closeQueues, createLogger, createQueues, createWorkerConnection, loadEmailLayout } from '@herald/shared';
 import { startMailSink } from '../apps/mail-sink/src/start.js';
 import { loadConfig as loadWorkerConfig } from '../apps/worker/src/config.js';
 import { createSendGridMailer } from '../apps/worker/src/mail/sendgrid.js';
@@ -77,8 +77,9 @@ const workerConnection = createWorkerConnection(workerConfig.redisUrl);
 const workerQueues = createQueues(workerConnection, prefix, logger);
 // Herald's workers run as in production: with their metrics counting every send.
 const metrics = createWorkerMetrics();
+const emailLayout = loadEmailLayout(workerConfig.email.brand, workerConfig.email.layoutPath);
 const workers = startWorkers(
-  { config: workerConfig, db, queues: workerQueues, mailer: instrumentMailer(mailer, metrics), logger, metrics },
+  { config: workerConfig, db, queues: workerQueues, mailer: instrumentMailer(mailer, metrics), emailLayout, logger, metrics },
   workerConnection,
 );
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { closeQueues, createDb, createLogger, createQueues, createWorkerConnection } from '@herald/shared';
+import { closeQueues, createDb, createLogger, createQueues, createWorkerConnection, loadEmailLayout } from '@herald/shared';
 import type { Db, Queues } from '@herald/shared';
 import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
@@ -65,7 +65,8 @@ export async function createStack(webEnv: Record<string, string> = {}): Promise<
     // A registry of its own per deps, so each test reads only its own counters.
     const metrics = createWorkerMetrics(new Registry());
     const mailer = instrumentMailer(createSendGridMailer({ ...config.sendgrid, from: config.mail.from }), metrics);
-    return { config, db, queues, mailer, metrics, logger: createLogger({ name: 'worker', level: config.logLevel }) };
+    const emailLayout = loadEmailLayout(config.email.brand, config.email.layoutPath);
+    return { config, db, queues, mailer, emailLayout, metrics, logger: createLogger({ name: 'worker', level: config.logLevel }) };
   };
 
   return {

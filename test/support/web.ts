@@ -1,4 +1,4 @@
-import { closeQueues, createLogger, createProducerConnection, createQueues } from '@herald/shared';
+import { closeQueues, createLogger, createProducerConnection, createQueues, loadEmailLayout } from '@herald/shared';
 import type { Express } from 'express';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { createApp } from '../../apps/web/src/app.js';
@@ -34,7 +34,8 @@ export async function createWebHarness(env: Record<string, string> = {}): Promis
   const redis = createProducerConnection(config.redisUrl);
   await redis.connect();
   const queues = createQueues(redis, config.queuePrefix);
-  const deps = { config, db: database.db, redis, queues, logger };
+  const emailLayout = loadEmailLayout(config.email.brand, config.email.layoutPath);
+  const deps = { config, db: database.db, redis, queues, logger, emailLayout };
   return {
     ...deps,
     app: createApp(deps),

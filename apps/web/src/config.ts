@@ -1,8 +1,11 @@
 import { z } from 'zod';
-import { checkNewsletterName, commonEnv, developmentNewsletterName, parseEnv } from '@herald/shared';
+import { checkNewsletterName, commonEnv, developmentNewsletterName, emailEnv, emailSettingsOf, parseEnv } from '@herald/shared';
 
 const webEnv = z.object({
   ...commonEnv,
+  ...emailEnv,
+  /** Shown in the footer of previews, as the worker puts it in every email. */
+  MAIL_POSTAL_ADDRESS: z.string().trim().max(500).optional(),
   PORT: z.coerce.number().int().min(1).max(65_535).default(3000),
   ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters (generate one with `openssl rand -hex 32`)'),
   ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters'),
@@ -26,12 +29,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }),
     env,
   );
+  const newsletterName = parsed.NEWSLETTER_NAME ?? developmentNewsletterName;
   return {
     env: parsed.NODE_ENV,
     logLevel: parsed.LOG_LEVEL,
     port: parsed.PORT,
     publicUrl: parsed.PUBLIC_URL.replace(/\/+$/, ''),
-    newsletterName: parsed.NEWSLETTER_NAME ?? developmentNewsletterName,
+    newsletterName,
+    email: emailSettingsOf(parsed, { newsletterName, postalAddress: parsed.MAIL_POSTAL_ADDRESS || undefined }),
     databaseUrl: parsed.DATABASE_URL,
     redisUrl: parsed.REDIS_URL,
     queuePrefix: parsed.QUEUE_PREFIX,

@@ -1,4 +1,4 @@
-import type { Db, Logger, Queues } from '@herald/shared';
+import type { Db, EmailLayout, Logger, Queues } from '@herald/shared';
 import type { Redis } from 'ioredis';
 import type { WebConfig } from './config.js';
 
@@ -9,4 +9,6 @@ export type WebDeps = {
   redis: Redis;
   queues: Queues;
   logger: Logger;
+  /** The layout the worker sends with, for previews and size checks of what subscribers will get. */
+  emailLayout: EmailLayout;
 };

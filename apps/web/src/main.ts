@@ -3,7 +3,7 @@
  * listens and handles signals.
  */
 import { once } from 'node:events';
-import { closeQueues, createDb, createLogger, createProducerConnection, createQueues, productionWarnings } from '@herald/shared';
+import { closeQueues, createDb, createLogger, createProducerConnection, createQueues, loadEmailLayout, productionWarnings } from '@herald/shared';
 import { createApp } from './app.js';
 import { loadConfig } from './config.js';
 
@@ -13,13 +13,14 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ name: 'web', level: config.logLevel });
   for (const warning of productionWarnings(config)) logger.warn(warning, 'configuration unfit for production');
+  const emailLayout = loadEmailLayout(config.email.brand, config.email.layoutPath);
   const db = createDb(config.databaseUrl);
   const redis = createProducerConnection(config.redisUrl);
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   await redis.connect().catch((err: unknown) => logger.warn({ err }, 'redis unreachable at start; will retry'));
   const queues = createQueues(redis, config.queuePrefix, logger);
 
-  const app = createApp({ config, db, redis, queues, logger });
+  const app = createApp({ config, db, redis, queues, logger, emailLayout });
   const server = app.listen(config.port);
   await once(server, 'listening');
   logger.info({ port: config.port, publicUrl: config.publicUrl }, 'web listening');

@@ -1,4 +1,4 @@
-import { closeQueues, createLogger, createProducerConnection, createQueues } from '@herald/shared';
+import { closeQueues, createLogger, createProducerConnection, createQueues, loadEmailLayout } from '@herald/shared';
 import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,7 +27,7 @@ beforeAll(async () => {
   redis.on('error', () => undefined);
   const logger = createLogger({ name: 'web', level: 'silent' });
   const queues = createQueues(redis, 'outage', logger);
-  app = createApp({ config, db: database.db, redis, queues, logger });
+  app = createApp({ config, db: database.db, redis, queues, logger, emailLayout: loadEmailLayout(config.email.brand) });
   close = async () => {
     await closeQueues(queues).catch(() => undefined);
     redis.disconnect();

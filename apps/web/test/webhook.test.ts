@@ -59,8 +59,8 @@ beforeEach(async () => {
 
 /** The web app over the same database with other webhook settings. */
 function appWith(webhook: WebDeps['config']['webhook'], overrides: Partial<WebDeps> = {}): Express {
-  const { config, db, redis, queues, logger } = web;
-  return createApp({ config: { ...config, webhook }, db, redis, queues, logger, ...overrides });
+  const { config, db, redis, queues, logger, emailLayout } = web;
+  return createApp({ config: { ...config, webhook }, db, redis, queues, logger, emailLayout, ...overrides });
 }
 
 /** A subscriber with a queued delivery in a sending campaign. */

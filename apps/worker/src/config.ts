@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { checkNewsletterName, commonEnv, developmentNewsletterName, parseEnv } from '@herald/shared';
+import { checkNewsletterName, commonEnv, developmentNewsletterName, emailEnv, emailSettingsOf, parseEnv } from '@herald/shared';
 
 const workerEnv = z.object({
   ...commonEnv,
+  ...emailEnv,
   SENDGRID_API_KEY: z.string().min(1, 'is required (any value works against the mail sink)'),
   SENDGRID_API_URL: z.url({ protocol: /^https?$/ }).default('https://api.sendgrid.com'),
   SENDGRID_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(120_000).default(15_000),
@@ -56,6 +57,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     env,
   );
   const newsletterName = parsed.NEWSLETTER_NAME ?? developmentNewsletterName;
+  const postalAddress = parsed.MAIL_POSTAL_ADDRESS || undefined;
   return {
     env: parsed.NODE_ENV,
     logLevel: parsed.LOG_LEVEL,
@@ -72,8 +74,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     mail: {
       // Without a display name of its own, mail comes from the newsletter: "Name <address>".
       from: { name: newsletterName, ...(parseSender(parsed.MAIL_FROM) as { email: string; name?: string }) },
-      postalAddress: parsed.MAIL_POSTAL_ADDRESS || undefined,
+      postalAddress,
     },
+    email: emailSettingsOf(parsed, { newsletterName, postalAddress }),
     concurrency: parsed.WORKER_CONCURRENCY,
     sendRatePerSecond: parsed.SEND_RATE_PER_SECOND,
     databasePoolSize: parsed.DATABASE_POOL_SIZE,

@@ -1,4 +1,4 @@
-import type { Db, Logger, Queues } from '@herald/shared';
+import type { Db, EmailLayout, Logger, Queues } from '@herald/shared';
 import type { WorkerConfig } from './config.js';
 import type { Mailer } from './mail/mailer.js';
 import type { WorkerMetrics } from './ops/worker-metrics.js';
@@ -10,6 +10,8 @@ export type WorkerDeps = {
   db: Db;
   queues: Queues;
   mailer: Mailer;
+  /** Compiled and proven at start; every email Herald sends is wrapped in it. */
+  emailLayout: EmailLayout;
   logger: Logger;
   /** Prometheus series; handlers count what they do here (see ops/worker-metrics.ts). */
   metrics: WorkerMetrics;

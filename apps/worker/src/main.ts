@@ -11,6 +11,7 @@ import {
   createProducerConnection,
   createQueues,
   createWorkerConnection,
+  loadEmailLayout,
   productionWarnings,
 } from '@herald/shared';
 import { loadConfig } from './config.js';
@@ -26,6 +27,8 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ name: 'worker', level: config.logLevel });
   for (const warning of productionWarnings(config)) logger.warn(warning, 'configuration unfit for production');
+  // Before any connection: a broken layout stops the worker here, never at send time.
+  const emailLayout = loadEmailLayout(config.email.brand, config.email.layoutPath);
   // The pool is sized on its own, not after WORKER_CONCURRENCY: a send holds a connection only for
   // its claim and its `sent` mark, and a pool as large as the concurrency overran Postgres's
   // max_connections ("too many clients"), failing claims and stranding `sent` marks.
@@ -40,7 +43,7 @@ async function main(): Promise<void> {
     instrumentMailer(createSendGridMailer({ ...config.sendgrid, from: config.mail.from }), metrics),
     pressure,
   );
-  const deps = { config, db, queues, mailer, logger, metrics, pressure };
+  const deps = { config, db, queues, mailer, emailLayout, logger, metrics, pressure };
 
   // Readiness pings Redis on a fail-fast connection: the workers' own waits through an outage.
   const probeRedis = createProducerConnection(config.redisUrl);

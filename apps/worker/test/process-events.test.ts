@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createProducerConnection, createQueues } from '@herald/shared';
+import { createProducerConnection, createQueues, loadEmailLayout } from '@herald/shared';
 import type { Express } from 'express';
 import { createApp } from '../../web/src/app.js';
 import { processEvents } from '../src/handlers/process-events.js';
@@ -222,7 +222,7 @@ describe('with workers running', () => {
     for (const queue of Object.values(deadQueues)) queue.on('error', () => undefined);
     try {
       const { config, db, logger } = stack.web;
-      const app = createApp({ config, db, logger, redis: deadRedis, queues: deadQueues });
+      const app = createApp({ config, db, logger, redis: deadRedis, queues: deadQueues, emailLayout: loadEmailLayout(config.email.brand) });
       await postEvents(app, [event({ event: 'bounce', email: 'ada@example.com' })]);
     } finally {
       deadRedis.disconnect();

@@ -18,6 +18,11 @@ export const sendInput = z.strictObject({
     .min(1, 'text, when given, must not be empty')
     .refine((text) => Buffer.byteLength(text, 'utf8') <= maxBodyBytes, 'text must be at most 1 MB')
     .optional(),
+  preheader: z
+    .string()
+    .max(200, 'preheader must be at most 200 characters')
+    .refine((preheader) => !/[\r\n]/.test(preheader), 'preheader must be one line')
+    .optional(),
   sendAt: z.iso
     .datetime({ offset: true, error: 'sendAt must be an ISO 8601 time with a time zone' })
     .transform((value) => new Date(value))

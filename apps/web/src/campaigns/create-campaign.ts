@@ -10,6 +10,7 @@ function requestHash(input: SendInput): string {
   const fields: unknown[] = [input.subject, input.body, input.text ?? null, input.sendAt?.toISOString() ?? null];
   // Appended only when not the default, so keys stored before these fields existed still match.
   if (input.format !== 'html' || !input.inArchive) fields.push(input.format, input.inArchive);
+  if (input.preheader !== undefined) fields.push({ preheader: input.preheader });
   const canonical = JSON.stringify(fields);
   return createHash('sha256').update(canonical).digest('hex');
 }
@@ -39,6 +40,7 @@ export async function createCampaign(db: Db, input: SendInput, key: string | und
             format: input.format,
             inArchive: input.inArchive,
             text: input.text ?? null,
+            preheader: input.preheader?.trim() || null,
             status: input.sendAt ? 'scheduled' : 'sending',
             sendAt: input.sendAt ?? null,
             startedAt: input.sendAt ? null : now,

@@ -13,6 +13,8 @@ export const editInput = z.strictObject({
   body: fields.body.optional(),
   format: z.enum(['html', 'markdown'], { error: 'format must be "html" or "markdown"' }).optional(),
   text: fields.text.unwrap().nullable().optional(),
+  /** `null` goes back to the body's first sentence. */
+  preheader: fields.preheader.unwrap().nullable().optional(),
   sendAt: fields.sendAt.unwrap().optional(),
   inArchive: z.boolean({ error: 'inArchive must be true or false' }).optional(),
 });
@@ -34,6 +36,7 @@ export async function editCampaign(db: Db, id: string, input: EditInput): Promis
       ...(input.body !== undefined ? { html: input.body } : {}),
       ...(input.format !== undefined ? { format: input.format } : {}),
       ...(input.text !== undefined ? { text: input.text } : {}),
+      ...(input.preheader !== undefined ? { preheader: input.preheader?.trim() || null } : {}),
       ...(input.sendAt !== undefined ? { sendAt: input.sendAt } : {}),
       ...(input.inArchive !== undefined ? { inArchive: input.inArchive } : {}),
     },

@@ -7,6 +7,7 @@ import { HttpError } from '../http/http-error.js';
 import { requireAdminToken } from '../http/admin-auth.js';
 import { idempotencyKey, sendInput } from '../campaigns/campaign-schema.js';
 import { createCampaign } from '../campaigns/create-campaign.js';
+import { campaignWarnings } from '../campaigns/campaign-warnings.js';
 import { campaignLinks, writeTaskIds } from '../campaigns/campaign-view.js';
 import { fieldErrors } from '../http/field-errors.js';
 
@@ -14,7 +15,7 @@ import { fieldErrors } from '../http/field-errors.js';
  * `POST /send`: creates the campaign and its deliveries, starts the fan-out and answers 202 with
  * every task id at once. Sending happens in the workers.
  */
-export function sendRoutes({ db, queues, config }: WebDeps): Router {
+export function sendRoutes({ db, queues, config, emailLayout }: WebDeps): Router {
   const router = Router();
   router.post(
     '/send',
@@ -50,6 +51,7 @@ export function sendRoutes({ db, queues, config }: WebDeps): Router {
         status: campaign.status,
         recipients: campaign.recipientCount,
         links: campaignLinks(campaign.id),
+        warnings: campaignWarnings(campaign, emailLayout),
       };
       res.write(`${JSON.stringify(head).slice(0, -1)},"tasks":[`);
       await writeTaskIds(db, campaign.id, (chunk) => res.write(chunk));

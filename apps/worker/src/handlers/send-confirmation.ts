@@ -18,7 +18,7 @@ export type ConfirmationOutcome = 'sent' | 'skipped';
 export async function sendConfirmation(
   payload: SendConfirmationPayload,
   ctx: JobContext,
-  { db, mailer, config }: WorkerDeps,
+  { db, mailer, config, emailLayout }: WorkerDeps,
 ): Promise<ConfirmationOutcome> {
   const token = randomBytes(32).toString('base64url');
   const now = new Date();
@@ -33,7 +33,7 @@ export async function sendConfirmation(
     RETURNING s.email, s.name, old.confirmation_sent_at AS previous`;
   if (!subscriber) return 'skipped';
 
-  const email = renderConfirmationEmail(`${config.publicUrl}/confirm/${token}`, config.mail.postalAddress, {
+  const email = renderConfirmationEmail(`${config.publicUrl}/confirm/${token}`, emailLayout, config.mail.postalAddress, {
     newsletterName: config.newsletterName,
     recipientName: subscriber.name,
   });

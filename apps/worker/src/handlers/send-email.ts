@@ -53,11 +53,12 @@ export async function sendEmail(payload: SendEmailPayload, ctx: JobContext, deps
   if (!claimed) return skipUnclaimable(payload.deliveryId, ctx, deps);
   if (claimed.taken_over) ctx.log.warn('taking over a claim abandoned by a stopped worker; sending again');
 
-  const content = await loadCampaignContent(db, claimed.campaign_id);
+  const viewInBrowserUrl = issueUrl(config.publicUrl, claimed.campaign_id);
+  const content = await loadCampaignContent(db, claimed.campaign_id, deps.emailLayout, { viewInBrowserUrl });
   const email = renderCampaignEmail(content, claimed, {
     unsubscribeUrl: `${config.publicUrl}/unsubscribe/${claimed.unsubscribe_token}`,
     postalAddress: config.mail.postalAddress,
-    viewInBrowserUrl: issueUrl(config.publicUrl, claimed.campaign_id),
+    viewInBrowserUrl,
   });
 
   let messageId: string | null;

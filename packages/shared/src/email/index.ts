@@ -3,7 +3,11 @@
  * the web pages that preview or publish it.
  */
 export * from './campaign-html.js';
+export * from './email-env.js';
+export * from './email-layout.js';
+export * from './email-size.js';
 export * from './escape-html.js';
 export * from './issue-url.js';
+export * from './preheader.js';
 export * from './render-campaign.js';
 export * from './render-confirmation.js';

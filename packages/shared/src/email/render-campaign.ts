@@ -1,7 +1,14 @@
 import { convert } from 'html-to-text';
+import type { EmailLayout } from './email-layout.js';
 import { escapeHtml } from './escape-html.js';
+import { defaultPreheader } from './preheader.js';
 
-/** `text` is the template of the text part (see textTemplateOf), placeholders still in it. */
+/** A campaign as stored, its body already HTML (see campaignHtml), with the writer's own text part and preview line if any. */
+export type CampaignSource = { subject: string; html: string; text: string | null; preheader?: string | null };
+/**
+ * A campaign ready for its recipients: `html` is the whole email (layout, footer, inlined styles) and
+ * `text` the template of the text part (see textTemplateOf), placeholders still in both.
+ */
 export type CampaignContent = { subject: string; html: string; text: string };
 export type Recipient = { email: string; name: string | null };
 export type RenderedEmail = { subject: string; html: string; text: string; headers: Record<string, string> };
@@ -29,44 +36,62 @@ export type CampaignLinks = {
   viewInBrowserUrl?: string | undefined;
 };
 
-function htmlFooter({ unsubscribeUrl, postalAddress, viewInBrowserUrl }: CampaignLinks): string {
-  const address = postalAddress ? `<br>${escapeHtml(postalAddress)}` : '';
-  const view = viewInBrowserUrl ? `<a href="${escapeHtml(viewInBrowserUrl)}">View in browser</a><br>` : '';
-  return (
-    '<hr style="border:none;border-top:1px solid #dde1ea;margin:32px 0 16px">' +
-    '<p style="font-size:12px;color:#5b6478;line-height:1.5">' +
-    view +
-    `You receive this because you subscribed. <a href="${escapeHtml(unsubscribeUrl)}">Unsubscribe</a>` +
-    `${address}</p>`
-  );
-}
-
 function textFooter({ unsubscribeUrl, postalAddress, viewInBrowserUrl }: CampaignLinks): string {
   const view = viewInBrowserUrl ? `\nView in browser: ${viewInBrowserUrl}` : '';
   return `\n\n--${view}\nYou receive this because you subscribed. Unsubscribe: ${unsubscribeUrl}` + (postalAddress ? `\n${postalAddress}` : '');
 }
 
-/** Puts the footer inside <body> when the admin wrote a full document, else at the end. */
-function appendToBody(html: string, footer: string): string {
-  const close = html.search(/<\/body\s*>/i);
-  return close === -1 ? html + footer : html.slice(0, close) + footer + html.slice(close);
+/** The content of <body> when the admin wrote a whole document, else the body as written. */
+export function innerBody(html: string): string {
+  const open = /<body[^>]*>/i.exec(html);
+  if (!open) return html;
+  const start = open.index + open[0].length;
+  const close = html.slice(start).search(/<\/body\s*>/i);
+  return close === -1 ? html.slice(start) : html.slice(start, start + close);
+}
+
+/** A whole document's own <style> blocks, which the inliner applies to its body. */
+function documentStyles(html: string): string {
+  const open = html.search(/<body[^>]*>/i);
+  if (open === -1) return '';
+  return (html.slice(0, open).match(/<style[^>]*>[\s\S]*?<\/style\s*>/gi) ?? []).join('\n');
 }
 
 /**
- * One recipient's email: personalised HTML and text, the unsubscribe footer with the postal address,
- * and the RFC 8058 one-click unsubscribe headers.
+ * Lays a campaign out once, for all its recipients: the layout and the inlining cost milliseconds, so
+ * they stay off the per-recipient path, which is only the placeholder substitution below. The footer's
+ * unsubscribe link is the `{{unsubscribe_url}}` placeholder, filled in per recipient like the body's.
  */
-export function renderCampaignEmail(
-  content: CampaignContent,
-  recipient: Recipient,
-  links: CampaignLinks,
-): RenderedEmail {
+export function prepareCampaignContent(
+  source: CampaignSource,
+  layout: EmailLayout,
+  options: { viewInBrowserUrl?: string | undefined } = {},
+): CampaignContent {
+  const content = documentStyles(source.html) + innerBody(source.html);
+  return {
+    subject: source.subject,
+    html: layout.wrap({
+      subject: source.subject,
+      preheader: source.preheader?.trim() || defaultPreheader(content),
+      content,
+      unsubscribeUrl: '{{unsubscribe_url}}',
+      viewInBrowserUrl: options.viewInBrowserUrl,
+    }),
+    text: textTemplateOf(source.html, source.text),
+  };
+}
+
+/**
+ * One recipient's email from a prepared campaign: personalised HTML and text (the text part gets the
+ * footer with the unsubscribe link and postal address; the HTML has it from the layout), and the
+ * RFC 8058 one-click unsubscribe headers.
+ */
+export function renderCampaignEmail(content: CampaignContent, recipient: Recipient, links: CampaignLinks): RenderedEmail {
   const values = { name: recipient.name ?? '', email: recipient.email, unsubscribe_url: links.unsubscribeUrl };
-  const html = appendToBody(substitute(content.html, values, escapeHtml), htmlFooter(links));
   const body = substitute(content.text, values, (value) => value);
   return {
     subject: substitute(content.subject, values, (value) => value.replace(/[\r\n]+/g, ' ')),
-    html,
+    html: substitute(content.html, values, escapeHtml),
     text: body + textFooter(links),
     headers: {
       'List-Unsubscribe': `<${links.unsubscribeUrl}>`,
