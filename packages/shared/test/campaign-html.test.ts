@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { campaignHtml } from '../src/email/campaign-html.js';
 import { renderCampaignEmail, textTemplateOf } from '../src/email/render-campaign.js';
+import { loadEmailLayout } from '../src/email/email-layout.js';
 import { renderConfirmationEmail } from '../src/email/render-confirmation.js';
 
 describe('campaignHtml', () => {
@@ -35,8 +36,14 @@ describe('campaignHtml', () => {
 
 describe('renderConfirmationEmail', () => {
   it('names the newsletter and greets by name, keeping the subject on one line', () => {
-    const email = renderConfirmationEmail('https://news.example/confirm/t', undefined, { newsletterName: 'Lantern\r\nBcc: x', recipientName: ' Ann ' });
+    const layout = loadEmailLayout({ newsletterName: 'Lantern', brandColor: '#3056d3', lang: 'en' });
+    const email = renderConfirmationEmail('https://news.example/confirm/t', layout, undefined, { newsletterName: 'Lantern\r\nBcc: x', recipientName: ' Ann ' });
     expect(email.subject).toBe('Confirm your subscription to Lantern Bcc: x');
     expect(email.text.startsWith('Hello Ann,\n\n')).toBe(true);
+    expect(email.html).toMatch(/<p[^>]*>Hello Ann,<\/p>/);
+    const other = renderConfirmationEmail('https://news.example/confirm/u', layout, undefined, { newsletterName: 'Lantern', recipientName: '<b>Bo</b>' });
+    expect(other.html).toMatch(/<p[^>]*>Hello &lt;b&gt;Bo&lt;\/b&gt;,<\/p>/);
+    expect(other.html).toContain('href="https://news.example/confirm/u"');
+    expect(other.html).not.toContain('confirm/t');
   });
 });

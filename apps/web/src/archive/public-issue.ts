@@ -1,4 +1,4 @@
-import { campaignHtml, escapeHtml, substitute } from '@herald/shared';
+import { campaignHtml, escapeHtml, innerBody, substitute } from '@herald/shared';
 import type { CampaignFormat } from '@herald/shared';
 
 export type PublishedCampaign = { id: string; subject: string; html: string; format: CampaignFormat };
@@ -9,15 +9,6 @@ export type PublicIssue = { id: string; subject: string; html: string };
  * unsubscribe link that could act on anyone (the page is public and shared).
  */
 const anonymous = { name: 'reader', email: 'you', unsubscribe_url: '#' };
-
-/** The content of <body> when the admin wrote a whole document, else the body as written. */
-function innerBody(html: string): string {
-  const open = /<body[^>]*>/i.exec(html);
-  if (!open) return html;
-  const start = open.index + open[0].length;
-  const close = html.slice(start).search(/<\/body\s*>/i);
-  return close === -1 ? html.slice(start) : html.slice(start, start + close);
-}
 
 /** A subject as the archive lists it, placeholders filled in for an anonymous reader. */
 export function publicSubject(subject: string): string {
