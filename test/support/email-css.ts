@@ -21,3 +21,11 @@ export function rulesOutsideMedia(html: string): string[] {
   }
   return outside.split('}').map((rule) => rule.trim()).filter(Boolean);
 }
+
+/**
+ * An email's HTML without the style attributes the layout's inliner wrote, so a test can state the
+ * markup it expects as written, whatever the design adds.
+ */
+export function withoutInlineStyles(html: string): string {
+  return html.replace(/ style="[^"]*"/g, '');
+}

@@ -4,6 +4,7 @@ import { reconcile } from '../src/handlers/reconcile.js';
 import { admin, campaignBody, deliveriesByStatus, postSend, seedSubscribers } from '../../../test/support/factories.js';
 import { createStack, jobContext, waitFor } from '../../../test/support/stack.js';
 import type { Stack } from '../../../test/support/stack.js';
+import { withoutInlineStyles } from '../../../test/support/email-css.js';
 
 let stack: Stack;
 
@@ -104,7 +105,7 @@ describe('a scheduled campaign', () => {
     await reconcile({}, jobContext(deps), deps);
     const message = await waitFor('the edited issue', () => stack.sink.inbox.findByRecipient('ann@example.com')[0]);
     expect(message.subject).toBe('Edited for Ann');
-    expect(message.html).toContain('<h1>Edited</h1>\n<p>Hello <strong>Ann</strong></p>');
+    expect(withoutInlineStyles(message.html!)).toContain('<h1>Edited</h1>\n<p>Hello <strong>Ann</strong></p>');
 
     const late = await admin(stack.web.app).patch(`/campaigns/${id}`).send({ subject: 'Too late' });
     expect(late.status).toBe(409);

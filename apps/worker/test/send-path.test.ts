@@ -7,6 +7,7 @@ import { deleteKeys } from '../../../test/support/redis.js';
 import { admin, campaignBody, deliveriesByStatus, postSend, seedSubscribers } from '../../../test/support/factories.js';
 import { createStack, jobContext, waitFor } from '../../../test/support/stack.js';
 import type { Stack } from '../../../test/support/stack.js';
+import { withoutInlineStyles } from '../../../test/support/email-css.js';
 
 let stack: Stack;
 
@@ -54,7 +55,7 @@ describe('sending a campaign', () => {
     const unsubscribeUrl = `http://herald.test/unsubscribe/${adaRow.unsubscribeToken}`;
     expect(ada.subject).toBe('Hello Ada <Lovelace>');
     expect(ada.html).toContain('Dear Ada &lt;Lovelace&gt;, this goes to ada@example.com.');
-    expect(ada.html).toMatch(new RegExp(`<a href="${unsubscribeUrl}"[^>]*>Leave</a>`));
+    expect(withoutInlineStyles(ada.html!)).toContain(`<a href="${unsubscribeUrl}">Leave</a>`);
     expect(ada.html).toContain('1 Test Street, Testville');
     expect(ada.text).toContain('Dear Ada <Lovelace>, this goes to ada@example.com.');
     expect(ada.text).toContain(`Unsubscribe: ${unsubscribeUrl}`);

@@ -49,7 +49,7 @@ describe('the email layout', () => {
   it('leaves the unsubscribe line out of emails that have no list to leave', () => {
     const html = loadEmailLayout(brand).wrap({ ...parts, unsubscribeUrl: undefined, viewInBrowserUrl: undefined });
     expect(html).not.toContain('Unsubscribe');
-    expect(html).not.toContain('View this email in your browser');
+    expect(html).not.toContain('View in browser');
     expect(html).toContain('1 Main St, Springfield');
   });
 
