@@ -28,7 +28,7 @@ describe('POST /send refuses', () => {
     ['a non-boolean inArchive', { ...campaignBody, inArchive: 'no' }, 'inArchive'],
   ])('%s with 400 naming the field, creating nothing', async (_name, body, field) => {
     const res = await postSend(web.app, body).expect(400);
-    expect(res.body.error.code).toBe('invalid_campaign');
+    expect(res.body.error.code).toBe('invalid_request');
     expect(Object.keys(res.body.error.fields)).toContain(field);
     expect(await web.db.campaign.count()).toBe(0);
   });

@@ -86,7 +86,7 @@ describe('POST /register with JSON', () => {
       .post('/register')
       .send({ email: `${'a'.repeat(250)}@example.com`, name: 'Bad\u0007Name' })
       .expect(400);
-    expect(res.body.error.code).toBe('invalid_signup');
+    expect(res.body.error.code).toBe('invalid_request');
     expect(res.body.error.fields).toEqual({ email: expect.any(String), name: expect.stringContaining('control') });
     expect(await web.db.subscriber.count()).toBe(0);
   });

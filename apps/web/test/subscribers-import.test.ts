@@ -306,7 +306,7 @@ describe('POST /subscribers/import refuses, changing nothing,', () => {
   it('the same limit applies when the import is called directly', async () => {
     const chunks = ['email\n', ...Array.from({ length: 5_000 }, (_, i) => `direct-${i}@example.com\n`)];
     const rows = await readImportCsv(Readable.from(chunks), { maxBytes: 50_000 });
-    await expect(importSubscribers(web, rows, { consentConfirmed: true })).rejects.toMatchObject({ status: 413 });
+    await expect(importSubscribers(web, rows, { consentConfirmed: true })).rejects.toMatchObject({ code: 'payload_too_large' });
     await expectNothingChanged();
   });
 });

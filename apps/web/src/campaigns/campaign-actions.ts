@@ -1,7 +1,8 @@
 import { enqueueJob, jobs, startScheduledCampaign } from '@herald/shared';
-import type { Campaign, CampaignStatus, Db, Logger, Queues } from '@herald/shared';
-import { enqueueOrDefer } from '../http/enqueue-or-defer.js';
-import { HttpError } from '../http/http-error.js';
+import type { Campaign, CampaignStatus, Db, Logger, Prisma, Queues } from '@herald/shared';
+import { DomainError } from '../domain-error.js';
+import { enqueueOrDefer } from '../jobs/enqueue-or-defer.js';
+import { lockCampaign, requeueDeliveries, cancelQueuedDeliveries } from './campaign-queries.js';
 
 export const campaignActions = ['pause', 'resume', 'cancel', 'retry-failed'] as const;
 export type CampaignAction = (typeof campaignActions)[number];
@@ -12,72 +13,91 @@ export function isCampaignAction(value: unknown): value is CampaignAction {
 
 type Deps = { db: Db; queues: Queues; log: Logger };
 
-/** Moves the campaign from one of `from` to `to`, or answers 409 naming the current status. */
-async function transition(db: Pick<Db, 'campaign'>, id: string, from: CampaignStatus[], data: Partial<Campaign>): Promise<Campaign> {
-  const { count } = await db.campaign.updateMany({ where: { id, status: { in: from } }, data });
-  const campaign = await db.campaign.findUnique({ where: { id } });
-  if (!campaign) throw new HttpError(404, 'not_found', 'No campaign with that id.');
-  if (count === 0) {
-    throw new HttpError(409, 'invalid_state', `The campaign is ${campaign.status}; this works only when it is ${from.join(' or ')}.`);
-  }
-  return campaign;
-}
+/** What an action did: the campaign as it left it, and how many deliveries it moved. */
+export type CampaignActionResult = {
+  campaign: Campaign;
+  changed: { requeued: number; cancelled: number };
+};
+
+/** Which statuses each action starts from. */
+const allowedFrom: Record<CampaignAction, CampaignStatus[]> = {
+  pause: ['sending', 'scheduled'],
+  resume: ['paused'],
+  cancel: ['sending', 'scheduled', 'paused'],
+  'retry-failed': ['sent', 'sending', 'paused'],
+};
 
 /**
- * A delivery that is enqueued again needs a new round, or BullMQ would ignore its job as a
- * duplicate of the one that already ran (see sendJobId).
+ * Applies an admin action to a campaign in ONE transaction that holds the campaign row
+ * (`FOR UPDATE`) from the state check to the commit: two actions on one campaign run one after the
+ * other, each sees what the previous one left, and a refused action (409) has changed nothing.
+ * Deliveries a worker releases back to `queued` meanwhile wait for the same row (see the
+ * requeue trigger), so a cancelled campaign never gets a delivery requeued after its cancel.
+ * What needs Redis or a transaction of its own comes after the commit: the fan-out (the reconciler
+ * covers a Redis outage), and starting a resumed scheduled campaign whose time has passed.
  */
-async function requeue(db: Db, campaignId: string, from: 'queued' | 'failed'): Promise<void> {
-  await db.$executeRaw`
-    UPDATE deliveries SET status = 'queued', round = round + 1, claimed_at = NULL, updated_at = now()
-    WHERE campaign_id = ${campaignId}::uuid AND status = ${from}::delivery_status`;
-}
-
-export async function applyCampaignAction({ db, queues, log }: Deps, id: string, action: CampaignAction): Promise<Campaign> {
-  // The new state is in Postgres before the fan-out is enqueued; the reconciler covers a Redis outage.
+export async function applyCampaignAction({ db, queues, log }: Deps, id: string, action: CampaignAction): Promise<CampaignActionResult> {
+  const { result, then } = await db.$transaction(async (tx) => {
+    const current = await lockCampaign(tx, id);
+    if (!current) throw new DomainError('not_found', 'No campaign with that id.');
+    if (!allowedFrom[action].includes(current.status)) {
+      throw new DomainError('invalid_state', `The campaign is ${current.status}; ${action} works only when it is ${allowedFrom[action].join(' or ')}.`);
+    }
+    return applyLocked(tx, current, action);
+  });
   // Keyed by the moment the campaign (re)entered `sending`: each start is a fan-out of its own.
   const fanOut = (started: Campaign) =>
     enqueueOrDefer('campaign fan-out', () => enqueueJob(queues, jobs.fanOut, { campaignId: id }, started.updatedAt), log);
+  if (then === 'fan-out') await fanOut(result.campaign);
+  if (then === 'start-if-due') {
+    // startScheduledCampaign's conditional update settles a race with the scheduler: one starts it.
+    const recipients = await startScheduledCampaign(db, id);
+    if (recipients === null) return result;
+    const started = (await db.campaign.findUnique({ where: { id } })) ?? result.campaign;
+    if (recipients > 0) await fanOut(started);
+    return { ...result, campaign: started };
+  }
+  return result;
+}
+
+type Locked = { result: CampaignActionResult; then: 'fan-out' | 'start-if-due' | null };
+
+async function applyLocked(
+  tx: Prisma.TransactionClient,
+  current: Campaign,
+  action: CampaignAction,
+): Promise<Locked> {
+  const id = current.id;
+  const none = { requeued: 0, cancelled: 0 };
+  const update = (data: Prisma.CampaignUpdateInput) => tx.campaign.update({ where: { id }, data });
   switch (action) {
     case 'pause':
       // Deliveries already in flight finish; the rest wait in `queued`.
-      return transition(db, id, ['sending', 'scheduled'], { status: 'paused', statusReason: 'Paused by an admin.' });
+      return { result: { campaign: await update({ status: 'paused', statusReason: 'Paused by an admin.' }), changed: none }, then: null };
 
     case 'resume': {
-      const current = await db.campaign.findUnique({ where: { id } });
-      if (current?.sendAt && !current.startedAt) {
+      if (current.sendAt && !current.startedAt) {
         // Paused before it started: it has no audience yet. Back to scheduled; if its time has
-        // passed, start it now, taking the audience as the scheduler would.
-        const scheduled = await transition(db, id, ['paused'], { status: 'scheduled', statusReason: null });
-        const recipients = await startScheduledCampaign(db, id);
-        if (recipients === null) return scheduled;
-        const started = (await db.campaign.findUnique({ where: { id } })) ?? scheduled;
-        if (recipients > 0) await fanOut(started);
-        return started;
+        // passed, it starts after the commit, taking the audience as the scheduler would.
+        return { result: { campaign: await update({ status: 'scheduled', statusReason: null }), changed: none }, then: 'start-if-due' };
       }
-      const campaign = await transition(db, id, ['paused'], { status: 'sending', statusReason: null, startedAt: current?.startedAt ?? new Date() });
-      await requeue(db, id, 'queued');
-      await fanOut(campaign);
-      return campaign;
+      const campaign = await update({ status: 'sending', statusReason: null, startedAt: current.startedAt ?? new Date() });
+      const requeued = await requeueDeliveries(tx, id, 'queued');
+      return { result: { campaign, changed: { requeued, cancelled: 0 } }, then: 'fan-out' };
     }
 
     case 'cancel': {
-      // Both in one transaction: no delivery can be claimed between the two updates that a
-      // cancelled campaign would then send.
-      return db.$transaction(async (tx) => {
-        const campaign = await transition(tx, id, ['sending', 'scheduled', 'paused'], { status: 'cancelled', finishedAt: new Date() });
-        await tx.delivery.updateMany({ where: { campaignId: id, status: 'queued' }, data: { status: 'cancelled' } });
-        return campaign;
-      });
+      const campaign = await update({ status: 'cancelled', finishedAt: new Date() });
+      const cancelled = await cancelQueuedDeliveries(tx, id);
+      return { result: { campaign, changed: { requeued: 0, cancelled } }, then: null };
     }
 
     case 'retry-failed': {
-      const campaign = await transition(db, id, ['sent', 'sending', 'paused'], {});
-      await requeue(db, id, 'failed');
-      if (campaign.status === 'paused') return campaign;
-      const restarted = await transition(db, id, ['sent', 'sending'], { status: 'sending', finishedAt: null });
-      await fanOut(restarted);
-      return restarted;
+      // A paused campaign keeps its retried deliveries queued until it is resumed.
+      const campaign = current.status === 'paused' ? current : await update({ status: 'sending', finishedAt: null });
+      const requeued = await requeueDeliveries(tx, id, 'failed');
+      if (requeued === 0) throw new DomainError('invalid_state', 'The campaign has no failed deliveries to retry.');
+      return { result: { campaign, changed: { requeued, cancelled: 0 } }, then: campaign.status === 'sending' ? 'fan-out' : null };
     }
   }
 }

@@ -1,17 +1,9 @@
-import type { Campaign, Db, DeliveryStatus, Prisma } from '@herald/shared';
-
-const deliveryStatuses: DeliveryStatus[] = ['queued', 'sending', 'sent', 'failed', 'cancelled', 'skipped'];
+import { keysetPages } from '@herald/shared';
+import type { Campaign, Db } from '@herald/shared';
+import { pageDeliveryIds } from './campaign-queries.js';
 
 export function campaignLinks(id: string) {
   return { campaign: `/campaigns/${id}`, tasks: `/campaigns/${id}/tasks` };
-}
-
-/** Per-status delivery counts, always with every status present. */
-export async function countDeliveries(db: Db, campaignId: string): Promise<Record<DeliveryStatus, number>> {
-  const groups = await db.delivery.groupBy({ by: ['status'], where: { campaignId }, _count: { _all: true } });
-  const counts = Object.fromEntries(deliveryStatuses.map((status) => [status, 0])) as Record<DeliveryStatus, number>;
-  for (const group of groups) counts[group.status] = group._count._all;
-  return counts;
 }
 
 /** The public shape of a campaign (without its body, which can be a megabyte). */
@@ -32,59 +24,19 @@ export function campaignSummary(campaign: Campaign) {
   };
 }
 
-export const taskSelect = {
-  id: true,
-  campaignId: true,
-  subscriberId: true,
-  status: true,
-  attempts: true,
-  lastError: true,
-  providerMessageId: true,
-  sentAt: true,
-} as const;
-
-type TaskRow = Prisma.DeliveryGetPayload<{ select: typeof taskSelect }>;
-
-/**
- * Tasks are deliveries seen from outside, with the recipient's address looked up in one query for
- * the whole page; `email` is null once the subscriber was erased.
- */
-export async function toTasks(db: Db, rows: TaskRow[]) {
-  const ids = [...new Set(rows.flatMap((row) => (row.subscriberId ? [row.subscriberId] : [])))];
-  const subscribers = ids.length ? await db.subscriber.findMany({ where: { id: { in: ids } }, select: { id: true, email: true } }) : [];
-  const emails = new Map(subscribers.map((subscriber) => [subscriber.id, subscriber.email]));
-  return rows.map((row) => ({
-    id: row.id,
-    campaignId: row.campaignId,
-    email: (row.subscriberId && emails.get(row.subscriberId)) ?? null,
-    status: row.status,
-    attempts: row.attempts,
-    lastError: row.lastError,
-    providerMessageId: row.providerMessageId,
-    sentAt: row.sentAt,
-  }));
-}
+/** Task ids per page of the `/send` answer. */
+export const taskIdPageSize = 10_000;
 
 /**
  * Writes the campaign's task ids to `write` a page at a time, so a 100k-recipient answer never sits
- * in memory as one string. Pages follow the (campaign_id, status, id) index; right after `/send`
- * every delivery is queued, so that is simply id order.
+ * in memory as one string. Pages follow the delivery id alone: workers change statuses while the
+ * answer is written (an idempotent replay comes mid-send), and an id never changes, so each id is
+ * written exactly once.
  */
-export async function writeTaskIds(db: Db, campaignId: string, write: (chunk: string) => void): Promise<void> {
-  const pageSize = 10_000;
-  let after: { status: string; id: string } = { status: 'queued', id: '00000000-0000-0000-0000-000000000000' };
+export async function writeTaskIds(db: Db, campaignId: string, write: (chunk: string) => void, pageSize = taskIdPageSize): Promise<void> {
   let separator = '';
-  for (;;) {
-    const page = await db.$queryRaw<{ id: string; status: string }[]>`
-      SELECT id, status::text AS status FROM deliveries
-      WHERE campaign_id = ${campaignId}::uuid
-        AND (status, id) > (${after.status}::delivery_status, ${after.id}::uuid)
-      ORDER BY status, id LIMIT ${pageSize}`;
-    const last = page.at(-1);
-    if (!last) return;
+  for await (const page of keysetPages((afterId, limit) => pageDeliveryIds(db, campaignId, afterId, limit), { pageSize })) {
     write(separator + page.map((row) => `"${row.id}"`).join(','));
     separator = ',';
-    after = last;
-    if (page.length < pageSize) return;
   }
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Prisma, snapshotAudience } from '@herald/shared';
 import type { Campaign, Db } from '@herald/shared';
-import { HttpError } from '../http/http-error.js';
+import { DomainError } from '../domain-error.js';
 import type { SendInput } from './campaign-schema.js';
 
 export type CreatedCampaign = { campaign: Campaign; created: boolean };
@@ -72,7 +72,7 @@ export async function createCampaign(db: Db, input: SendInput, key: string | und
 async function findByKey(db: Db, key: string, hash: string): Promise<Campaign | null> {
   const existing = await db.campaign.findUnique({ where: { idempotencyKey: key } });
   if (existing && existing.requestHash !== hash) {
-    throw new HttpError(422, 'idempotency_key_reused', 'This Idempotency-Key was already used with a different request.');
+    throw new DomainError('idempotency_key_reused', 'This Idempotency-Key was already used with a different request.');
   }
   return existing;
 }

@@ -1,10 +1,13 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { DomainError } from '../domain-error.js';
+import type { DomainErrorCode } from '../domain-error.js';
 import { HttpError, errorBody } from './http-error.js';
+import type { ErrorCode } from './http-error.js';
 
 /** body-parser and friends mark client mistakes with `type`, `status` and `expose`. */
 type ClientErrorLike = { status?: number; statusCode?: number; expose?: boolean; type?: string };
 
-const parserErrors: Record<string, { code: string; message: string }> = {
+const parserErrors: Record<string, { code: ErrorCode; message: string }> = {
   'entity.parse.failed': { code: 'invalid_json', message: 'The request body is not valid JSON.' },
   'entity.too.large': { code: 'payload_too_large', message: 'The request body is too large.' },
   'encoding.unsupported': { code: 'unsupported_encoding', message: 'The content encoding is not supported.' },
@@ -13,6 +16,18 @@ const parserErrors: Record<string, { code: string; message: string }> = {
   'entity.encoding.invalid': { code: 'invalid_encoding', message: 'The request body is not valid UTF-8.' },
   'request.aborted': { code: 'request_aborted', message: 'The request was interrupted.' },
   'request.size.invalid': { code: 'bad_request', message: 'The request body does not match its Content-Length.' },
+};
+
+/** The one place a domain error gets its HTTP status. */
+const domainErrorStatus: Record<DomainErrorCode, number> = {
+  not_found: 404,
+  invalid_state: 409,
+  idempotency_key_reused: 422,
+  invalid_request: 400,
+  invalid_csv: 400,
+  invalid_csv_header: 400,
+  payload_too_large: 413,
+  request_aborted: 400,
 };
 
 /** Postgres or Redis being unreachable is an outage to report as 503, not a bug in Herald. */
@@ -39,6 +54,7 @@ function isWriteConflict(err: unknown): boolean {
 
 function toHttpError(err: unknown): HttpError | undefined {
   if (err instanceof HttpError) return err;
+  if (err instanceof DomainError) return new HttpError(domainErrorStatus[err.code], err.code, err.message, err.fields);
   if ((err as { code?: unknown }).code === 'EBADCSRFTOKEN') {
     return new HttpError(403, 'invalid_csrf_token', 'This form has expired. Reload the page and try again.');
   }

@@ -5,14 +5,15 @@ import type { WebDeps } from '../deps.js';
 import { createAdminSecurity } from '../admin/admin-security.js';
 import { queueDashboard } from '../admin/queue-dashboard.js';
 import { secretsEqual } from '../http/admin-auth.js';
-import { enqueueOrDefer } from '../http/enqueue-or-defer.js';
+import { enqueueOrDefer } from '../jobs/enqueue-or-defer.js';
 import { fieldErrors } from '../http/field-errors.js';
 import { HttpError } from '../http/http-error.js';
 import { parseId } from '../http/parse-request.js';
 import { applyCampaignAction, campaignActions, isCampaignAction } from '../campaigns/campaign-actions.js';
 import { sendInput } from '../campaigns/campaign-schema.js';
 import { createCampaign } from '../campaigns/create-campaign.js';
-import { campaignSummary, countDeliveries } from '../campaigns/campaign-view.js';
+import { campaignSummary } from '../campaigns/campaign-view.js';
+import { countDeliveries } from '../campaigns/campaign-queries.js';
 import { countCampaignEvents } from '../webhooks/count-campaign-events.js';
 
 

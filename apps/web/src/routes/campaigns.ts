@@ -5,7 +5,9 @@ import { HttpError } from '../http/http-error.js';
 import { requireAdminToken } from '../http/admin-auth.js';
 import { parseId, parseRequest } from '../http/parse-request.js';
 import { applyCampaignAction, isCampaignAction } from '../campaigns/campaign-actions.js';
-import { campaignSummary, countDeliveries, taskSelect, toTasks } from '../campaigns/campaign-view.js';
+import { campaignSummary } from '../campaigns/campaign-view.js';
+import { campaignExists, countDeliveries, findTask, pageTasks } from '../campaigns/campaign-queries.js';
+import { beforeEveryUuid } from '@herald/shared';
 import { countCampaignEvents } from '../webhooks/count-campaign-events.js';
 import { editCampaign, editInput } from '../campaigns/edit-campaign.js';
 import { fieldErrors } from '../http/field-errors.js';
@@ -18,8 +20,6 @@ const tasksQuery = listQuery.extend({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   status: z.enum(['queued', 'sending', 'sent', 'failed', 'cancelled', 'skipped']).optional(),
 });
-
-
 
 /** The admin JSON API for campaigns and tasks (delivery status), behind the bearer token. */
 export function campaignRoutes(deps: WebDeps): Router {
@@ -82,30 +82,23 @@ export function campaignRoutes(deps: WebDeps): Router {
   router.get('/campaigns/:id/tasks', auth, async (req, res) => {
     const id = parseId(req.params.id, 'campaign');
     const query = parseRequest(tasksQuery, req.query, 'query');
-    if (!(await db.campaign.count({ where: { id } }))) throw new HttpError(404, 'not_found', 'No campaign with that id.');
-    // Status, then id: the order of the (campaign_id, status, id) index, so a page is a range scan.
-    const rows = await db.delivery.findMany({
-      where: { campaignId: id, ...(query.status ? { status: query.status } : {}) },
-      orderBy: [{ status: 'asc' }, { id: 'asc' }],
-      ...(query.cursor ? { cursor: { id: query.cursor }, skip: 1 } : {}),
-      take: query.limit + 1,
-      select: taskSelect,
-    });
+    if (!(await campaignExists(db, id))) throw new HttpError(404, 'not_found', 'No campaign with that id.');
+    // By delivery id alone: statuses change under the cursor while workers send, ids never do.
+    const rows = await pageTasks(db, id, { status: query.status, afterId: query.cursor ?? beforeEveryUuid, limit: query.limit + 1 });
     const page = rows.slice(0, query.limit);
-    res.json({ tasks: await toTasks(db, page), nextCursor: rows.length > query.limit ? page.at(-1)?.id : null });
+    res.json({ tasks: page, nextCursor: rows.length > query.limit ? page.at(-1)?.id : null });
   });
 
   router.post('/campaigns/:id/:action', auth, async (req, res) => {
     const action = req.params.action;
     if (!isCampaignAction(action)) throw new HttpError(404, 'not_found', 'Unknown campaign action.');
-    const campaign = await applyCampaignAction({ ...deps, log: req.log }, parseId(req.params.id, 'campaign'), action);
-    res.json({ ...campaignSummary(campaign), counts: await countDeliveries(db, campaign.id) });
+    const { campaign, changed } = await applyCampaignAction({ ...deps, log: req.log }, parseId(req.params.id, 'campaign'), action);
+    res.json({ ...campaignSummary(campaign), changed, counts: await countDeliveries(db, campaign.id) });
   });
 
   router.get('/tasks/:id', auth, async (req, res) => {
-    const row = await db.delivery.findUnique({ where: { id: parseId(req.params.id, 'task') }, select: taskSelect });
-    if (!row) throw new HttpError(404, 'not_found', 'No task with that id.');
-    const [task] = await toTasks(db, [row]);
+    const task = await findTask(db, parseId(req.params.id, 'task'));
+    if (!task) throw new HttpError(404, 'not_found', 'No task with that id.');
     res.json(task);
   });
 

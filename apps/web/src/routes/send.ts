@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { enqueueJob, jobs } from '@herald/shared';
 import type { WebDeps } from '../deps.js';
-import { enqueueOrDefer } from '../http/enqueue-or-defer.js';
+import { enqueueOrDefer } from '../jobs/enqueue-or-defer.js';
 import { jsonBody } from '../http/json-body.js';
 import { HttpError } from '../http/http-error.js';
 import { requireAdminToken } from '../http/admin-auth.js';
@@ -15,7 +15,12 @@ import { fieldErrors } from '../http/field-errors.js';
  * `POST /send`: creates the campaign and its deliveries, starts the fan-out and answers 202 with
  * every task id at once. Sending happens in the workers.
  */
-export function sendRoutes({ db, queues, config, emailLayout }: WebDeps): Router {
+export type SendRouteOptions = {
+  /** Task ids read per query while the answer is written. */
+  taskIdPageSize?: number;
+};
+
+export function sendRoutes({ db, queues, config, emailLayout }: WebDeps, options: SendRouteOptions = {}): Router {
   const router = Router();
   router.post(
     '/send',
@@ -36,7 +41,7 @@ export function sendRoutes({ db, queues, config, emailLayout }: WebDeps): Router
       }
       const parsed = sendInput.safeParse(req.body);
       if (!parsed.success) {
-        throw new HttpError(400, 'invalid_campaign', 'Some fields need attention.', fieldErrors(parsed.error));
+        throw new HttpError(400, 'invalid_request', 'Some fields need attention.', fieldErrors(parsed.error));
       }
 
       const { campaign, created } = await createCampaign(db, parsed.data, key?.data);
@@ -54,7 +59,7 @@ export function sendRoutes({ db, queues, config, emailLayout }: WebDeps): Router
         warnings: campaignWarnings(campaign, emailLayout),
       };
       res.write(`${JSON.stringify(head).slice(0, -1)},"tasks":[`);
-      await writeTaskIds(db, campaign.id, (chunk) => res.write(chunk));
+      await writeTaskIds(db, campaign.id, (chunk) => res.write(chunk), options.taskIdPageSize);
       res.end(']}');
     },
   );

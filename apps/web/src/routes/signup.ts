@@ -2,7 +2,7 @@ import express, { Router } from 'express';
 import type { Request, Response } from 'express';
 import { enqueueJob, jobs } from '@herald/shared';
 import type { WebDeps } from '../deps.js';
-import { enqueueOrDefer } from '../http/enqueue-or-defer.js';
+import { enqueueOrDefer } from '../jobs/enqueue-or-defer.js';
 import { jsonBody } from '../http/json-body.js';
 import { HttpError, errorBody } from '../http/http-error.js';
 import { fieldErrors } from '../http/field-errors.js';
@@ -39,7 +39,7 @@ export function signupRoutes({ db, queues, config }: WebDeps): Router {
       if (!parsed.success) {
         const fields = fieldErrors(parsed.error);
         if (asJson) {
-          res.status(400).json(errorBody('invalid_signup', 'Some fields need attention.', fields));
+          res.status(400).json(errorBody('invalid_request', 'Some fields need attention.', fields));
         } else {
           res.status(400).render('signup', { title: 'Subscribe', values: formValues(req.body), errors: fields });
         }

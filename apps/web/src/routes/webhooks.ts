@@ -4,7 +4,7 @@ import type { Request, RequestHandler } from 'express';
 import type { WebDeps } from '../deps.js';
 import { HttpError } from '../http/http-error.js';
 import { parseEventBatch } from '../webhooks/parse-event-batch.js';
-import { enqueueOrDefer } from '../http/enqueue-or-defer.js';
+import { enqueueOrDefer } from '../jobs/enqueue-or-defer.js';
 import { storeEvents } from '../webhooks/store-events.js';
 import { checkSignatureHeaders, parseWebhookPublicKey, verifyWebhookSignature } from '../webhooks/webhook-signature.js';
 import type { SignatureProblem, SignedRequest } from '../webhooks/webhook-signature.js';

@@ -1,6 +1,6 @@
 import { enqueueJob, jobs } from '@herald/shared';
 import type { Db, Logger, Queues } from '@herald/shared';
-import { enqueueOrDefer } from '../http/enqueue-or-defer.js';
+import { enqueueOrDefer } from '../jobs/enqueue-or-defer.js';
 import type { ImportRow } from './read-import-csv.js';
 import { upsertImportBatch } from './upsert-import-batch.js';
 import { validateImportRow } from './validate-import-row.js';

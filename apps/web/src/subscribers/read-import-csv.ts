@@ -2,7 +2,7 @@ import { Transform } from 'node:stream';
 import type { Readable } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
 import type { Options } from 'csv-parse';
-import { HttpError } from '../http/http-error.js';
+import { DomainError } from '../domain-error.js';
 
 /** One data row of an import file, as written (validation comes later). */
 export type ImportRow = {
@@ -62,7 +62,7 @@ export async function readImportCsv(body: Readable, options: { maxBytes: number 
   limit.on('error', (err) => parser.destroy(err));
   body.on('error', (err) => parser.destroy(err));
   body.on('close', () => {
-    if (!body.readableEnded) parser.destroy(new HttpError(400, 'request_aborted', 'The upload was interrupted.'));
+    if (!body.readableEnded) parser.destroy(new DomainError('request_aborted', 'The upload was interrupted.'));
   });
   body.pipe(limit).pipe(parser);
 
@@ -72,7 +72,7 @@ export async function readImportCsv(body: Readable, options: { maxBytes: number 
       const next = await records.next();
       return next.done ? undefined : next.value;
     } catch (err) {
-      throw asHttpError(err, linesParsed + 1);
+      throw asImportError(err, linesParsed + 1);
     }
   };
 
@@ -95,7 +95,7 @@ export async function readImportCsv(body: Readable, options: { maxBytes: number 
         : undefined;
   if (problem) {
     await records.return?.();
-    throw new HttpError(400, 'invalid_csv_header', problem);
+    throw new DomainError('invalid_csv_header', problem);
   }
 
   return (async function* rows() {
@@ -120,12 +120,12 @@ export async function readImportCsv(body: Readable, options: { maxBytes: number 
 function checkBytes(maxBytes: number): Transform {
   let seen = 0;
   const utf8 = new TextDecoder('utf-8', { fatal: true });
-  const notUtf8 = () => new HttpError(400, 'invalid_csv', 'The file is not valid UTF-8; save it as UTF-8 and send it again.');
+  const notUtf8 = () => new DomainError('invalid_csv', 'The file is not valid UTF-8; save it as UTF-8 and send it again.');
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       seen += chunk.length;
       if (seen > maxBytes) {
-        callback(new HttpError(413, 'payload_too_large', `Import files are limited to ${Math.floor(maxBytes / 1024 / 1024)} MB.`));
+        callback(new DomainError('payload_too_large', `Import files are limited to ${Math.floor(maxBytes / 1024 / 1024)} MB.`));
         return;
       }
       try {
@@ -161,15 +161,15 @@ function isBlank(fields: string[]): boolean {
   return fields.every((field) => field.trim() === '');
 }
 
-function asHttpError(err: unknown, line: number): unknown {
-  if (err instanceof HttpError) return err;
+function asImportError(err: unknown, line: number): unknown {
+  if (err instanceof DomainError) return err;
   if (err instanceof CsvError) {
     const problem = csvProblems[err.code] ?? 'it is not valid CSV';
-    return new HttpError(400, 'invalid_csv', `The file cannot be read from line ${line}: ${problem}.`);
+    return new DomainError('invalid_csv', `The file cannot be read from line ${line}: ${problem}.`);
   }
   // A client that goes away mid-upload is not a server failure.
   if ((err as { code?: unknown }).code === 'ECONNRESET') {
-    return new HttpError(400, 'request_aborted', 'The upload was interrupted.');
+    return new DomainError('request_aborted', 'The upload was interrupted.');
   }
   return err;
 }

@@ -121,6 +121,7 @@ async function handleFailure(err: unknown, claimed: Claimed, ctx: JobContext, de
   const { db } = deps;
   const failure = classifySendError(err);
   ctx.log.warn({ kind: failure.kind, reason: failure.reason }, 'send failed');
+  // In a campaign cancelled meanwhile, the requeue trigger makes the row `cancelled` instead.
   const release = (lastError: string, attemptsDelta = 0) =>
     db.$executeRaw`
       UPDATE deliveries SET status = 'queued', claimed_at = NULL, claim_token = NULL, last_error = ${lastError},
