@@ -8,7 +8,7 @@ import { bearerTokenMatches } from './secrets.js';
  */
 export type MetricsAccess =
   | { allowed: true }
-  | { allowed: false; status: 401 | 403; code: string; message: string; headers: Record<string, string> };
+  | { allowed: false; status: 401 | 403; code: 'metrics_disabled' | 'unauthorized'; message: string; headers: Record<string, string> };
 
 export function checkMetricsAccess(authorization: string | undefined, metricsToken: string | undefined): MetricsAccess {
   if (!metricsToken) {

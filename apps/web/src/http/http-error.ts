@@ -21,6 +21,7 @@ export const errorCodes = [
   // Who is asking.
   'unauthorized',
   'invalid_csrf_token',
+  'metrics_disabled',
   'missing_signature',
   'stale_timestamp',
   'invalid_signature',

@@ -1,4 +1,5 @@
-import express, { Router } from 'express';
+import { Router } from 'express';
+import { jsonBody } from '../http/json-body.js';
 import { z } from 'zod';
 import type { WebDeps } from '../deps.js';
 import { HttpError } from '../http/http-error.js';
@@ -60,15 +61,15 @@ export function campaignRoutes(deps: WebDeps): Router {
       }
       next();
     },
-    express.json({ limit: '3mb' }),
+    jsonBody('3mb'),
     async (req, res) => {
       const id = parseId(req.params.id, 'campaign');
       const parsed = editInput.safeParse(req.body);
       if (!parsed.success) {
-        throw new HttpError(400, 'invalid_campaign', 'Some fields need attention.', fieldErrors(parsed.error));
+        throw new HttpError(400, 'invalid_request', 'Some fields need attention.', fieldErrors(parsed.error));
       }
       if (Object.values(parsed.data).every((value) => value === undefined)) {
-        throw new HttpError(400, 'invalid_campaign', 'Send at least one field to change.');
+        throw new HttpError(400, 'invalid_request', 'Send at least one field to change.');
       }
       const { campaign, edited } = await editCampaign(db, id, parsed.data);
       if (!campaign) throw new HttpError(404, 'not_found', 'No campaign with that id.');

@@ -3,7 +3,7 @@ import type { Response } from 'express';
 import { enqueueJob, jobs, suppressSubscribers } from '@herald/shared';
 import type { SubscriberStatus } from '@herald/shared';
 import type { WebDeps } from '../deps.js';
-import { enqueueOrDefer } from '../http/enqueue-or-defer.js';
+import { enqueueOrDefer } from '../jobs/enqueue-or-defer.js';
 import { confirmSubscription, inspectConfirmToken } from '../subscribers/confirm-subscription.js';
 import { resubscribe } from '../subscribers/resubscribe.js';
 
