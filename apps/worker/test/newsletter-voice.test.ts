@@ -1,7 +1,9 @@
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { resubscribe } from '../../web/src/subscribers/resubscribe.js';
+import { reconcile } from '../src/handlers/reconcile.js';
 import { postSend, seedSubscribers } from '../../../test/support/factories.js';
-import { createStack, waitFor } from '../../../test/support/stack.js';
+import { createStack, jobContext, waitFor } from '../../../test/support/stack.js';
 import type { Stack } from '../../../test/support/stack.js';
 import { withoutInlineStyles } from '../../../test/support/email-css.js';
 
@@ -53,6 +55,30 @@ describe("the newsletter's name and voice", () => {
     const url = `http://herald.test/archive/${res.body.campaignId}`;
     expect(withoutInlineStyles(message.html!)).toContain(`<a href="${url}">View in browser</a>`);
     expect(message.text).toContain(`View in browser: ${url}`);
+  });
+});
+
+describe('subscribing again', () => {
+  it('gets its confirmation email from the reconciler when the request could not enqueue it', async () => {
+    const [ann] = await seedSubscribers(stack.web.db, [{ email: 'ann@example.com', name: 'Ann', status: 'unsubscribed' }]);
+    await stack.web.db.subscriber.update({ where: { id: ann!.id }, data: { confirmationSentAt: new Date(Date.now() - 30 * 24 * 60 * 60 * 1000) } });
+    // The state change alone, as when Redis was down during the request: no job was enqueued.
+    expect(await resubscribe(stack.web.db, ann!.id)).toBe('confirmation-needed');
+    await stack.startWorker();
+    const deps = stack.workerDeps();
+    expect(await reconcile({}, jobContext(deps), deps)).toMatchObject({ confirmationsQueued: 1 });
+    const message = await sentTo('ann@example.com');
+    expect(message.subject).toBe('Confirm your subscription to The Weekly Lantern');
+  });
+
+  it('sends at most one confirmation per ten minutes however often someone unsubscribes and comes back', async () => {
+    const [ann] = await seedSubscribers(stack.web.db, [{ email: 'ann@example.com', name: 'Ann', status: 'unsubscribed' }]);
+    const recently = new Date(Date.now() - 60_000);
+    await stack.web.db.subscriber.update({ where: { id: ann!.id }, data: { confirmationSentAt: recently } });
+    expect(await resubscribe(stack.web.db, ann!.id)).toBe('confirmation-needed');
+    expect(await stack.web.db.subscriber.findUniqueOrThrow({ where: { id: ann!.id } })).toMatchObject({ status: 'pending', confirmationSentAt: recently });
+    const deps = stack.workerDeps();
+    expect(await reconcile({}, jobContext(deps), deps)).toMatchObject({ confirmationsQueued: 0 });
   });
 });
 

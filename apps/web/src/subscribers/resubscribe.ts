@@ -1,3 +1,4 @@
+import { confirmationWindowMs } from '@herald/shared';
 import type { Db, SubscriberStatus } from '@herald/shared';
 
 export type ResubscribeOutcome =
@@ -17,11 +18,15 @@ export type ResubscribeOutcome =
  * conditional update settles double clicks: only one changes the row.
  */
 export async function resubscribe(db: Db, subscriberId: string): Promise<ResubscribeOutcome> {
-  const changed = await db.subscriber.updateMany({
-    where: { id: subscriberId, status: 'unsubscribed' },
-    data: { status: 'pending', consentAt: new Date(), consentSource: 'resubscribe-link', confirmedAt: null },
-  });
-  if (changed.count > 0) return 'confirmation-needed';
+  // confirmation_sent_at goes back to NULL ("owed a confirmation"), so the reconciler sends it if
+  // Redis misses the job; only once the last one is out of the rate-limit window, so unsubscribing
+  // and resubscribing in a loop still sends at most one email per window.
+  const changed = await db.$executeRaw`
+    UPDATE subscribers
+    SET status = 'pending', consent_at = now(), consent_source = 'resubscribe-link', confirmed_at = NULL, updated_at = now(),
+        confirmation_sent_at = CASE WHEN confirmation_sent_at < ${new Date(Date.now() - confirmationWindowMs)} THEN NULL ELSE confirmation_sent_at END
+    WHERE id = ${subscriberId}::uuid AND status = 'unsubscribed'`;
+  if (changed > 0) return 'confirmation-needed';
   const current = await db.subscriber.findUnique({ where: { id: subscriberId }, select: { status: true } });
   return current ? outcomeFor(current.status) : 'unknown';
 }

@@ -42,7 +42,7 @@ export async function reconcile(_payload: ReconcilePayload, ctx: JobContext, dep
   // large send that is simply still going.
   const [unsent] = await db.$queryRaw<{ count: number }[]>`
     SELECT count(*)::int AS count FROM subscribers
-    WHERE status = 'pending' AND confirmation_sent_at IS NULL AND created_at > now() - interval '7 days'`;
+    WHERE status = 'pending' AND confirmation_sent_at IS NULL AND coalesce(consent_at, created_at) > now() - interval '7 days'`;
   if ((unsent?.count ?? 0) > (await liveJobs(queues.confirmations))) {
     report.confirmationsQueued = await enqueueUnsentConfirmations(db, queues);
   }

@@ -2,13 +2,13 @@ import { enqueueJobs, jobs, keysetPages } from '@herald/shared';
 import type { Db, Queues } from '@herald/shared';
 
 const confirmationPage = 1_000;
-/** Nobody gets a first confirmation email for a signup older than the confirmation link's life. */
+/** Nobody gets a confirmation email for consent older than the confirmation link's life. */
 const unsentConfirmationMaxAgeMs = 7 * 24 * 60 * 60 * 1000;
 
 /**
- * Enqueues a confirmation email for every pending subscriber who has never been sent one: signups
- * made while Redis was down, and imports (which leave this to a worker instead of enqueueing up to
- * a million jobs inside the request). Pages through the (status, id) index and adds each page in
+ * Enqueues a confirmation email for every pending subscriber who has not been sent one since they
+ * last gave consent: signups and "subscribe again" clicks made while Redis was down, and imports
+ * (which leave this to a worker instead of enqueueing up to a million jobs inside the request). Pages through the (status, id) index and adds each page in
  * one call; the job ids make a repeat harmless. Returns how many were enqueued.
  */
 export async function enqueueUnsentConfirmations(db: Db, queues: Queues): Promise<number> {
@@ -17,7 +17,8 @@ export async function enqueueUnsentConfirmations(db: Db, queues: Queues): Promis
   const unsent = keysetPages(
     (after, limit) => db.$queryRaw<{ id: string }[]>`
       SELECT id FROM subscribers
-      WHERE status = 'pending' AND id > ${after}::uuid AND confirmation_sent_at IS NULL AND created_at > ${since}
+      WHERE status = 'pending' AND id > ${after}::uuid AND confirmation_sent_at IS NULL
+        AND coalesce(consent_at, created_at) > ${since}
       ORDER BY id LIMIT ${limit}`,
     { pageSize: confirmationPage },
   );
