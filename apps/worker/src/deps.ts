@@ -31,6 +31,6 @@ export type JobContext = {
    * finds this token on a claim it did not release knows that claim was abandoned.
    */
   claimToken: string;
-  /** Holds back every send job (all workers) for `ms`; the caller then throws RateLimitError. */
+  /** Holds back every job of this job's queue (all workers) for `ms`; the caller then throws RateLimitError. */
   pauseQueue(ms: number): Promise<void>;
 };

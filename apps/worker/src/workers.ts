@@ -42,7 +42,9 @@ function workerOptions(config: WorkerConfig): Record<QueueKey, Partial<WorkerOpt
     // is caught by several crashes in a row on that fast path instead of failing it to the backstop.
     sends: { concurrency: config.concurrency, limiter: { max: config.sendRatePerSecond, duration: 1_000 }, maxStalledCount: 5 },
     campaigns: { concurrency: 2 },
-    confirmations: { concurrency: 5 },
+    // A limiter is what makes BullMQ honour a queue-wide hold (Queue#rateLimit) after a 429 or a
+    // refused key; it also keeps confirmations under SEND_RATE_PER_SECOND of their own.
+    confirmations: { concurrency: 5, limiter: { max: config.sendRatePerSecond, duration: 1_000 } },
     events: { concurrency: 1 },
     maintenance: { concurrency: 1 },
   };

@@ -1,12 +1,19 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { UnrecoverableError } from 'bullmq';
+import { UnrecoverableError, Worker } from 'bullmq';
 import { confirmationWindowMs } from '@herald/shared';
 import type { SendConfirmationPayload } from '@herald/shared';
 import { renderConfirmationEmail } from '@herald/shared';
-import { classifySendError } from '../mail/sendgrid.js';
+import { decideOnFailure } from '../mail/failure-policy.js';
+import { holdMail, releaseMailHold } from '../mail/mail-holds.js';
 import type { JobContext, WorkerDeps } from '../deps.js';
 
 const tokenLifetimeMs = 7 * 24 * 60 * 60 * 1000;
+
+/**
+ * After SendGrid refused the credentials, how long the confirmation queue waits before one more
+ * try: a fixed key (or sender) is noticed within this, with no one to resume anything by hand.
+ */
+export const credentialHoldMs = 5 * 60 * 1000;
 
 export type ConfirmationOutcome = 'sent' | 'skipped';
 
@@ -18,8 +25,9 @@ export type ConfirmationOutcome = 'sent' | 'skipped';
 export async function sendConfirmation(
   payload: SendConfirmationPayload,
   ctx: JobContext,
-  { db, mailer, config, emailLayout }: WorkerDeps,
+  deps: WorkerDeps,
 ): Promise<ConfirmationOutcome> {
+  const { db, mailer, config, emailLayout } = deps;
   const token = randomBytes(32).toString('base64url');
   const now = new Date();
   const [subscriber] = await db.$queryRaw<{ email: string; name: string | null; previous: Date | null }[]>`
@@ -44,15 +52,42 @@ export async function sendConfirmation(
       customArgs: { herald_subscriber_id: payload.subscriberId },
     });
   } catch (err) {
-    const failure = classifySendError(err);
-    ctx.log.warn({ kind: failure.kind, reason: failure.reason }, 'confirmation not sent');
-    // Hand the ten-minute window back, so the retry (or the next signup) may send.
-    await db.subscriber.updateMany({
-      where: { id: payload.subscriberId, confirmationSentAt: now },
-      data: { confirmationSentAt: subscriber.previous },
-    });
-    if (failure.kind === 'rejected' || failure.kind === 'unauthorized') throw new UnrecoverableError(failure.reason);
-    throw new Error(failure.reason, { cause: err });
+    return handleFailure(err, payload.subscriberId, { claimedAt: now, previous: subscriber.previous }, ctx, deps);
   }
+  await releaseMailHold(db, 'confirmations', ctx.log);
   return 'sent';
+}
+
+/** Carries out the failure policy (mail/failure-policy.ts) for a confirmation that was not sent. */
+async function handleFailure(
+  err: unknown,
+  subscriberId: string,
+  window: { claimedAt: Date; previous: Date | null },
+  ctx: JobContext,
+  { db, metrics }: WorkerDeps,
+): Promise<never> {
+  const decision = decideOnFailure(err, ctx);
+  ctx.log.warn({ action: decision.action, reason: decision.reason }, 'confirmation not sent');
+  // Hand the ten-minute window back, so the retry (or the next signup) may send.
+  await db.$executeRaw`
+    UPDATE subscribers SET confirmation_sent_at = ${window.previous}, updated_at = now()
+    WHERE id = ${subscriberId}::uuid AND confirmation_sent_at = ${window.claimedAt}`;
+  switch (decision.action) {
+    case 'hold-queue':
+      // A 429 is SendGrid asking everyone to wait: hold every confirmation; no attempt is used.
+      await ctx.pauseQueue(decision.waitMs);
+      throw Worker.RateLimitError();
+    case 'stop':
+      // Every confirmation would be refused the same way. None is lost: each waits in the queue
+      // (no attempt used) while the hold is recorded for the admin, logged and counted.
+      await holdMail(db, 'confirmations', decision.reason);
+      metrics.confirmationsHeld.inc();
+      ctx.log.error({ reason: decision.reason, retryInMs: credentialHoldMs }, 'confirmations held: SendGrid refused the credentials');
+      await ctx.pauseQueue(credentialHoldMs);
+      throw Worker.RateLimitError();
+    case 'give-up':
+      throw new UnrecoverableError(decision.reason);
+    case 'retry':
+      throw new Error(decision.reason, { cause: err });
+  }
 }

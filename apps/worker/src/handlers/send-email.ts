@@ -3,7 +3,7 @@ import type { SendEmailPayload } from '@herald/shared';
 import { finishCampaignIfDone, issueUrl, pauseCampaign } from '@herald/shared';
 import { loadCampaignContent } from '../campaigns/campaign-content.js';
 import { renderCampaignEmail } from '@herald/shared';
-import { classifySendError } from '../mail/sendgrid.js';
+import { decideOnFailure } from '../mail/failure-policy.js';
 import type { JobContext, WorkerDeps } from '../deps.js';
 
 export type SendOutcome = 'sent' | 'skipped' | 'paused';
@@ -119,39 +119,34 @@ async function skipUnclaimable(deliveryId: string, ctx: JobContext, { db, metric
 
 async function handleFailure(err: unknown, claimed: Claimed, ctx: JobContext, deps: WorkerDeps): Promise<SendOutcome> {
   const { db } = deps;
-  const failure = classifySendError(err);
-  ctx.log.warn({ kind: failure.kind, reason: failure.reason }, 'send failed');
+  const decision = decideOnFailure(err, ctx);
+  ctx.log.warn({ action: decision.action, reason: decision.reason }, 'send failed');
   // In a campaign cancelled meanwhile, the requeue trigger makes the row `cancelled` instead.
   const release = (lastError: string, attemptsDelta = 0) =>
     db.$executeRaw`
       UPDATE deliveries SET status = 'queued', claimed_at = NULL, claim_token = NULL, last_error = ${lastError},
         attempts = attempts + ${attemptsDelta}, updated_at = now()
       WHERE id = ${claimed.id}::uuid AND status = 'sending'`;
-  const fail = async (lastError: string) => {
-    await db.delivery.updateMany({ where: { id: claimed.id, status: 'sending' }, data: { status: 'failed', lastError } });
-    await finishCampaignIfDone(db, claimed.campaign_id);
-  };
 
-  switch (failure.kind) {
-    case 'rate-limited':
+  switch (decision.action) {
+    case 'hold-queue':
       // A 429 is SendGrid asking everyone to wait; it does not count against this delivery.
-      await release(failure.reason, -1);
-      await ctx.pauseQueue(failure.waitMs);
+      await release(decision.reason, -1);
+      await ctx.pauseQueue(decision.waitMs);
       throw Worker.RateLimitError();
-    case 'unauthorized':
+    case 'stop':
       // Every other send of this campaign would fail the same way: stop it and tell the admin.
-      await release(failure.reason);
-      await pauseCampaign(db, claimed.campaign_id, `Paused: SendGrid refused the request. ${failure.reason}`);
+      await release(decision.reason);
+      await pauseCampaign(db, claimed.campaign_id, `Paused: SendGrid refused the request. ${decision.reason}`);
       return 'paused';
-    case 'rejected':
-      await fail(failure.reason);
-      throw new UnrecoverableError(failure.reason);
-    case 'transient':
-      if (ctx.attempt >= ctx.maxAttempts) {
-        await fail(`gave up after ${ctx.attempt} attempts: ${failure.reason}`);
-        throw new UnrecoverableError(failure.reason);
-      }
-      await release(failure.reason);
-      throw new Error(failure.reason, { cause: err });
+    case 'give-up':
+      await db.$executeRaw`
+        UPDATE deliveries SET status = 'failed', last_error = ${decision.reason}, updated_at = now()
+        WHERE id = ${claimed.id}::uuid AND status = 'sending'`;
+      await finishCampaignIfDone(db, claimed.campaign_id);
+      throw new UnrecoverableError(decision.reason);
+    case 'retry':
+      await release(decision.reason);
+      throw new Error(decision.reason, { cause: err });
   }
 }

@@ -37,6 +37,11 @@ export function createWorkerMetrics(registry: Registry = new Registry()) {
       help: 'Total time the send queue was held back after 429s.',
       registers: [registry],
     }),
+    confirmationsHeld: new Counter({
+      name: 'herald_confirmations_held_total',
+      help: 'Confirmation emails held back because SendGrid refused the credentials (401/403); each waits in its queue until the hold clears.',
+      registers: [registry],
+    }),
     claimsLost: new Counter({
       name: 'herald_claims_lost_total',
       help: 'Send jobs whose claim found its delivery no longer queued (another job had it, it was done, or its campaign was not sending).',
