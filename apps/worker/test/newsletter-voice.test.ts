@@ -64,9 +64,10 @@ describe('subscribing again', () => {
     await stack.web.db.subscriber.update({ where: { id: ann!.id }, data: { confirmationSentAt: new Date(Date.now() - 30 * 24 * 60 * 60 * 1000) } });
     // The state change alone, as when Redis was down during the request: no job was enqueued.
     expect(await resubscribe(stack.web.db, ann!.id)).toBe('confirmation-needed');
-    await stack.startWorker();
     const deps = stack.workerDeps();
     expect(await reconcile({}, jobContext(deps), deps)).toMatchObject({ confirmationsQueued: 1 });
+    // Started only now: a starting worker reconciles too, which would race the call above.
+    await stack.startWorker();
     const message = await sentTo('ann@example.com');
     expect(message.subject).toBe('Confirm your subscription to The Weekly Lantern');
   });
