@@ -6,6 +6,8 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['herald-source'] } },
   test: {
     include: ['apps/*/test/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'tools/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    // The fault-injection suite has its own configuration (vitest.faults.config.ts).
+    exclude: ['**/node_modules/**', 'test/faults/**'],
     globalSetup: ['test/global-setup.ts'],
     pool: 'forks',
     maxWorkers: 2,
