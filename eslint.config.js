@@ -15,7 +15,7 @@ export default tseslint.config(
   },
   {
     // Config files for tools must default-export.
-    files: ['*.config.ts', '*.config.js', 'test/global-setup.ts'],
+    files: ['*.config.ts', '*.config.js', 'test/global-setup.ts', 'test/faults/global-setup.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
 );

@@ -33,6 +33,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await admin.end();
   await migrateDeploy(cluster.url(template));
   project.provide('faultsPostgresPort', cluster.port);
+  project.provide('faultsPostgresDataDir', cluster.dataDir);
   project.provide('faultsTemplateDatabase', template);
   project.provide('faultsRedisPort', await firstFreePort(6380, 6389));
 

@@ -20,6 +20,7 @@ const apiKey = 'SG.faults-key';
 declare module 'vitest' {
   export interface ProvidedContext {
     faultsPostgresPort: number;
+    faultsPostgresDataDir: string;
     faultsTemplateDatabase: string;
     faultsRedisPort: number;
   }

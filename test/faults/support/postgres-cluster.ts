@@ -42,11 +42,18 @@ export async function createPostgresCluster(port: number): Promise<PostgresClust
     chownSync(dataDir, Number(stdout.trim()), Number(gid.trim()));
   }
   await asServerUser(join(bin, 'initdb'), ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
+  const cluster = attachPostgresCluster(port, dataDir);
+  await cluster.start();
+  return cluster;
+}
+
+/** Control of a cluster made by `createPostgresCluster`, from any process (the test files use it). */
+export function attachPostgresCluster(port: number, dataDir: string): PostgresCluster {
+  const bin = binDir();
   // Durability is not under test here (the server is stopped cleanly), so skip the fsyncs.
   const options = `-p ${port} -k ${dataDir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`;
   const start = () => asServerUser(join(bin, 'pg_ctl'), ['-D', dataDir, '-o', options, '-l', join(dataDir, 'server.log'), '-w', '-t', '60', 'start']);
   const stop = () => asServerUser(join(bin, 'pg_ctl'), ['-D', dataDir, '-m', 'fast', '-w', '-t', '60', 'stop']);
-  await start();
   return {
     port,
     dataDir,
