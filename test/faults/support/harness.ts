@@ -99,6 +99,7 @@ export async function createFaultStack(options: FaultStackOptions) {
     SEND_RETRY_DELAY_MS: '1000',
     RECONCILE_EVERY_SECONDS: '5',
     SHUTDOWN_DEADLINE_SECONDS: '20',
+    WORKER_HTTP_PORT: '0',
     ...options.workerEnv,
   };
 
