@@ -1,7 +1,7 @@
 /**
  * Runs once per fault-suite run: a Postgres cluster of the suite's own (initdb on a free port in
  * 5440-5449) with a migrated template database, and a free port in 6380-6389 for the scenarios'
- * own Redis. Prints the summary table at the end and leaves it in test-results/faults/summary.md.
+ * own Redis. Prints the summary table at the end and leaves it in test-artifacts/faults/summary.md.
  */
 import { createServer } from 'node:net';
 import pg from 'pg';

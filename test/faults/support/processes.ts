@@ -1,6 +1,6 @@
 /**
  * Herald's processes as an operator runs them: each in its own OS process (Node with tsx over the
- * TypeScript sources), logging to a file under test-results/faults/logs.
+ * TypeScript sources), logging to a file under test-artifacts/faults/logs.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -8,7 +8,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const repoRoot = resolve(import.meta.dirname, '../../..');
-export const logDir = join(repoRoot, 'test-results/faults/logs');
+export const logDir = join(repoRoot, 'test-artifacts/faults/logs');
 
 export type Proc = {
   name: string;

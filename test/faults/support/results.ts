@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { join } from 'node:path';
 import { repoRoot } from './processes.js';
 
-export const resultsDir = join(repoRoot, 'test-results/faults');
+export const resultsDir = join(repoRoot, 'test-artifacts/faults');
 const resultsFile = join(resultsDir, 'results.jsonl');
 export const summaryFile = join(resultsDir, 'summary.md');
 
