@@ -39,11 +39,12 @@ it(`stores ${perSecond * seconds} signups with zero errors while a campaign send
     }
     await sleep(10);
   }
+  const issuedSeconds = (Date.now() - loadStarted) / 1000;
   const results = await Promise.all(outcomes);
   const loadSeconds = (Date.now() - loadStarted) / 1000;
   agent.destroy();
   const errors = results.filter((result) => typeof result !== 'number' || result >= 300);
-  const offeredPerSecond = results.length / loadSeconds;
+  const offeredPerSecond = results.length / issuedSeconds;
   const { rows } = await stack.db.query<{ count: number }>("SELECT count(*)::int AS count FROM subscribers WHERE email LIKE 'load-%@example.org'");
 
   await stack.waitUntilDone(campaignId, 180_000);
@@ -55,7 +56,7 @@ it(`stores ${perSecond * seconds} signups with zero errors while a campaign send
     missing: tally.missing,
     duplicates: tally.duplicates,
     seconds: (Date.now() - started) / 1000,
-    notes: `${results.length} signups in ${loadSeconds.toFixed(1)} s (${offeredPerSecond.toFixed(0)}/s), ${errors.length} errors, ${rows[0]?.count} stored`,
+    notes: `${results.length} signups sent over ${issuedSeconds.toFixed(1)} s (${offeredPerSecond.toFixed(0)}/s), all answered after ${loadSeconds.toFixed(1)} s; ${errors.length} errors, ${rows[0]?.count} stored`,
   });
   expect(errors).toEqual([]);
   expect(rows[0]?.count).toBe(perSecond * seconds);
