@@ -38,6 +38,7 @@ function apiRoutes(): Route[] {
     { method: 'GET', path: `/tasks/${taskId}` },
     { method: 'GET', path: '/campaigns' },
     { method: 'GET', path: `/campaigns/${campaignId}` },
+    { method: 'PATCH', path: `/campaigns/${campaignId}`, body: '{"subject":"Renamed by the sweep"}', type: json },
     { method: 'GET', path: `/campaigns/${campaignId}/tasks` },
     ...['pause', 'resume', 'cancel', 'retry-failed'].map((action) => ({ method: 'POST', path: `/campaigns/${campaignId}/${action}` })),
     { method: 'GET', path: '/subscribers' },
@@ -103,9 +104,9 @@ async function logIn(): Promise<{ jar: Jar; csrf: string }> {
   return { jar, csrf: token };
 }
 
-/** A refusal: 401/403 (API and forms), or a redirect to the login page (page GETs). */
+/** A refusal: 401/403 (429 once repeated bad credentials are throttled), or a redirect to the login page. */
 function refused(res: Response): boolean {
-  if (res.status === 401 || res.status === 403) return true;
+  if (res.status === 401 || res.status === 403 || res.status === 429) return true;
   return (res.status === 302 || res.status === 303) && (res.headers.get('location') ?? '').startsWith('/admin/login');
 }
 
