@@ -6,8 +6,8 @@ const rateLimitSchema = z.strictObject({
   /** Requests left to answer 429; decremented per request, cleared at 0. */
   count: z.int().min(0),
   retryAfterSeconds: z.int().min(0).optional(),
-  /** When set, X-RateLimit-Limit/Remaining/Reset are sent with Reset = now + resetSeconds (unix seconds). */
-  resetSeconds: z.int().min(0).optional(),
+  /** X-RateLimit-Reset = now + resetSeconds (unix seconds); SendGrid sends the three headers on every 429. */
+  resetSeconds: z.int().min(0).default(1),
   limit: z.int().min(1).default(600),
 });
 
@@ -97,10 +97,8 @@ export function createFaults(): Faults {
 function rateLimitHeaders(rateLimit: NonNullable<FaultSettings['rateLimit']>): Record<string, string> {
   const headers: Record<string, string> = {};
   if (rateLimit.retryAfterSeconds !== undefined) headers['Retry-After'] = String(rateLimit.retryAfterSeconds);
-  if (rateLimit.resetSeconds !== undefined) {
-    headers['X-RateLimit-Limit'] = String(rateLimit.limit);
-    headers['X-RateLimit-Remaining'] = '0';
-    headers['X-RateLimit-Reset'] = String(Math.floor(Date.now() / 1000) + rateLimit.resetSeconds);
-  }
+  headers['X-RateLimit-Limit'] = String(rateLimit.limit);
+  headers['X-RateLimit-Remaining'] = '0';
+  headers['X-RateLimit-Reset'] = String(Math.floor(Date.now() / 1000) + rateLimit.resetSeconds);
   return headers;
 }

@@ -20,7 +20,9 @@ export type MailSendRequest = {
   reply_to?: EmailAddress;
   personalizations: Personalization[];
   subject?: string;
-  content: ContentPart[];
+  /** Absent when a `template_id` supplies the content. */
+  content?: ContentPart[];
+  template_id?: string;
   headers?: Record<string, string>;
   custom_args?: Record<string, string>;
   categories?: string[];

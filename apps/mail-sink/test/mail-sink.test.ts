@@ -142,7 +142,7 @@ describe('validation', () => {
   it.each([
     ['an empty content value', 'content.0.value', { content: [{ type: 'text/plain', value: '' }] }],
     ['no content', 'content', { content: [] }],
-    ['an unsupported content type', 'content.0.type', { content: [{ type: 'application/pdf', value: 'x' }] }],
+    ['an empty content type', 'content.0.type', { content: [{ type: '', value: 'x' }] }],
     ['html before text', 'content', { content: [{ type: 'text/html', value: '<p>x</p>' }, { type: 'text/plain', value: 'x' }] }],
     ['no from', 'from.email', { from: undefined }],
     ['an invalid from address', 'from.email', { from: { email: 'not-an-address' } }],
@@ -225,12 +225,14 @@ describe('faults', () => {
     });
   });
 
-  it('answers 429 without rate-limit headers unless asked for them', async () => {
+  it('answers 429 with X-RateLimit headers, as SendGrid always does, and Retry-After only when asked', async () => {
     sink.faults.update({ rateLimit: { count: 1 } });
+    const before = Math.floor(Date.now() / 1000);
     const error = await rejectionOf(createMailer().send(buildEmail()));
     expect(error.code).toBe(429);
     expect(error.response.headers['retry-after']).toBeUndefined();
-    expect(error.response.headers['x-ratelimit-reset']).toBeUndefined();
+    expect(error.response.headers).toMatchObject({ 'x-ratelimit-limit': '600', 'x-ratelimit-remaining': '0' });
+    expect(Number(error.response.headers['x-ratelimit-reset'])).toBeGreaterThanOrEqual(before + 1);
   });
 
   it('fails the next N requests with the configured 5xx, then succeeds', async () => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { checkNewsletterName, commonEnv, developmentNewsletterName, emailEnv, emailSettingsOf, parseEnv } from '@herald/shared';
+import { findDisplayNameProblem, toDisplayName } from './mail/display-name.js';
 
 const workerEnv = z.object({
   ...commonEnv,
@@ -43,6 +44,12 @@ function parseSender(value: string): { email: string; name?: string } | undefine
   return name ? { email, name } : { email };
 }
 
+/** The newsletter's name as a default sender name, or nothing if nothing of it is acceptable. */
+function toSender(newsletterName: string): { name?: string } {
+  const name = toDisplayName(newsletterName);
+  return name === undefined ? {} : { name };
+}
+
 export type WorkerConfig = ReturnType<typeof loadConfig>;
 
 /** Reads the worker process's configuration once, at boot; throws listing every problem. */
@@ -50,8 +57,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const parsed = parseEnv(
     workerEnv.superRefine((value, ctx) => {
       checkNewsletterName(value, ctx);
-      if (!parseSender(value.MAIL_FROM)) {
+      const sender = parseSender(value.MAIL_FROM);
+      if (!sender) {
         ctx.addIssue({ code: 'custom', path: ['MAIL_FROM'], message: 'must be an address, or "Name <address>"' });
+        return;
+      }
+      const nameProblem = sender.name === undefined ? undefined : findDisplayNameProblem(sender.name);
+      if (nameProblem) ctx.addIssue({ code: 'custom', path: ['MAIL_FROM'], message: nameProblem });
+      // SendGrid: "Unicode encoding is not supported for the from field" (Mail Send limitations).
+      if (/[^\x21-\x7e]/.test(sender.email)) {
+        ctx.addIssue({ code: 'custom', path: ['MAIL_FROM'], message: 'the address must be plain ASCII (SendGrid does not accept Unicode in the from address)' });
       }
     }),
     env,
@@ -72,8 +87,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       timeoutMs: parsed.SENDGRID_TIMEOUT_MS,
     },
     mail: {
-      // Without a display name of its own, mail comes from the newsletter: "Name <address>".
-      from: { name: newsletterName, ...(parseSender(parsed.MAIL_FROM) as { email: string; name?: string }) },
+      // Without a display name of its own, mail comes from the newsletter: "Name <address>". MAIL_FROM's
+      // own name was checked above; the newsletter's is made acceptable, as a recipient's would be.
+      from: { ...toSender(newsletterName), ...(parseSender(parsed.MAIL_FROM) as { email: string; name?: string }) },
       postalAddress,
     },
     email: emailSettingsOf(parsed, { newsletterName, postalAddress }),

@@ -4,6 +4,7 @@
  */
 import { Client } from '@sendgrid/client';
 import { MailService } from '@sendgrid/mail';
+import { toRecipient } from './display-name.js';
 import type { Mailer, OutgoingEmail } from './mailer.js';
 
 export type SendGridOptions = {
@@ -28,7 +29,8 @@ export function createSendGridMailer(options: SendGridOptions): Mailer {
     async send(email: OutgoingEmail) {
       const [response] = await service.send({
         from: options.from,
-        to: email.to,
+        // The envelope name only: SendGrid refuses `,` and `;` there (see display-name.ts).
+        to: toRecipient(email.to),
         subject: email.subject,
         html: email.html,
         text: email.text,
