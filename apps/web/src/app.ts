@@ -40,7 +40,7 @@ export function createApp(deps: WebDeps): Express {
   app.use(signupRoutes(deps));
   app.use(subscriptionRoutes(deps));
   app.use(archiveRoutes(deps));
-  app.use(webhookRoutes(deps));
+  app.use(webhookRoutes(deps, { malformedEvents: metrics.webhookMalformedEvents }));
   app.use(sendRoutes(deps));
   app.use(campaignRoutes(deps));
   app.use(subscriberRoutes(deps));

@@ -76,6 +76,18 @@ describe('DELETE /subscribers/:id', () => {
     expect(JSON.stringify(events)).not.toContain('ada@example.com');
   });
 
+  it('deletes the malformed webhook events kept raw that carry the address, and no one else\'s', async () => {
+    const [ada] = await seedSubscribers(web.db, [{ email: 'ada@example.com' }]);
+    await web.db.malformedEmailEvent.createMany({
+      data: [
+        { raw: '{"event":"bounce","email":"ada@example.com"}', problems: { timestamp: 'Required' }, email: 'ada@example.com' },
+        { raw: '{"event":"bounce","email":"bob@example.com"}', problems: { timestamp: 'Required' }, email: 'bob@example.com' },
+      ],
+    });
+    await erase(ada!.id).expect(204);
+    expect((await web.db.malformedEmailEvent.findMany()).map((row) => row.email)).toEqual(['bob@example.com']);
+  });
+
   it('finishes a campaign whose only queued delivery was the erased person\'s', async () => {
     const [ada] = await seedSubscribers(web.db, [{ email: 'ada@example.com' }]);
     const campaignId = (await postSend(web.app).expect(202)).body.campaignId as string;

@@ -83,7 +83,7 @@ describe('POST /webhooks/sendgrid with a valid signature', () => {
       event({ event: 'delivered', email: 'ada@example.com', timestamp: sentAt + 5, sg_message_id: 'msg-1.filter', herald_delivery_id: delivery.id, response: '250 OK' }),
     ];
     const res = await postEvents(web.app, events).expect(200);
-    expect(res.body).toEqual({ received: 2, stored: 2 });
+    expect(res.body).toEqual({ received: 2, stored: 2, malformed: 0 });
 
     const rows = await storedEvents();
     expect(rows.map((row) => row.type)).toEqual(['processed', 'delivered']);
@@ -100,7 +100,7 @@ describe('POST /webhooks/sendgrid with a valid signature', () => {
   it('links an asynchronous bounce without custom args to the subscriber by address', async () => {
     const { subscriber } = await seedDelivery();
     const res = await postEvents(web.app, [{ event: 'bounce', email: ' ADA@Example.com', timestamp: now(), type: 'bounce', reason: '550 5.1.1 no such user' }]).expect(200);
-    expect(res.body).toEqual({ received: 1, stored: 1 });
+    expect(res.body).toEqual({ received: 1, stored: 1, malformed: 0 });
     const [row] = await storedEvents();
     expect(row).toMatchObject({ type: 'bounce', subscriberId: subscriber.id, deliveryId: null });
   });
@@ -118,7 +118,7 @@ describe('POST /webhooks/sendgrid with a valid signature', () => {
       event({ event: 'delivered', email: 'ada@example.com', herald_delivery_id: 'not-a-uuid' }),
       event({ event: 'delivered', email: 'stranger@example.com', herald_delivery_id: randomUUID(), herald_subscriber_id: randomUUID() }),
     ]).expect(200);
-    expect(res.body).toEqual({ received: 3, stored: 3 });
+    expect(res.body).toEqual({ received: 3, stored: 3, malformed: 0 });
     const rows = await storedEvents();
     expect(rows.map((row) => row.deliveryId)).toEqual([null, null, null]);
     expect(rows.map((row) => row.subscriberId).sort()).toEqual([subscriber.id, subscriber.id, null].sort());
@@ -133,7 +133,7 @@ describe('POST /webhooks/sendgrid with a valid signature', () => {
     await postEvents(web.app, events).expect(200);
     const before = await storedEvents();
     const again = await postEvents(web.app, events).expect(200);
-    expect(again.body).toEqual({ received: 2, stored: 0 });
+    expect(again.body).toEqual({ received: 2, stored: 0, malformed: 0 });
     expect(await storedEvents()).toEqual(before);
     expect(await processingJobs()).toHaveLength(1);
   });
@@ -141,22 +141,22 @@ describe('POST /webhooks/sendgrid with a valid signature', () => {
   it('deduplicates events without sg_event_id by message, kind, time and address', async () => {
     const bounce = { event: 'bounce', email: 'ada@example.com', timestamp: now(), sg_message_id: 'msg-2.filter', type: 'bounce' };
     const first = await postEvents(web.app, [bounce, bounce]).expect(200);
-    expect(first.body).toEqual({ received: 2, stored: 1 });
+    expect(first.body).toEqual({ received: 2, stored: 1, malformed: 0 });
     const second = await postEvents(web.app, [bounce, { ...bounce, timestamp: bounce.timestamp + 1 }, { ...bounce, event: 'dropped' }]).expect(200);
-    expect(second.body).toEqual({ received: 3, stored: 2 });
+    expect(second.body).toEqual({ received: 3, stored: 2, malformed: 0 });
     expect((await storedEvents())[0]?.dedupeKey).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 
   it('accepts an empty batch', async () => {
     const res = await postEvents(web.app, []).expect(200);
-    expect(res.body).toEqual({ received: 0, stored: 0 });
+    expect(res.body).toEqual({ received: 0, stored: 0, malformed: 0 });
     expect(await processingJobs()).toHaveLength(0);
   });
 
   it('stores text Postgres cannot hold (NUL, unpaired surrogates) with those characters replaced', async () => {
     const body = '[{"event":"dropped","email":"ada@example.com","timestamp":1700000000,"reason":"Inv\\u0000alid \\ud800","sg_event_id":"e-nul"}]\r\n';
     const res = await postEvents(web.app, body).expect(200);
-    expect(res.body).toEqual({ received: 1, stored: 1 });
+    expect(res.body).toEqual({ received: 1, stored: 1, malformed: 0 });
     expect((await storedEvents())[0]?.payload).toMatchObject({ reason: 'Invalid \ufffd' });
   });
 
@@ -169,7 +169,7 @@ describe('POST /webhooks/sendgrid with a valid signature', () => {
       const app = appWith(web.config.webhook, { redis: deadRedis, queues: deadQueues });
       const started = Date.now();
       const res = await postEvents(app, [event({ event: 'spamreport', email: 'ada@example.com' })]).expect(200);
-      expect(res.body).toEqual({ received: 1, stored: 1 });
+      expect(res.body).toEqual({ received: 1, stored: 1, malformed: 0 });
       expect(Date.now() - started).toBeLessThan(5_000);
       expect(await web.db.emailEvent.count({ where: { processedAt: null } })).toBe(1);
     } finally {
@@ -230,25 +230,103 @@ describe('POST /webhooks/sendgrid refuses unauthentic posts and stores nothing',
   });
 });
 
-describe('POST /webhooks/sendgrid refuses malformed batches and stores nothing', () => {
+describe('POST /webhooks/sendgrid refuses a body that is not a batch and stores nothing', () => {
   const cases: [string, unknown, string][] = [
     ['malformed JSON', '[{"event": "bounce",\r\n', 'invalid_json'],
     ['an empty body', '', 'invalid_json'],
     ['an object instead of an array', `${JSON.stringify({ event: 'bounce', timestamp: 1 })}\r\n`, 'invalid_events'],
-    ['an array holding a non-object', [event({ event: 'open' }), 'bounce'], 'invalid_events'],
-    ['an event without a timestamp', [event({ event: 'open' }), { event: 'bounce', email: 'ada@example.com' }], 'invalid_events'],
-    ['a timestamp in a string', [{ event: 'bounce', timestamp: '1700000000' }], 'invalid_events'],
   ];
 
   it.each(cases)('answers 400 to %s', async (_name, events, code) => {
     const res = await postEvents(web.app, events).expect(400);
     expect(res.body.error.code).toBe(code);
     expect(await web.db.emailEvent.count()).toBe(0);
+    expect(await web.db.malformedEmailEvent.count()).toBe(0);
+  });
+});
+
+describe('POST /webhooks/sendgrid stores the good events of a batch with malformed ones', () => {
+  const malformedRows = () => web.db.malformedEmailEvent.findMany({ orderBy: { receivedAt: 'asc' } });
+
+  async function malformedCounter(): Promise<number> {
+    const metrics = await request(web.app).get('/metrics').expect(200);
+    const line = metrics.text.split('\n').find((l) => l.startsWith('herald_webhook_malformed_events_total'));
+    return Number(line?.split(' ')[1] ?? 0);
+  }
+
+  const cases: [string, unknown][] = [
+    ['a non-object', 'bounce'],
+    ['an event without a timestamp', { event: 'bounce', email: 'ada@example.com' }],
+    ['a timestamp that is not a time', { event: 'bounce', email: 'ada@example.com', timestamp: 'yesterday' }],
+    ['an event without a name', { email: 'ada@example.com', timestamp: 1_700_000_000 }],
+    ['a null', null],
+    ['an event nested too deep', { event: 'open', timestamp: 1_700_000_000, extra: JSON.parse(`${'['.repeat(100)}${']'.repeat(100)}`) as unknown }],
+  ];
+
+  it.each(cases)('keeps %s raw, counts and logs it, and stores the rest', async (_name, bad) => {
+    const before = await malformedCounter();
+    const good = [event({ event: 'open', email: 'ada@example.com' }), event({ event: 'delivered', email: 'ada@example.com' })];
+    const res = await postEvents(web.app, [good[0], bad, good[1]]).expect(200);
+    expect(res.body).toEqual({ received: 3, stored: 2, malformed: 1 });
+    expect((await storedEvents()).map((row) => row.type).sort()).toEqual(['delivered', 'open']);
+    const [kept] = await malformedRows();
+    expect(kept?.raw).toBe(JSON.stringify(bad));
+    expect(Object.keys(kept?.problems as object).length).toBeGreaterThan(0);
+    expect(await malformedCounter()).toBe(before + 1);
+    expect(await processingJobs()).toHaveLength(1);
   });
 
-  it('names the field that is wrong', async () => {
-    const res = await postEvents(web.app, [event({ event: 'open' }), { event: 'bounce', email: 'ada@example.com' }]).expect(400);
-    expect(res.body.error.fields).toEqual({ '1.timestamp': expect.any(String) });
+  it('names the field that is wrong and keeps the address for erasure', async () => {
+    await postEvents(web.app, [event({ event: 'open' }), { event: 'bounce', email: ' Ada@Example.com', timestamp: 'soon' }]).expect(200);
+    const [kept] = await malformedRows();
+    expect(kept).toMatchObject({ problems: { timestamp: expect.any(String) }, email: 'ada@example.com' });
+  });
+
+  it('stores a batch whose events are all malformed, answering 200 so SendGrid does not retry it for a day', async () => {
+    const res = await postEvents(web.app, [{ event: 'bounce' }, 42]).expect(200);
+    expect(res.body).toEqual({ received: 2, stored: 0, malformed: 2 });
+    expect(await malformedRows()).toHaveLength(2);
+    expect(await processingJobs()).toHaveLength(0);
+  });
+
+  it("reads SendGrid's own examples: a timestamp in a string and a capitalised event name", async () => {
+    const res = await postEvents(web.app, [{ event: 'Processed', timestamp: '1700000000', email: 'ada@example.com', sg_event_id: 'doc-example' }]).expect(200);
+    expect(res.body).toEqual({ received: 1, stored: 1, malformed: 0 });
+    expect((await storedEvents())[0]).toMatchObject({ type: 'processed', occurredAt: new Date(1_700_000_000 * 1000) });
+  });
+
+  it('cleans odd keys (NUL, lone surrogates) as well as values, so a signed batch never answers 500', async () => {
+    const body =
+      '[{"event":"open","email":"ada@example.com","timestamp":1700000000,"sg_event_id":"odd-1","we\\u0000ird":"x","\\udc00":"lone","ok":{"\\ud800k":"\\u0000v"}},' +
+      '{"event":"bounce","email":"ada@example.com","timestamp":1700000001,"sg_event_id":"odd-2","\\u0000":1}]\r\n';
+    const res = await postEvents(web.app, body).expect(200);
+    expect(res.body).toEqual({ received: 2, stored: 2, malformed: 0 });
+    const [first, second] = await storedEvents();
+    expect(first?.payload).toMatchObject({ weird: 'x', '\ufffd': 'lone', ok: { '\ufffdk': 'v' } });
+    expect(second?.payload).toMatchObject({ event: 'bounce', '': 1 });
+  });
+
+  it('keeps a malformed event with odd keys raw, with its escapes intact', async () => {
+    const body = '[{"event":"open","timestamp":"never","\\u0000key":"\\ud800"}]\r\n';
+    await postEvents(web.app, body).expect(200);
+    const [kept] = await malformedRows();
+    expect(kept?.raw).toBe('{"event":"open","timestamp":"never","\\u0000key":"\\ud800"}');
+  });
+});
+
+describe('deduplication without sg_event_id', () => {
+  const click = (fields: Record<string, unknown>) => ({ event: 'click', email: 'ada@example.com', timestamp: 1_700_000_000, sg_message_id: 'msg-1.filter', ...fields });
+
+  it('keeps two clicks on different links in the same second apart', async () => {
+    const res = await postEvents(web.app, [click({ url: 'https://a.example/' }), click({ url: 'https://b.example/' })]).expect(200);
+    expect(res.body).toEqual({ received: 2, stored: 2, malformed: 0 });
+  });
+
+  it('keeps two clicks on identical links apart by url_offset, and merges a true replay', async () => {
+    const first = click({ url: 'https://a.example/', url_offset: { index: 0, type: 'html' } });
+    const second = click({ url: 'https://a.example/', url_offset: { index: 1, type: 'html' } });
+    expect((await postEvents(web.app, [first, second]).expect(200)).body.stored).toBe(2);
+    expect((await postEvents(web.app, [first, second]).expect(200)).body.stored).toBe(0);
   });
 });
 
@@ -263,7 +341,7 @@ describe('POST /webhooks/sendgrid without a configured key', () => {
   it('accepts unsigned events when allowed (development)', async () => {
     const app = appWith({ publicKey: undefined, allowUnsigned: true });
     const res = await request(app).post('/webhooks/sendgrid').set('Content-Type', 'application/json').send(webhookBody([event({ event: 'open' })])).expect(200);
-    expect(res.body).toEqual({ received: 1, stored: 1 });
+    expect(res.body).toEqual({ received: 1, stored: 1, malformed: 0 });
   });
 
   it('still verifies signatures when a key is set, whatever allowUnsigned says', async () => {

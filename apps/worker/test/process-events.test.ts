@@ -59,6 +59,11 @@ describe('processEvents applies each kind of event', () => {
     { name: 'a bounce without a type', fields: { event: 'bounce', reason: '550 5.1.1 unknown user' }, expected: 'bounced' },
     { name: 'a drop of an invalid address', fields: { event: 'dropped', reason: 'Invalid' }, expected: 'bounced' },
     { name: 'a drop of a bounced address', fields: { event: 'dropped', reason: 'Bounced Address' }, expected: 'bounced' },
+    { name: 'a drop of an unsubscribed address', fields: { event: 'dropped', reason: 'Unsubscribed Address' }, expected: 'unsubscribed' },
+    { name: 'a drop of an address that reported spam', fields: { event: 'dropped', reason: 'Spam Reporting Address' }, expected: 'complained' },
+    { name: 'a drop for spam content', fields: { event: 'dropped', reason: 'Spam Content' }, expected: 'active' },
+    { name: 'a block of an invalid address', fields: { event: 'bounce', type: 'blocked', bounce_classification: 'Invalid Address' }, expected: 'bounced' },
+    { name: 'a block for reputation', fields: { event: 'bounce', type: 'blocked', bounce_classification: 'Reputation' }, expected: 'active' },
     { name: 'a spam report', fields: { event: 'spamreport' }, expected: 'complained' },
     { name: 'an unsubscribe', fields: { event: 'unsubscribe' }, expected: 'unsubscribed' },
     { name: 'a group unsubscribe', fields: { event: 'group_unsubscribe', asm_group_id: 1 }, expected: 'unsubscribed' },
@@ -127,7 +132,7 @@ describe('processEvents', () => {
     const applied = await snapshot();
 
     const replay = await postEvents(stack.web.app, batch);
-    expect(replay.body).toEqual({ received: 4, stored: 0 });
+    expect(replay.body).toEqual({ received: 4, stored: 0, malformed: 0 });
     expect(await runProcessEvents()).toEqual({ processed: 0, suppressed: 0 });
     expect(await snapshot()).toEqual(applied);
 
@@ -205,6 +210,21 @@ describe('processEvents', () => {
 });
 
 describe('with workers running', () => {
+  it('suppresses the bounced address of a batch that also holds a malformed event', async () => {
+    await seedSubscribers(stack.web.db, [{ email: 'ada@example.com' }, { email: 'grace@example.com' }]);
+    await stack.startWorker();
+    // SendGrid's own reference shows events like the second one; the third has no timestamp at all.
+    const res = await postEvents(stack.web.app, [
+      event({ event: 'bounce', type: 'bounce', email: 'ada@example.com', reason: '550 5.1.1 unknown user' }),
+      { event: 'Processed', timestamp: '1700000000', email: 'grace@example.com' },
+      { event: 'spamreport', email: 'grace@example.com' },
+    ]);
+    expect(res.body).toEqual({ received: 3, stored: 2, malformed: 1 });
+    await waitFor('bounce applied', async () => (await statusOf('ada@example.com')) === 'bounced');
+    expect(await statusOf('grace@example.com')).toBe('active');
+    expect(await stack.web.db.malformedEmailEvent.count()).toBe(1);
+  });
+
   it('applies a webhook post end to end', async () => {
     await seedSubscribers(stack.web.db, [{ email: 'ada@example.com' }, { email: 'grace@example.com' }]);
     await stack.startWorker();

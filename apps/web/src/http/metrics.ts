@@ -41,6 +41,12 @@ export function createMetrics(queues: Queues, metricsToken: string | undefined) 
     },
   });
 
+  const webhookMalformedEvents = new Counter({
+    name: 'herald_webhook_malformed_events_total',
+    help: 'SendGrid webhook events that failed the event schema; kept in malformed_email_events.',
+    registers: [registry],
+  });
+
   /** Labels by the route pattern (`/tasks/:id`), never the raw path, so label sets stay few. */
   const observe: RequestHandler = (req, res, next) => {
     const started = process.hrtime.bigint();
@@ -63,5 +69,5 @@ export function createMetrics(queues: Queues, metricsToken: string | undefined) 
     res.type(registry.contentType).send(await registry.metrics());
   });
 
-  return { observe, router };
+  return { observe, router, webhookMalformedEvents };
 }

@@ -5,7 +5,7 @@ import type { WebDeps } from '../deps.js';
 import { HttpError } from '../http/http-error.js';
 import { parseEventBatch } from '../webhooks/parse-event-batch.js';
 import { enqueueOrDefer } from '../jobs/enqueue-or-defer.js';
-import { storeEvents } from '../webhooks/store-events.js';
+import { storeEvents, storeMalformedEvents } from '../webhooks/store-events.js';
 import { checkSignatureHeaders, parseWebhookPublicKey, verifyWebhookSignature } from '../webhooks/webhook-signature.js';
 import type { SignatureProblem, SignedRequest } from '../webhooks/webhook-signature.js';
 
@@ -15,14 +15,19 @@ const signatureMessages: Record<SignatureProblem, string> = {
   invalid_signature: 'The Event Webhook signature does not match the body.',
 };
 
+/** What the webhook reports beyond the HTTP metrics. */
+export type WebhookMetrics = { malformedEvents: { inc(count: number): void } };
+
 /**
  * `POST /webhooks/sendgrid`: SendGrid's signed Event Webhook. Events are verified, stored once
  * each and answered at once; a worker applies them (suppressing bounced and complaining
- * addresses). SendGrid retries any non-2xx for a day, so only a bad request gets one.
+ * addresses). SendGrid retries any non-2xx for a day and then gives the batch up, so only a body
+ * that is not a batch at all gets one: a malformed event inside a signed batch is logged, counted
+ * and kept raw, and the rest of the batch is stored.
  *
  * Mounted before any body parser: the signature covers the body exactly as received.
  */
-export function webhookRoutes({ db, queues, logger, config }: WebDeps): Router {
+export function webhookRoutes({ db, queues, logger, config }: WebDeps, metrics: WebhookMetrics): Router {
   const router = Router();
   // Parsed here, when the app is built, so a malformed key stops the process at boot.
   const key = config.webhook.publicKey ? parseWebhookPublicKey(config.webhook.publicKey) : undefined;
@@ -57,12 +62,19 @@ export function webhookRoutes({ db, queues, logger, config }: WebDeps): Router {
         throw new HttpError(403, 'invalid_signature', signatureMessages.invalid_signature);
       }
       const batch = parseEventBatch(body);
-      if (!batch.ok) throw new HttpError(400, batch.code, batch.message, batch.fields);
+      if (!batch.ok) throw new HttpError(400, batch.code, batch.message);
 
       const stored = await storeEvents(db, batch.events);
+      if (batch.malformed.length > 0) {
+        await storeMalformedEvents(db, batch.malformed);
+        metrics.malformedEvents.inc(batch.malformed.length);
+        // Field paths and positions only: the events themselves carry addresses.
+        const examples = batch.malformed.slice(0, 5).map(({ index, problems }) => ({ index, problems }));
+        req.log.warn({ malformed: batch.malformed.length, received: body.length, examples }, 'webhook events malformed');
+      }
       // A replayed batch stored nothing, so there is nothing new to apply.
       if (stored > 0) await enqueueOrDefer('event processing', () => enqueueJob(queues, jobs.processEvents, {}), req.log);
-      res.json({ received: batch.events.length, stored });
+      res.json({ received: batch.events.length + batch.malformed.length, stored, malformed: batch.malformed.length });
     },
   );
   return router;

@@ -22,6 +22,9 @@ export async function eraseSubscriber(db: Db, subscriberId: string): Promise<boo
       SET payload = jsonb_build_object('event', type, 'timestamp', floor(extract(epoch FROM occurred_at))::bigint)
       WHERE subscriber_id = ${subscriberId}::uuid
          OR delivery_id IN (SELECT id FROM deliveries WHERE subscriber_id = ${subscriberId}::uuid)`;
+    // Webhook events kept raw because they were malformed carry the address too.
+    await tx.$executeRaw`
+      DELETE FROM malformed_email_events WHERE email = (SELECT email FROM subscribers WHERE id = ${subscriberId}::uuid)`;
     await tx.$executeRaw`DELETE FROM subscribers WHERE id = ${subscriberId}::uuid`;
     return new Set(skipped.map((row) => row.campaign_id));
   });

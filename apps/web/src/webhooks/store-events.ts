@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '@herald/shared';
-import type { SendGridEvent } from './parse-event-batch.js';
+import type { MalformedEvent, SendGridEvent } from './parse-event-batch.js';
 
 /** Anything Postgres will cast to uuid; custom args are only trusted to be strings. */
 const uuidShape = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -40,12 +40,26 @@ export async function storeEvents(db: Db, events: SendGridEvent[]): Promise<numb
 
 /**
  * `sg_event_id` when SendGrid sent one. Otherwise (and it is not always there) a hash of what
- * identifies an event: message, kind, time and recipient. The prefix keeps the two kinds apart.
+ * identifies an event: message, kind, time and recipient, and for a click the link and which of
+ * several identical links (`url_offset`), so two clicks in the same second stay two. The link is
+ * added only when present, so events without one keep the keys they always had. The prefix keeps
+ * the two kinds of key apart.
  */
 export function eventDedupeKey(event: SendGridEvent): string {
   if (event.sg_event_id) return event.sg_event_id;
-  const identity = [event.sg_message_id ?? null, event.event, event.timestamp, event.email?.trim().toLowerCase() ?? null];
+  const identity: unknown[] = [event.sg_message_id ?? null, event.event, event.timestamp, event.email?.trim().toLowerCase() ?? null];
+  if (event.url !== undefined || event.url_offset !== undefined) identity.push(event.url ?? null, event.url_offset ?? null);
   return `sha256:${createHash('sha256').update(JSON.stringify(identity)).digest('hex')}`;
+}
+
+/** Keeps events that failed the schema, as received, for an operator to look at. */
+export async function storeMalformedEvents(db: Db, events: MalformedEvent[]): Promise<number> {
+  if (events.length === 0) return 0;
+  const rows = events.map(({ raw, problems, email }) => ({ raw, problems, email }));
+  return db.$executeRaw`
+    INSERT INTO malformed_email_events (raw, problems, email)
+    SELECT i.raw, i.problems, i.email
+    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS i(raw text, problems jsonb, email text)`;
 }
 
 function uuidOrNull(value: string | undefined): string | null {

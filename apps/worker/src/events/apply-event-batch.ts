@@ -2,7 +2,14 @@ import { suppressSubscribers } from '@herald/shared';
 import type { Db, SuppressedStatus } from '@herald/shared';
 import { classifyEvent } from './classify-event.js';
 
-type ClaimedEvent = { id: string; type: string; subscriber_id: string | null; bounce_type: string | null; reason: string | null };
+type ClaimedEvent = {
+  id: string;
+  type: string;
+  subscriber_id: string | null;
+  bounce_type: string | null;
+  reason: string | null;
+  classification: string | null;
+};
 
 export type EventBatchResult = {
   /** Events claimed and marked processed. */
@@ -28,11 +35,12 @@ export async function applyEventBatch(db: Db, limit: number): Promise<EventBatch
         WHERE e.id IN (
           SELECT id FROM email_events WHERE processed_at IS NULL
           ORDER BY created_at LIMIT ${limit} FOR UPDATE SKIP LOCKED)
-        RETURNING e.id, e.type, e.subscriber_id, e.payload->>'type' AS bounce_type, e.payload->>'reason' AS reason`;
+        RETURNING e.id, e.type, e.subscriber_id, e.payload->>'type' AS bounce_type, e.payload->>'reason' AS reason,
+          e.payload->>'bounce_classification' AS classification`;
 
       const targets = new Map<SuppressedStatus, Set<string>>();
       for (const event of claimed) {
-        const status = classifyEvent({ type: event.type, bounceType: event.bounce_type, reason: event.reason });
+        const status = classifyEvent({ type: event.type, bounceType: event.bounce_type, reason: event.reason, classification: event.classification });
         if (!status || !event.subscriber_id) continue;
         targets.set(status, (targets.get(status) ?? new Set()).add(event.subscriber_id));
       }
