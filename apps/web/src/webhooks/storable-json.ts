@@ -1,15 +1,15 @@
+import { toStorableText } from '@herald/shared';
+
 /** How deep an event may nest; SendGrid's are two levels deep, Postgres jsonb gives up far later. */
 const maxDepth = 32;
-
-const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 export type StorableJson = { ok: true; value: unknown } | { ok: false; problem: string };
 
 /**
  * A parsed JSON value that Postgres can store: JSON allows `\u0000` and unpaired surrogates in keys
  * and values, Postgres text and jsonb refuse both, and one such event would fail its whole batch on
- * every retry SendGrid makes. NUL is dropped and a lone surrogate becomes U+FFFD, in object keys as
- * well as strings (two keys that become equal keep the later value, as JSON.parse does for
+ * every retry SendGrid makes. Both become U+FFFD (the project's one rule, toStorableText), in
+ * object keys as well as strings (two keys that become equal keep the later value, as JSON.parse does for
  * duplicates). Values nested deeper than `maxDepth` are refused rather than walked.
  */
 export function toStorableJson(value: unknown): StorableJson {
@@ -19,11 +19,6 @@ export function toStorableJson(value: unknown): StorableJson {
     if (err instanceof TooDeep) return { ok: false, problem: `is nested more than ${maxDepth} levels deep` };
     throw err;
   }
-}
-
-/** One rule for text bound for Postgres: no NUL, no lone surrogates. */
-export function toStorableText(text: string): string {
-  return text.replaceAll('\u0000', '').replace(loneSurrogate, '\ufffd');
 }
 
 class TooDeep extends Error {}
