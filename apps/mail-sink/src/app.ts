@@ -133,6 +133,9 @@ export function createMailSink(options: MailSinkOptions): MailSink {
       : 'Bad Request';
     // Bodies the parser refused never reached the route, which counts every other request.
     if (req.path === MAIL_SEND_PATH && typeof error.type === 'string') stats.recordRequest([]);
+    // The unread rest of an oversize body is still on the socket: close it rather than let the
+    // client reuse a connection the server is about to reset.
+    if (status === 413) res.set('Connection', 'close');
     replyErrors(res, status, [{ message, field: null, help: null }]);
   };
   app.use(handleError);
