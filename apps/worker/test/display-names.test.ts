@@ -37,6 +37,11 @@ describe('MAIL_FROM at boot', () => {
     expect(() => loadConfig({ ...env, MAIL_FROM: 'Herald; Weekly <news@example.com>' })).toThrowError(/MAIL_FROM: the display name may not contain/);
   });
 
+  it('cleans the newsletter name where it stands in for a sender name', () => {
+    expect(loadConfig({ ...env, NEWSLETTER_NAME: 'News, Views; More', MAIL_FROM: 'news@example.com' }).mail.from).toEqual({ email: 'news@example.com', name: 'News Views More' });
+    expect(loadConfig({ ...env, NEWSLETTER_NAME: 'News, Views', MAIL_FROM: 'Herald <news@example.com>' }).mail.from).toEqual({ email: 'news@example.com', name: 'Herald' });
+  });
+
   it('refuses a Unicode from address and accepts a Unicode display name', () => {
     expect(() => loadConfig({ ...env, MAIL_FROM: 'Herald <nöws@example.com>' })).toThrowError(/MAIL_FROM: the address must be plain ASCII/);
     expect(loadConfig({ ...env, MAIL_FROM: 'Hérald Wöchentlich <news@example.com>' }).mail.from).toEqual({ email: 'news@example.com', name: 'Hérald Wöchentlich' });
