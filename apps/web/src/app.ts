@@ -3,7 +3,7 @@ import express from 'express';
 import helmet from 'helmet';
 import type { Express } from 'express';
 import type { WebDeps } from './deps.js';
-import { handleErrors, handleNotFound } from './http/error-handler.js';
+import { errorHandler, handleNotFound } from './http/error-handler.js';
 import { createMetrics } from './http/metrics.js';
 import { requestLogger } from './http/request-logger.js';
 import { adminRoutes } from './routes/admin.js';
@@ -47,6 +47,6 @@ export function createApp(deps: WebDeps): Express {
   app.use(adminRoutes(deps));
 
   app.use(handleNotFound);
-  app.use(handleErrors);
+  app.use(errorHandler({ redisDown: () => deps.redis.status !== 'ready' }));
   return app;
 }

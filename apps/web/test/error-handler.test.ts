@@ -2,12 +2,12 @@ import { fileURLToPath } from 'node:url';
 import express from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '@herald/shared';
-import { handleErrors, handleNotFound } from '../src/http/error-handler.js';
+import { Prisma, createLogger } from '@herald/shared';
+import { errorHandler, handleErrors, handleNotFound } from '../src/http/error-handler.js';
 import { requestLogger } from '../src/http/request-logger.js';
 
 /** The real middleware chain around routes that fail the ways production code can. */
-function appThrowing(err: unknown) {
+function appThrowing(err: unknown, handler = handleErrors) {
   const app = express();
   app.set('view engine', 'ejs');
   app.set('views', fileURLToPath(new URL('../views', import.meta.url)));
@@ -17,7 +17,7 @@ function appThrowing(err: unknown) {
     throw err;
   });
   app.use(handleNotFound);
-  app.use(handleErrors);
+  app.use(handler);
   return app;
 }
 
@@ -45,5 +45,30 @@ describe('the error middleware', () => {
     expect(page.text).toContain('<h1>Page not found</h1>');
     const json = await request(appThrowing(null)).get('/nowhere').set('Accept', 'application/json').expect(404);
     expect(json.body.error.code).toBe('not_found');
+  });
+
+  it('knows a deadlock under a Prisma raw query by its driver code, not its message', async () => {
+    const deadlock = new Prisma.PrismaClientKnownRequestError('Raw query failed', {
+      code: 'P2010',
+      clientVersion: 'test',
+      meta: { driverAdapterError: { name: 'DriverAdapterError', cause: { originalCode: '40P01', kind: 'TransactionWriteConflict' } } },
+    });
+    expect((await request(appThrowing(deadlock)).get('/boom').expect(409)).body.error.code).toBe('conflict');
+    // The same words in a message prove nothing.
+    await request(appThrowing(new Error('deadlock detected'))).get('/boom').expect(500);
+  });
+
+  it('knows an outage by the code of a wrapped cause', async () => {
+    const refused = Object.assign(new Error('connect failed'), { code: 'ECONNREFUSED' });
+    await request(appThrowing(new Error('query failed', { cause: refused }))).get('/boom').expect(503);
+    const unreachable = new Prisma.PrismaClientKnownRequestError('x', { code: 'P2010', clientVersion: 'test', meta: { driverAdapterError: { cause: { kind: 'DatabaseNotReachable' } } } });
+    await request(appThrowing(unreachable)).get('/boom').expect(503);
+    await request(appThrowing(new Error("Connection is closed."))).get('/boom').expect(500);
+  });
+
+  it('answers an unexplained error with 503 while Redis is down, and 500 while it is up', async () => {
+    const plain = new Error("Stream isn't writeable and enableOfflineQueue options is false");
+    await request(appThrowing(plain, errorHandler({ redisDown: () => true }))).get('/boom').expect(503);
+    await request(appThrowing(plain, errorHandler({ redisDown: () => false }))).get('/boom').expect(500);
   });
 });

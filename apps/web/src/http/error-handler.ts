@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { Prisma } from '@herald/shared';
 import { DomainError } from '../domain-error.js';
 import type { DomainErrorCode } from '../domain-error.js';
 import { HttpError, errorBody } from './http-error.js';
@@ -30,26 +31,57 @@ const domainErrorStatus: Record<DomainErrorCode, number> = {
   request_aborted: 400,
 };
 
-/** Postgres or Redis being unreachable is an outage to report as 503, not a bug in Herald. */
+/**
+ * Error codes that mean Postgres or Redis cannot be reached: socket errors, Prisma's P1001 (cannot
+ * reach the server), P1002 (timed out), P1017 (connection closed), P2024 (pool timeout), and
+ * Postgres refusing connections (shutting down, starting up, too many clients).
+ */
+const outageCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', 'P1001', 'P1002', 'P1017', 'P2024', '57P01', '57P03', '53300']);
+
+/** Driver adapter error kinds that mean the database cannot be reached. */
+const outageKinds = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections', 'TlsConnectionError']);
+
+/**
+ * Postgres or Redis being unreachable is an outage to report as 503, not a bug in Herald. Known by
+ * the error's type or code anywhere in its cause chain (drivers wrap each other's errors), never
+ * by its message. ioredis's MaxRetriesPerRequestError is not exported from the package root, so it
+ * is known by its class name.
+ */
 function isDependencyOutage(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  const code = (err as { code?: unknown }).code;
-  return (
-    err.name === 'MaxRetriesPerRequestError' ||
-    err.message.includes('enableOfflineQueue') ||
-    err.message.includes("Connection is closed") ||
-    err.name === 'PrismaClientInitializationError' ||
-    code === 'ECONNREFUSED' ||
-    code === 'P1001' ||
-    code === 'P2024'
-  );
+  for (let current: unknown = err, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    if (current instanceof Prisma.PrismaClientInitializationError || current.name === 'MaxRetriesPerRequestError') return true;
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && outageCodes.has(code)) return true;
+    const cause = driverCause(current);
+    if (cause.kind && outageKinds.has(cause.kind)) return true;
+    if (cause.originalCode && outageCodes.has(cause.originalCode)) return true;
+  }
+  return false;
+}
+
+/** What the Postgres driver adapter reported under a Prisma error: a kind, and Postgres's own code. */
+function driverCause(err: unknown): { kind?: string; originalCode?: string } {
+  if (!(err instanceof Prisma.PrismaClientKnownRequestError)) return {};
+  const cause = (err.meta?.driverAdapterError as { cause?: { kind?: unknown; originalCode?: unknown } } | undefined)?.cause;
+  return {
+    kind: typeof cause?.kind === 'string' ? cause.kind : undefined,
+    originalCode: typeof cause?.originalCode === 'string' ? cause.originalCode : undefined,
+  };
 }
 
 /** Two requests writing the same rows (e.g. overlapping imports): safe to retry, not a server fault. */
 function isWriteConflict(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const code = (err as { code?: unknown }).code;
-  return code === 'P2034' || code === '40P01' || code === '40001' || /deadlock detected|could not serialize access/.test(err.message);
+  const cause = driverCause(err);
+  return (
+    code === 'P2034' || code === '40P01' || code === '40001' ||
+    cause.kind === 'TransactionWriteConflict' || cause.originalCode === '40P01' || cause.originalCode === '40001'
+  );
+}
+
+function unavailable(): HttpError {
+  return new HttpError(503, 'unavailable', 'Herald is temporarily unavailable. Please try again shortly.');
 }
 
 function toHttpError(err: unknown): HttpError | undefined {
@@ -73,25 +105,37 @@ function toHttpError(err: unknown): HttpError | undefined {
   if (isWriteConflict(err)) {
     return new HttpError(409, 'conflict', 'Another request changed the same rows at the same moment. Send it again.');
   }
-  if (isDependencyOutage(err)) {
-    return new HttpError(503, 'unavailable', 'Herald is temporarily unavailable. Please try again shortly.');
-  }
+  if (isDependencyOutage(err)) return unavailable();
   return undefined;
 }
 
-/** The one place errors become responses: JSON for API clients, a page for browsers, never a stack. */
-export const handleErrors: ErrorRequestHandler = (err, req, res, next) => {
-  if (res.headersSent) return next(err);
-  const known = toHttpError(err);
-  if (!known || known.status >= 500) req.log.error({ err }, 'request failed');
-  const error = known ?? new HttpError(500, 'internal', 'Something went wrong on our side.');
-  res.status(error.status);
-  if (req.accepts(['json', 'html']) === 'html' && !req.is('json')) {
-    res.render('error', { title: 'Error', status: error.status, message: error.message });
-    return;
-  }
-  res.json(errorBody(error.code, error.message, error.fields));
+export type ErrorHandlerOptions = {
+  /**
+   * Whether Redis is unreachable right now. ioredis rejects commands on a down connection with
+   * plain errors that carry neither a type nor a code; while this says Redis is down, an error
+   * nothing else explains is reported as the outage it most likely is (503), not as a bug.
+   */
+  redisDown?: () => boolean;
 };
+
+/** The one place errors become responses: JSON for API clients, a page for browsers, never a stack. */
+export function errorHandler(options: ErrorHandlerOptions = {}): ErrorRequestHandler {
+  return (err, req, res, next) => {
+    if (res.headersSent) return next(err);
+    const known = toHttpError(err) ?? (options.redisDown?.() ? unavailable() : undefined);
+    if (!known || known.status >= 500) req.log.error({ err }, 'request failed');
+    const error = known ?? new HttpError(500, 'internal', 'Something went wrong on our side.');
+    res.status(error.status);
+    if (req.accepts(['json', 'html']) === 'html' && !req.is('json')) {
+      res.render('error', { title: 'Error', status: error.status, message: error.message });
+      return;
+    }
+    res.json(errorBody(error.code, error.message, error.fields));
+  };
+}
+
+/** The error handler for an app without Redis of its own to watch. */
+export const handleErrors = errorHandler();
 
 export const handleNotFound: RequestHandler = () => {
   throw new HttpError(404, 'not_found', 'Nothing here.');
