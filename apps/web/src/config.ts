@@ -26,6 +26,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       if (value.NODE_ENV === 'production' && value.SENDGRID_WEBHOOK_ALLOW_UNSIGNED) {
         ctx.addIssue({ code: 'custom', path: ['SENDGRID_WEBHOOK_ALLOW_UNSIGNED'], message: 'must not be true in production' });
       }
+      // The development values in .env.example and docker-compose.yml are public.
+      for (const name of ['ADMIN_TOKEN', 'ADMIN_PASSWORD', 'SESSION_SECRET', 'METRICS_TOKEN'] as const) {
+        if (value.NODE_ENV === 'production' && value[name]?.includes('change-me')) {
+          ctx.addIssue({ code: 'custom', path: [name], message: 'is the public example value; set your own in production' });
+        }
+      }
     }),
     env,
   );

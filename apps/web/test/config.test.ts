@@ -43,6 +43,19 @@ describe('configuration', () => {
     expect(() => loadWebConfig({ ...web, NEWSLETTER_NAME: 'x'.repeat(101) })).toThrowError(/NEWSLETTER_NAME: must be at most 100 characters/);
   });
 
+  it('refuses the public example secrets in production', () => {
+    const examples = {
+      ADMIN_TOKEN: 'dev-admin-token-change-me-0123456789abcdef',
+      ADMIN_PASSWORD: 'dev-password-change-me',
+      SESSION_SECRET: 'dev-session-secret-change-me-0123456789',
+      METRICS_TOKEN: 'dev-metrics-token-change-me-0123456789',
+    };
+    expect(loadWebConfig({ ...web, ...examples }).adminToken).toBe(examples.ADMIN_TOKEN);
+    expect(() => loadWebConfig({ ...web, ...examples, NODE_ENV: 'production' })).toThrowError(
+      /ADMIN_TOKEN: is the public example value[\s\S]*ADMIN_PASSWORD: is the public[\s\S]*SESSION_SECRET: is the public[\s\S]*METRICS_TOKEN: is the public/,
+    );
+  });
+
   it('refuses unsigned webhooks in production', () => {
     expect(() => loadWebConfig({ ...web, NODE_ENV: 'production', SENDGRID_WEBHOOK_ALLOW_UNSIGNED: 'true' })).toThrowError(
       /SENDGRID_WEBHOOK_ALLOW_UNSIGNED: must not be true in production/,

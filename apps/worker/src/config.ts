@@ -6,7 +6,8 @@ const workerEnv = z.object({
   ...commonEnv,
   ...emailEnv,
   SENDGRID_API_KEY: z.string().min(1, 'is required (any value works against the mail sink)'),
-  SENDGRID_API_URL: z.url({ protocol: /^https?$/ }).default('https://api.sendgrid.com'),
+  /** Unset: the local mail sink outside production, SendGrid in production (see sendgridApiUrl). */
+  SENDGRID_API_URL: z.url({ protocol: /^https?$/ }).optional(),
   SENDGRID_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(120_000).default(15_000),
   MAIL_FROM: z.string().min(3, 'is required: an address, or "Name <address>"'),
   MAIL_POSTAL_ADDRESS: z.string().trim().max(500).optional(),
@@ -50,6 +51,14 @@ function toSender(newsletterName: string): { name?: string } {
   return name === undefined ? {} : { name };
 }
 
+/**
+ * Where sends go when SENDGRID_API_URL is unset: a copied .env.example or a fresh checkout must
+ * never mail real people through SendGrid, so outside production that is the local mail sink.
+ */
+function defaultSendgridApiUrl(nodeEnv: string): string {
+  return nodeEnv === 'production' ? 'https://api.sendgrid.com' : 'http://localhost:3100';
+}
+
 export type WorkerConfig = ReturnType<typeof loadConfig>;
 
 /** Reads the worker process's configuration once, at boot; throws listing every problem. */
@@ -83,7 +92,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     newsletterName,
     sendgrid: {
       apiKey: parsed.SENDGRID_API_KEY,
-      apiUrl: parsed.SENDGRID_API_URL.replace(/\/+$/, ''),
+      apiUrl: (parsed.SENDGRID_API_URL ?? defaultSendgridApiUrl(parsed.NODE_ENV)).replace(/\/+$/, ''),
       timeoutMs: parsed.SENDGRID_TIMEOUT_MS,
     },
     mail: {

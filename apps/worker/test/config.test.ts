@@ -16,7 +16,9 @@ describe('worker configuration', () => {
     const worker = { DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/herald', SENDGRID_API_KEY: 'SG.x', MAIL_FROM: 'news@example.com' };
     const config = loadConfig({ ...worker, MAIL_POSTAL_ADDRESS: '', SENDGRID_API_URL: '', WORKER_HTTP_PORT: '', METRICS_TOKEN: '' });
     expect(config.mail.postalAddress).toBeUndefined();
-    expect(config.sendgrid.apiUrl).toBe('https://api.sendgrid.com');
+    // Unset outside production: the local mail sink, never real SendGrid by accident.
+    expect(config.sendgrid.apiUrl).toBe('http://localhost:3100');
+    expect(loadConfig({ ...worker, NODE_ENV: 'production', SENDGRID_API_URL: '' }).sendgrid.apiUrl).toBe('https://api.sendgrid.com');
     expect(config.http).toEqual({ port: 9464, host: '0.0.0.0' });
     expect(config.metricsToken).toBeUndefined();
     expect(loadConfig({ ...worker, WORKER_HTTP_PORT: '9100' }).http.port).toBe(9100);
