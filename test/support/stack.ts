@@ -25,8 +25,8 @@ export type Stack = {
   workerEnv: Record<string, string>;
   /** Handler dependencies over this stack, for calling handlers directly. */
   workerDeps(env?: Record<string, string>): WorkerDeps;
-  /** Starts in-process BullMQ workers (and the reconciler schedule) over this stack. */
-  startWorker(env?: Record<string, string>): Promise<Workers>;
+  /** Starts in-process BullMQ workers (and the reconciler schedule) over this stack; `deps` are theirs. */
+  startWorker(env?: Record<string, string>): Promise<Workers & { deps: WorkerDeps }>;
   close(): Promise<void>;
 };
 
@@ -79,7 +79,7 @@ export async function createStack(webEnv: Record<string, string> = {}): Promise<
       const workers = startWorkers(deps, opened.at(-1)!.connection);
       opened.at(-1)!.workers = workers;
       await scheduleReconciler(deps);
-      return workers;
+      return { ...workers, deps };
     },
     async close() {
       for (const { db, connection, queues, workers } of opened.reverse()) {
