@@ -20,7 +20,15 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   let lastError: unknown;
   for (;;) {
     try {
-      const value = await probe();
+      // Each probe is bounded by a timer of our own: a fetch whose connection the Docker proxy drops
+      // while a container starts can stay pending with nothing keeping Node's event loop alive.
+      let timer: NodeJS.Timeout | undefined;
+      const value = await Promise.race([
+        probe(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`probe for ${what} took over 15 s`)), 15_000);
+        }),
+      ]).finally(() => clearTimeout(timer));
       if (value) return value;
     } catch (err) {
       lastError = err;
