@@ -18,7 +18,7 @@ describe('worker configuration', () => {
     expect(config.mail.postalAddress).toBeUndefined();
     // Unset outside production: the local mail sink, never real SendGrid by accident.
     expect(config.sendgrid.apiUrl).toBe('http://localhost:3100');
-    expect(loadConfig({ ...worker, NODE_ENV: 'production', SENDGRID_API_URL: '' }).sendgrid.apiUrl).toBe('https://api.sendgrid.com');
+    expect(loadConfig({ ...worker, NODE_ENV: 'production', NEWSLETTER_NAME: 'The Lantern', SENDGRID_API_URL: '' }).sendgrid.apiUrl).toBe('https://api.sendgrid.com');
     expect(config.http).toEqual({ port: 9464, host: '0.0.0.0' });
     expect(config.metricsToken).toBeUndefined();
     expect(loadConfig({ ...worker, WORKER_HTTP_PORT: '9100' }).http.port).toBe(9100);
