@@ -36,7 +36,11 @@ export async function latestIssues(db: Db, limit: number): Promise<(PublishedCam
  * the link (also those left out of the archive: the link works, the archive does not list them).
  * A scheduled or draft campaign is not published before it goes out.
  */
-export function findPublishedCampaign(db: Db, id: string) {
+// Typed explicitly: `npm run build` emits declarations, which cannot name Prisma's inferred type.
+export function findPublishedCampaign(
+  db: Db,
+  id: string,
+): Promise<(PublishedCampaign & { startedAt: Date | null; inArchive: boolean }) | null> {
   return db.campaign.findFirst({
     where: { id, startedAt: { not: null } },
     select: { id: true, subject: true, html: true, format: true, startedAt: true, inArchive: true },
