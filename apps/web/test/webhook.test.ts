@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -242,6 +242,40 @@ describe('POST /webhooks/sendgrid refuses a body that is not a batch and stores 
     expect(res.body.error.code).toBe(code);
     expect(await web.db.emailEvent.count()).toBe(0);
     expect(await web.db.malformedEmailEvent.count()).toBe(0);
+  });
+
+  it('answers 413 to a signed body over 5 MB, in the error shape', async () => {
+    const res = await postEvents(web.app, `[${'"x",'.repeat(1_400_000)}"x"]\r\n`).expect(413);
+    expect(res.body).toEqual({ error: { code: expect.any(String), message: expect.any(String) } });
+    expect(JSON.stringify(res.body)).not.toMatch(/at .*\.(ts|js):\d+/);
+    expect(await web.db.emailEvent.count()).toBe(0);
+  });
+
+  it('sets aside an element nested a million levels deep, without a stack trace', async () => {
+    const res = await postEvents(web.app, `${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}`).expect(200);
+    // An array holding one too-deep element: the element is set aside, nothing else happens.
+    expect(res.body).toEqual({ received: 1, stored: 0, malformed: 1 });
+    expect((await web.db.malformedEmailEvent.findFirstOrThrow()).problems).toEqual({ event: expect.stringMatching(/nested/) });
+  });
+
+  it('reads invalid UTF-8 in a signed batch as U+FFFD instead of failing the batch', async () => {
+    const text = '[{"event":"open","email":"ada@example.com","timestamp":1700000000,"sg_event_id":"bad-utf8","useragent":"X"}]\r\n';
+    const body = Buffer.from(text.replace('"X"', '"__"'));
+    body.set([0xc3, 0x28], body.indexOf('__'));
+    const timestamp = String(now());
+    const signature = sign('sha256', Buffer.concat([Buffer.from(timestamp), body]), sendgrid.privateKey);
+    // Sent as bytes: superagent would JSON-encode a Buffer under a JSON content type.
+    const res = await request(web.app)
+      .post('/webhooks/sendgrid')
+      .set({
+        'Content-Type': 'application/octet-stream',
+        'X-Twilio-Email-Event-Webhook-Signature': signature.toString('base64'),
+        'X-Twilio-Email-Event-Webhook-Timestamp': timestamp,
+      })
+      .send(body)
+      .expect(200);
+    expect(res.body).toEqual({ received: 1, stored: 1, malformed: 0 });
+    expect((await storedEvents())[0]?.payload).toMatchObject({ useragent: '\ufffd(' });
   });
 });
 
