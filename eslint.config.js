@@ -14,6 +14,11 @@ export default tseslint.config(
     },
   },
   {
+    // Progressive scripts served to browsers as they are written (no front-end build).
+    files: ['apps/*/public/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { document: 'readonly', window: 'readonly', Intl: 'readonly', URLSearchParams: 'readonly' } },
+  },
+  {
     // Config files for tools must default-export.
     files: ['*.config.ts', '*.config.js', 'test/global-setup.ts', 'test/faults/global-setup.ts'],
     rules: { 'no-restricted-syntax': 'off' },

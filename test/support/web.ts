@@ -62,6 +62,8 @@ export function useWebHarness(env: Record<string, string> = {}): WebHarness {
   });
   beforeEach(async () => {
     await truncateAll(web.db);
+    // Wrong secrets are counted per client address, and every test comes from 127.0.0.1.
+    await deleteKeys(`${web.config.queuePrefix}:auth-failures`);
   });
   return web;
 }

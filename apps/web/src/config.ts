@@ -51,6 +51,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     metricsToken: parsed.METRICS_TOKEN,
     adminPassword: parsed.ADMIN_PASSWORD,
     sessionSecret: parsed.SESSION_SECRET,
+    mail: { postalAddress: parsed.MAIL_POSTAL_ADDRESS || undefined },
     webhook: {
       publicKey: parsed.SENDGRID_WEBHOOK_PUBLIC_KEY,
       allowUnsigned: parsed.SENDGRID_WEBHOOK_ALLOW_UNSIGNED,

@@ -1,23 +1,11 @@
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
+import { composeAndConfirm, csrfFrom, loggedInAgent as logIn } from '../../../test/support/admin.js';
 import { seedSubscribers } from '../../../test/support/factories.js';
 import { adminPassword, useWebHarness } from '../../../test/support/web.js';
 
 const web = useWebHarness();
-
-function csrfFrom(html: string): string {
-  const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
-  expect(token).toBeDefined();
-  return token!;
-}
-
-/** A browser-like agent (keeps cookies) that has logged in. */
-async function loggedInAgent() {
-  const agent = request.agent(web.app);
-  const page = await agent.get('/admin/login').expect(200);
-  await agent.post('/admin/login').type('form').send({ _csrf: csrfFrom(page.text), password: adminPassword }).expect(303).expect('Location', '/admin');
-  return agent;
-}
+const loggedInAgent = () => logIn(web.app);
 
 describe('admin pages', () => {
   it('send visitors without a session to the login page and refuse their forms', async () => {
@@ -39,18 +27,13 @@ describe('admin pages', () => {
   it('compose and send a campaign, then show its progress', async () => {
     await seedSubscribers(web.db, [{ email: 'a@example.com' }, { email: 'b@example.com' }]);
     const agent = await loggedInAgent();
-    const form = await agent.get('/admin/campaigns/new').expect(200);
-    const created = await agent
-      .post('/admin/campaigns')
-      .type('form')
-      .send({ _csrf: csrfFrom(form.text), subject: 'Autumn issue', body: '<p>Hi {{name}}</p>', text: '', sendAt: '' })
-      .expect(303);
+    const location = await composeAndConfirm(agent, { subject: 'Autumn issue', body: '<p>Hi {{name}}</p>', text: '', sendAt: '' });
     const campaign = await web.db.campaign.findFirstOrThrow();
-    expect(created.headers.location).toBe(`/admin/campaigns/${campaign.id}`);
+    expect(location).toBe(`/admin/campaigns/${campaign.id}`);
     expect(campaign).toMatchObject({ subject: 'Autumn issue', status: 'sending', recipientCount: 2 });
     expect(await web.queues.campaigns.count()).toBe(1);
 
-    const page = await agent.get(created.headers.location!).expect(200);
+    const page = await agent.get(location).expect(200);
     expect(page.text).toContain('Autumn issue');
     expect(page.text).toContain('2 recipients');
     const list = await agent.get('/admin').expect(200);
@@ -74,21 +57,19 @@ describe('admin pages', () => {
   it('schedule a campaign for a UTC time given without a zone', async () => {
     await seedSubscribers(web.db, [{ email: 'a@example.com' }]);
     const agent = await loggedInAgent();
-    const form = await agent.get('/admin/campaigns/new');
     const local = new Date(Date.now() + 30 * 24 * 60 * 60 * 1000).toISOString().slice(0, 16); // e.g. 2030-05-01T09:30
-    await agent.post('/admin/campaigns').type('form').send({ _csrf: csrfFrom(form.text), subject: 'Later', body: '<p>x</p>', sendAt: local }).expect(303);
+    await composeAndConfirm(agent, { subject: 'Later', body: '<p>x</p>', sendAt: local });
     expect(await web.db.campaign.findFirstOrThrow()).toMatchObject({ status: 'scheduled', sendAt: new Date(`${local}:00Z`) });
   });
 
   it('pause a campaign from its page only with the CSRF token', async () => {
     await seedSubscribers(web.db, [{ email: 'a@example.com' }]);
     const agent = await loggedInAgent();
-    const form = await agent.get('/admin/campaigns/new');
-    const created = await agent.post('/admin/campaigns').type('form').send({ _csrf: csrfFrom(form.text), subject: 'S', body: '<p>x</p>' }).expect(303);
-    const page = await agent.get(created.headers.location!);
-    await agent.post(`${created.headers.location!}/pause`).type('form').send({}).expect(403);
+    const location = await composeAndConfirm(agent, { subject: 'S', body: '<p>x</p>' });
+    const page = await agent.get(location);
+    await agent.post(`${location}/pause`).type('form').send({}).expect(403);
     expect((await web.db.campaign.findFirstOrThrow()).status).toBe('sending');
-    await agent.post(`${created.headers.location!}/pause`).type('form').send({ _csrf: csrfFrom(page.text) }).expect(303);
+    await agent.post(`${location}/pause`).type('form').send({ _csrf: csrfFrom(page.text) }).expect(303);
     expect((await web.db.campaign.findFirstOrThrow()).status).toBe('paused');
   });
 

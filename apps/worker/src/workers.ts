@@ -17,6 +17,7 @@ import { reconcile } from './handlers/reconcile.js';
 import { sendConfirmation } from './handlers/send-confirmation.js';
 import { sendEmail } from './handlers/send-email.js';
 import { countSendOutcome } from './ops/count-send-outcome.js';
+import { sendTestEmail } from './handlers/send-test-email.js';
 
 type Handler<J extends AnyJobDefinition> = (payload: JobPayload<J>, ctx: JobContext, deps: WorkerDeps) => Promise<unknown>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -32,6 +33,7 @@ export const jobHandlers: { [K in keyof JobCatalog]: Handler<JobCatalog[K]> } = 
   sendConfirmation,
   reconcile,
   processEvents,
+  sendTestEmail,
 };
 
 /** How each queue's Worker runs. */
@@ -47,6 +49,7 @@ function workerOptions(config: WorkerConfig): Record<QueueKey, Partial<WorkerOpt
     confirmations: { concurrency: 5, limiter: { max: config.sendRatePerSecond, duration: 1_000 } },
     events: { concurrency: 1 },
     maintenance: { concurrency: 1 },
+    testSends: { concurrency: 2 },
   };
 }
 

@@ -21,6 +21,8 @@ export const queueNames = {
   events: 'events',
   /** Periodic reconciliation and other housekeeping. */
   maintenance: 'maintenance',
+  /** An admin's test email of a campaign to one address: no delivery, no audience. */
+  testSends: 'test-sends',
 } as const;
 
 /** A queue as the code names it (`sends`); `queueNames` maps it to its name in Redis. */
@@ -149,6 +151,19 @@ export const jobs = {
     // One job per webhook post: keep a bounded number rather than a day's worth.
     options: { ...retryingOptions(10, 1_000), removeOnComplete: { count: 1_000 } },
   }),
+
+  /**
+   * An admin's test of a campaign, to one address, through the same rendering and SendGrid path
+   * as the real send but with no delivery. The one payload with an address: a test recipient is
+   * typed by the admin and is not a subscriber, so there is no row to point at. Such a job is
+   * removed as soon as it succeeds (failed ones are kept a day for the dashboard); three attempts.
+   */
+  sendTestEmail: defineJob({
+    queue: 'testSends',
+    name: 'send-test-email',
+    schema: z.object({ campaignId: uuid, to: z.email() }),
+    options: { ...retryingOptions(3, 1_000), removeOnComplete: true, removeOnFail: { age: keepFinishedSeconds } },
+  }),
 } as const;
 
 export type JobCatalog = typeof jobs;
@@ -161,3 +176,4 @@ export type SendEmailPayload = JobPayload<JobCatalog['sendEmail']>;
 export type SendConfirmationPayload = JobPayload<JobCatalog['sendConfirmation']>;
 export type ReconcilePayload = JobPayload<JobCatalog['reconcile']>;
 export type ProcessEventsPayload = JobPayload<JobCatalog['processEvents']>;
+export type SendTestEmailPayload = JobPayload<JobCatalog['sendTestEmail']>;

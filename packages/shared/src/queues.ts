@@ -22,6 +22,7 @@ export function createQueues(connection: Redis, prefix: string, logger?: Logger)
     confirmations: open(queueNames.confirmations),
     events: open(queueNames.events),
     maintenance: open(queueNames.maintenance),
+    testSends: open(queueNames.testSends),
   };
 }
 

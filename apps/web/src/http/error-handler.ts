@@ -84,7 +84,8 @@ function unavailable(): HttpError {
   return new HttpError(503, 'unavailable', 'Herald is temporarily unavailable. Please try again shortly.');
 }
 
-function toHttpError(err: unknown): HttpError | undefined {
+/** The HTTP answer for an error a client caused or Herald can name; undefined for a bug. */
+export function toHttpError(err: unknown): HttpError | undefined {
   if (err instanceof HttpError) return err;
   if (err instanceof DomainError) return new HttpError(domainErrorStatus[err.code], err.code, err.message, err.fields);
   if ((err as { code?: unknown }).code === 'EBADCSRFTOKEN') {
@@ -126,8 +127,18 @@ export function errorHandler(options: ErrorHandlerOptions = {}): ErrorRequestHan
     if (!known || known.status >= 500) req.log.error({ err }, 'request failed');
     const error = known ?? new HttpError(500, 'internal', 'Something went wrong on our side.');
     res.status(error.status);
+    if (error.headers) res.set(error.headers);
     if (req.accepts(['json', 'html']) === 'html' && !req.is('json')) {
-      res.render('error', { title: 'Error', status: error.status, message: error.message });
+      // A router may name its own error page: the admin's keeps its layout and the way back.
+      const view = typeof res.locals.errorView === 'string' ? res.locals.errorView : 'error';
+      res.render(view, { title: 'Error', status: error.status, message: error.message }, (renderError, html) => {
+        if (renderError) {
+          req.log.error({ err: renderError }, 'error page failed to render');
+          res.type('text/plain').send(error.message);
+          return;
+        }
+        res.type('html').send(html);
+      });
       return;
     }
     res.json(errorBody(error.code, error.message, error.fields));

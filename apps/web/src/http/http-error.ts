@@ -21,6 +21,7 @@ export const errorCodes = [
   // Who is asking.
   'unauthorized',
   'invalid_csrf_token',
+  'too_many_attempts',
   'metrics_disabled',
   'missing_signature',
   'stale_timestamp',
@@ -42,6 +43,8 @@ export class HttpError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly fields?: Record<string, string>,
+    /** Response headers that belong to the answer (e.g. `Retry-After` on a 429). */
+    readonly headers?: Record<string, string>,
   ) {
     super(message);
   }

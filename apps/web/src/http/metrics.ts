@@ -4,6 +4,14 @@ import { Router as createRouter } from 'express';
 import { checkMetricsAccess } from '@herald/shared';
 import type { Queues } from '@herald/shared';
 import { HttpError } from './http-error.js';
+import { authFailuresCounter } from './auth-throttle.js';
+
+/** Test emails asked for from the compose page; they create no deliveries, so no other count has them. */
+export const testEmailsCounter = new Counter({
+  name: 'herald_admin_test_emails_total',
+  help: 'Test emails of a campaign requested by an admin (sent by a worker on the test-sends queue).',
+  registers: [],
+});
 
 const jobStates = ['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'] as const;
 
@@ -14,6 +22,8 @@ const jobStates = ['waiting', 'active', 'delayed', 'prioritized', 'completed', '
 export function createMetrics(queues: Queues, metricsToken: string | undefined) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  registry.registerMetric(authFailuresCounter);
+  registry.registerMetric(testEmailsCounter);
 
   const requests = new Counter({
     name: 'herald_http_requests_total',

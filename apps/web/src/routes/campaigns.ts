@@ -26,7 +26,7 @@ const tasksQuery = listQuery.extend({
 export function campaignRoutes(deps: WebDeps): Router {
   const { db } = deps;
   const router = Router();
-  const auth = requireAdminToken(deps.config.adminToken);
+  const auth = requireAdminToken(deps);
 
   router.get('/campaigns', auth, async (req, res) => {
     const query = parseRequest(listQuery, req.query, 'query');

@@ -20,11 +20,11 @@ export type SendRouteOptions = {
   taskIdPageSize?: number;
 };
 
-export function sendRoutes({ db, queues, config, emailLayout }: WebDeps, options: SendRouteOptions = {}): Router {
+export function sendRoutes({ db, queues, config, emailLayout, redis }: WebDeps, options: SendRouteOptions = {}): Router {
   const router = Router();
   router.post(
     '/send',
-    requireAdminToken(config.adminToken),
+    requireAdminToken({ config, redis }),
     (req, _res, next) => {
       if (!req.is('application/json')) {
         throw new HttpError(415, 'unsupported_media_type', 'Send JSON with Content-Type: application/json.');

@@ -43,7 +43,7 @@ export function subscriberRoutes(deps: WebDeps, options: SubscriberRouteOptions 
   const { db } = deps;
   const maxImportBytes = options.maxImportBytes ?? defaultMaxImportBytes;
   const router = Router();
-  const auth = requireAdminToken(deps.config.adminToken);
+  const auth = requireAdminToken(deps);
 
   router.get('/subscribers', auth, async (req, res) => {
     res.json(await listSubscribers(db, parseRequest(listSubscribersQuery, req.query, 'query')));

@@ -1,0 +1,82 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { applyCampaignAction, isCampaignAction } from '../campaigns/campaign-actions.js';
+import { readCampaignOutcomes } from '../campaigns/campaign-outcomes.js';
+import { readCampaignProgress } from '../campaigns/campaign-progress.js';
+import { campaignSummary } from '../campaigns/campaign-view.js';
+import { failureCursor, listFailures } from '../campaigns/list-failures.js';
+import { isEditable } from '../campaigns/save-draft.js';
+import { HttpError } from '../http/http-error.js';
+import { parseId, parseRequest } from '../http/parse-request.js';
+import type { AdminContext } from './admin-context.js';
+import { plainSubject } from './view-helpers.js';
+
+const pageSize = 20;
+const listQuery = z.object({ before: z.uuid().optional() });
+const campaignQuery = z.object({ failures: failureCursor.optional(), notice: z.enum(['test-sent', 'started', 'saved']).optional() });
+
+/** The campaign list, a campaign's page with its live progress, and the pause/resume/cancel/retry buttons. */
+export function campaignPages({ deps, security, form, requireAdmin, render }: AdminContext): Router {
+  const { db } = deps;
+  const router = Router();
+
+  router.get('/admin', requireAdmin, async (req, res) => {
+    const { before } = parseRequest(listQuery, req.query, 'query');
+    const rows = await db.campaign.findMany({
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: pageSize + 1,
+      ...(before ? { cursor: { id: before }, skip: 1 } : {}),
+    });
+    const page = rows.slice(0, pageSize);
+    const [outcomes, audience] = await Promise.all([
+      readCampaignOutcomes(db, page.map((campaign) => campaign.id)),
+      db.subscriber.groupBy({ by: ['status'], _count: { _all: true } }),
+    ]);
+    render(req, res, 'campaigns', {
+      title: 'Campaigns',
+      campaigns: page.map((campaign) => ({ ...campaignSummary(campaign), outcome: outcomes.get(campaign.id)! })),
+      older: rows.length > pageSize ? page.at(-1)!.id : null,
+      audience: Object.fromEntries(audience.map((group) => [group.status, group._count._all])),
+    });
+  });
+
+  const findCampaign = async (rawId: unknown) => {
+    const campaign = await db.campaign.findUnique({ where: { id: parseId(rawId, 'campaign') } });
+    if (!campaign) throw new HttpError(404, 'not_found', 'No campaign with that id.');
+    return campaign;
+  };
+
+  router.get('/admin/campaigns/:id', requireAdmin, async (req, res) => {
+    const campaign = await findCampaign(req.params.id);
+    if (campaign.status === 'draft') return res.redirect(303, `/admin/campaigns/${campaign.id}/edit`);
+    const query = parseRequest(campaignQuery, req.query, 'query');
+    const [progress, failures] = await Promise.all([
+      readCampaignProgress(db, campaign),
+      listFailures(db, campaign.id, { before: query.failures, limit: 10 }),
+    ]);
+    render(req, res, 'campaign', {
+      title: plainSubject(campaign.subject),
+      campaign: campaignSummary(campaign),
+      progress,
+      failures,
+      editable: isEditable(campaign),
+      notice: query.notice ?? null,
+    });
+  });
+
+  /** What the campaign page polls while the campaign runs. */
+  router.get('/admin/campaigns/:id/progress', requireAdmin, async (req, res) => {
+    const campaign = await findCampaign(req.params.id);
+    res.set('Cache-Control', 'no-store').json(await readCampaignProgress(db, campaign));
+  });
+
+  router.post('/admin/campaigns/:id/:action', requireAdmin, form, security.csrfProtection, async (req, res, next) => {
+    const action = req.params.action;
+    if (!isCampaignAction(action)) return next();
+    const id = parseId(req.params.id, 'campaign');
+    await applyCampaignAction({ ...deps, log: req.log }, id, action);
+    res.redirect(303, `/admin/campaigns/${id}`);
+  });
+
+  return router;
+}

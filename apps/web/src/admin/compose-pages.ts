@@ -1,0 +1,187 @@
+import { Router } from 'express';
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import { enqueueJob, jobs } from '@herald/shared';
+import type { Campaign } from '@herald/shared';
+import { sendInput } from '../campaigns/campaign-schema.js';
+import { isEditable, saveDraft } from '../campaigns/save-draft.js';
+import { startDraft } from '../campaigns/start-draft.js';
+import { enqueueOrDefer } from '../jobs/enqueue-or-defer.js';
+import { fieldErrors } from '../http/field-errors.js';
+import { HttpError } from '../http/http-error.js';
+import { testEmailsCounter } from '../http/metrics.js';
+import { parseId, parseRequest } from '../http/parse-request.js';
+import { emailAddress } from '../subscribers/signup-schema.js';
+import type { AdminContext } from './admin-context.js';
+import { plainSubject } from './view-helpers.js';
+import { previewEmail } from './preview-email.js';
+
+type FormValues = { subject: string; preheader: string; body: string; format: 'html' | 'markdown'; text: string; sendAt: string; inArchive: boolean; testEmail: string; previewEmail: string };
+
+const emptyForm: FormValues = { subject: '', preheader: '', body: '', format: 'html', text: '', sendAt: '', inArchive: true, testEmail: '', previewEmail: '' };
+
+const intents = ['draft', 'test', 'review'] as const;
+type Intent = (typeof intents)[number];
+
+const editQuery = z.object({ notice: z.enum(['saved', 'test-sent']).optional(), to: z.string().max(254).optional() });
+const previewInput = z.object({
+  subject: z.string().max(1_000).default(''),
+  preheader: z.string().max(1_000).default(''),
+  body: z.string().max(3_000_000).default(''),
+  format: z.enum(['html', 'markdown']).default('html'),
+  text: z.string().max(3_000_000).default(''),
+  previewEmail: z.string().max(254).default(''),
+});
+
+/** `<input type="datetime-local">` sends no zone (`2030-01-01T09:30`); the form says it is UTC. */
+function asUtc(value: string): string {
+  if (/(Z|[+-]\d\d:\d\d)$/i.test(value)) return value;
+  return /T\d\d:\d\d$/.test(value) ? `${value}:00Z` : `${value}Z`;
+}
+
+/** The value a datetime-local input shows for a stored time, in UTC. */
+function toUtcInput(date: Date | null): string {
+  return date ? date.toISOString().slice(0, 16) : '';
+}
+
+function formValues(req: Request): FormValues {
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  const text = (key: string) => (typeof body[key] === 'string' ? body[key] : '');
+  return {
+    subject: text('subject'),
+    preheader: text('preheader'),
+    body: text('body'),
+    format: body.format === 'markdown' ? 'markdown' : 'html',
+    text: text('text'),
+    sendAt: text('sendAt'),
+    // An unticked checkbox sends nothing; the form always sends `inArchiveShown` to say it had one.
+    inArchive: body.inArchive === 'true' || body.inArchiveShown !== 'true',
+    testEmail: text('testEmail'),
+    previewEmail: text('previewEmail'),
+  };
+}
+
+function intentOf(req: Request): Intent {
+  const intent = (req.body as Record<string, unknown> | undefined)?.intent;
+  return (intents as readonly unknown[]).includes(intent) ? (intent as Intent) : 'draft';
+}
+
+function valuesOf(campaign: Campaign): FormValues {
+  return { ...emptyForm, subject: campaign.subject, preheader: campaign.preheader ?? '', body: campaign.html, format: campaign.format, text: campaign.text ?? '', sendAt: toUtcInput(campaign.sendAt), inArchive: campaign.inArchive };
+}
+
+/**
+ * Compose, preview, test and send: a campaign is written as a draft (saved as often as wanted,
+ * edited later), previewed with the worker's own rendering, tested on one address, and only sent
+ * from a review page that shows how many people will get it.
+ */
+export function composePages({ deps, security, form, requireAdmin, render }: AdminContext): Router {
+  const { db, queues } = deps;
+  const router = Router();
+
+  const renderCompose = async (req: Request, res: Response, options: { campaign: Campaign | null; values: FormValues; errors: Record<string, string>; notice?: string | null }) => {
+    const { campaign, values } = options;
+    const preview = campaign ? await previewEmail(deps, campaign) : null;
+    render(req, res, 'compose', {
+      title: campaign ? `Edit: ${plainSubject(campaign.subject)}` : 'New campaign',
+      campaign: campaign ? { id: campaign.id, status: campaign.status } : null,
+      values,
+      errors: options.errors,
+      notice: options.notice ?? null,
+      preview,
+    });
+  };
+
+  const findCampaign = async (rawId: unknown) => {
+    const campaign = await db.campaign.findUnique({ where: { id: parseId(rawId, 'campaign') } });
+    if (!campaign) throw new HttpError(404, 'not_found', 'No campaign with that id.');
+    return campaign;
+  };
+
+  router.get('/admin/campaigns/new', requireAdmin, async (req, res) => {
+    await renderCompose(req, res, { campaign: null, values: emptyForm, errors: {} });
+  });
+
+  router.get('/admin/campaigns/:id/edit', requireAdmin, async (req, res) => {
+    const campaign = await findCampaign(req.params.id);
+    if (!isEditable(campaign)) return res.redirect(303, `/admin/campaigns/${campaign.id}`);
+    const query = parseRequest(editQuery, req.query, 'query');
+    const notice = query.notice === 'saved' ? 'Draft saved.' : query.notice === 'test-sent' ? `Test email on its way to ${query.to ?? 'you'}.` : null;
+    await renderCompose(req, res, { campaign, values: { ...valuesOf(campaign), testEmail: query.to ?? '' }, errors: {}, notice });
+  });
+
+  /** Saves the form (new draft or edit), then does what the pressed button asked. */
+  const save = async (req: Request, res: Response) => {
+    const existing = req.params.id ? await findCampaign(req.params.id) : null;
+    if (existing && !isEditable(existing)) throw new HttpError(409, 'invalid_state', `The campaign is ${existing.status}; it can no longer be edited.`);
+    const values = formValues(req);
+    const intent = intentOf(req);
+    const parsed = sendInput.safeParse({
+      subject: values.subject,
+      body: values.body,
+      format: values.format,
+      inArchive: values.inArchive,
+      ...(values.preheader.trim() ? { preheader: values.preheader } : {}),
+      ...(values.text.trim() ? { text: values.text } : {}),
+      ...(values.sendAt ? { sendAt: asUtc(values.sendAt) } : {}),
+    });
+    const errors = parsed.success ? {} : fieldErrors(parsed.error);
+    const testAddress = intent === 'test' ? emailAddress.safeParse(values.testEmail) : null;
+    if (testAddress && !testAddress.success) errors.testEmail = testAddress.error.issues[0]?.message ?? 'Enter a valid email address.';
+    if (existing && existing.status !== 'draft' && !values.sendAt) errors.sendAt = 'A scheduled campaign needs a time; cancel it from its page to stop it.';
+    if (!parsed.success || Object.keys(errors).length > 0) {
+      res.status(400);
+      return renderCompose(req, res, { campaign: existing, values, errors });
+    }
+    const campaign = await saveDraft(db, parsed.data, existing?.id);
+    if (intent === 'test' && testAddress?.success) {
+      await enqueueOrDefer('test email', () => enqueueJob(queues, jobs.sendTestEmail, { campaignId: campaign.id, to: testAddress.data }), req.log);
+      testEmailsCounter.inc();
+      req.log.info({ test: true, campaignId: campaign.id }, 'test email requested');
+      return res.redirect(303, `/admin/campaigns/${campaign.id}/edit?notice=test-sent&to=${encodeURIComponent(testAddress.data)}`);
+    }
+    if (campaign.status !== 'draft') return res.redirect(303, `/admin/campaigns/${campaign.id}?notice=saved`);
+    if (intent === 'review') return res.redirect(303, `/admin/campaigns/${campaign.id}/review`);
+    res.redirect(303, `/admin/campaigns/${campaign.id}/edit?notice=saved`);
+  };
+  router.post('/admin/campaigns', requireAdmin, form, security.csrfProtection, save);
+  router.post('/admin/campaigns/:id/edit', requireAdmin, form, security.csrfProtection, save);
+
+  router.get('/admin/campaigns/:id/review', requireAdmin, async (req, res) => {
+    const campaign = await findCampaign(req.params.id);
+    if (campaign.status !== 'draft') return res.redirect(303, `/admin/campaigns/${campaign.id}`);
+    const [audience, preview] = await Promise.all([
+      db.subscriber.count({ where: { status: 'active' } }),
+      previewEmail(deps, campaign),
+    ]);
+    render(req, res, 'review', {
+      title: `Review: ${plainSubject(campaign.subject)}`,
+      campaign: { id: campaign.id, subject: campaign.subject, sendAt: campaign.sendAt },
+      audience,
+      expired: campaign.sendAt !== null && campaign.sendAt <= new Date(),
+      preview,
+    });
+  });
+
+  router.post('/admin/campaigns/:id/start', requireAdmin, form, security.csrfProtection, async (req, res) => {
+    const campaign = await startDraft(db, parseId(req.params.id, 'campaign'));
+    if (campaign.status === 'sending') {
+      await enqueueOrDefer('campaign fan-out', () => enqueueJob(queues, jobs.fanOut, { campaignId: campaign.id }, campaign.updatedAt), req.log);
+    }
+    req.log.info({ campaignId: campaign.id, status: campaign.status, recipients: campaign.recipientCount }, 'campaign started from the admin');
+    res.redirect(303, `/admin/campaigns/${campaign.id}?notice=started`);
+  });
+
+  /** The compose page's live preview: the email as the worker would render it, as JSON. */
+  router.post('/admin/preview', requireAdmin, form, security.csrfProtection, async (req, res) => {
+    const input = parseRequest(previewInput, req.body ?? {}, 'preview');
+    const { email, recipient, unknownRecipient } = await previewEmail(
+      deps,
+      { subject: input.subject, preheader: input.preheader.trim() || null, html: input.body, format: input.format, text: input.text.trim() ? input.text : null },
+      input.previewEmail || undefined,
+    );
+    res.set('Cache-Control', 'no-store').json({ subject: email.subject, html: email.html, text: email.text, recipient, unknownRecipient });
+  });
+
+  return router;
+}

@@ -1,0 +1,28 @@
+import type { Campaign, Db } from '@herald/shared';
+import { DomainError } from '../domain-error.js';
+import type { SendInput } from './campaign-schema.js';
+import { editCampaign } from './edit-campaign.js';
+
+/**
+ * Writes a draft: a new campaign in `draft` (no audience, nothing queued), or new content for an
+ * existing one. Content can change only while nothing has been sent: a draft, or a scheduled
+ * campaign that has not started, which goes through editCampaign (the API's PATCH) and its lock
+ * against the scheduler. The status condition is in each UPDATE itself, so an edit racing a start
+ * either lands before it (and is what gets sent) or is refused with 409.
+ */
+export async function saveDraft(db: Db, input: SendInput, id?: string): Promise<Campaign> {
+  const content = { subject: input.subject, preheader: input.preheader?.trim() || null, html: input.body, format: input.format, inArchive: input.inArchive, text: input.text ?? null, sendAt: input.sendAt ?? null };
+  if (!id) return db.campaign.create({ data: { ...content, status: 'draft' } });
+  const { count } = await db.campaign.updateMany({ where: { id, status: 'draft' }, data: content });
+  if (count > 0) return db.campaign.findUniqueOrThrow({ where: { id } });
+  const edit = await editCampaign(db, id, { subject: input.subject, preheader: input.preheader?.trim() || null, body: input.body, format: input.format, inArchive: input.inArchive, text: input.text ?? null, ...(input.sendAt ? { sendAt: input.sendAt } : {}) });
+  if (edit.edited) return edit.campaign;
+  if (!edit.campaign) throw new DomainError('not_found', 'No campaign with that id.');
+  throw new DomainError('invalid_state', `The campaign is ${edit.campaign.status}; only drafts and scheduled campaigns that have not started can be edited.`);
+}
+
+/** Whether the admin pages may still change this campaign's content (as editCampaign allows). */
+export function isEditable(campaign: Pick<Campaign, 'status' | 'startedAt' | 'sendAt'>): boolean {
+  if (campaign.status === 'draft') return true;
+  return (campaign.status === 'scheduled' || campaign.status === 'paused') && campaign.startedAt === null && campaign.sendAt !== null;
+}
