@@ -44,7 +44,7 @@ export async function readCampaignOutcomes(db: Db, campaignIds: string[]): Promi
   }
   for (const outcome of outcomes.values()) {
     const done = outcome.counts.sent + outcome.counts.failed + outcome.counts.skipped;
-    outcome.percent = outcome.total === 0 ? 100 : Math.floor((done / outcome.total) * 1000) / 10;
+    outcome.percent = outcome.total === 0 ? 0 : Math.floor((done / outcome.total) * 1000) / 10;
   }
   return outcomes;
 }

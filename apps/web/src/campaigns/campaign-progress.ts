@@ -13,7 +13,7 @@ export type CampaignProgress = {
   counts: Record<DeliveryStatus, number>;
   /** Deliveries that reached an end: sent, failed or skipped. */
   done: number;
-  /** done / total, 0-100, one decimal; 100 for an empty audience. */
+  /** done / total, 0-100, one decimal; 100 for a finished empty audience. */
   percent: number;
   /** Average since the campaign started, per minute; null before it started or once it is over. */
   ratePerMinute: number | null;
@@ -43,7 +43,8 @@ export async function readCampaignProgress(db: Db, campaign: Campaign, now: Date
     total,
     counts,
     done,
-    percent: total === 0 ? 100 : Math.floor((done / total) * 1000) / 10,
+    // No deliveries: a scheduled campaign that has not taken its audience yet, or an empty one.
+    percent: total === 0 ? (campaign.status === 'sent' ? 100 : 0) : Math.floor((done / total) * 1000) / 10,
     ratePerMinute: perSecond === null ? null : Math.round(perSecond * 60),
     etaSeconds: perSecond === null || left === 0 ? null : Math.ceil(left / perSecond),
     events,
