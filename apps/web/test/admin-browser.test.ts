@@ -100,7 +100,7 @@ describe('the admin in Chromium', () => {
     const page = await context.newPage();
     await logIn(page);
     await page.getByRole('link', { name: 'New campaign' }).first().click();
-    await page.getByLabel('Subject').fill('November news for {{name}}');
+    await page.getByLabel('Subject', { exact: true }).fill('November news for {{name}}');
     await page.getByLabel('Body', { exact: true }).fill('<h1>Hello {{name}}</h1><p>This month: a new admin, test sends and live progress.</p><p>Sent to {{email}}.</p>');
     await page.getByLabel('Preview as subscriber').fill('ada@example.com');
     const preview = page.frameLocator('iframe[title="Email preview"]');
