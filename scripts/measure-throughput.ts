@@ -10,7 +10,7 @@
  * recipients and in-flight requests. The web app runs in this process over a scratch database.
  * Figures are ratios within the run; the machine is shared, so run it twice and report the spread.
  *
- * Usage: npm run measure:throughput -- [recipients=5000] [audiences=10000,100000] [--profile] [--only-matrix|--only-scale]
+ * Usage: npm run measure:throughput -- [recipients=5000] [audiences=10000,100000] [--profile] [--only-matrix|--only-scale|--only-profile]
  *   --profile  runs Herald's worker with --cpu-prof at concurrency 200, 100 ms, and prints where its CPU went.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -399,7 +399,7 @@ const runs: Run[] = [];
 const cpus = os.cpus();
 console.log(`machine: ${cpus.length} × ${cpus[0]?.model.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load average ${os.loadavg().map((n) => n.toFixed(1)).join(' ')}`);
 
-if (!flags.has('--only-scale')) {
+if (!flags.has('--only-scale') && !flags.has('--only-profile')) {
   // Is the project's mail sink itself a bottleneck? The same bare sender against both, at once.
   const sinkProvider = await startProvider(0);
   const sink = await startMailSink({ apiKey: 'SG.bench', inboxLimit: recipients * 2 });
@@ -426,7 +426,7 @@ if (!flags.has('--only-scale')) {
   }
 }
 
-if (!flags.has('--only-matrix')) {
+if (!flags.has('--only-matrix') && !flags.has('--only-profile')) {
   const provider = await startProvider(100);
   for (const audience of audiences) {
     log(`herald, latency 100, concurrency 200, ${audience} recipients`);

@@ -5,6 +5,8 @@ import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { startMailSink } from '../../apps/mail-sink/src/start.js';
 import type { RunningMailSink } from '../../apps/mail-sink/src/start.js';
+import { createCampaignFinisher } from '../../apps/worker/src/campaigns/campaign-finisher.js';
+import type { CampaignFinisher } from '../../apps/worker/src/campaigns/campaign-finisher.js';
 import { loadConfig } from '../../apps/worker/src/config.js';
 import type { JobContext, WorkerDeps } from '../../apps/worker/src/deps.js';
 import { createSendGridMailer } from '../../apps/worker/src/mail/sendgrid.js';
@@ -54,7 +56,7 @@ export async function createStack(webEnv: Record<string, string> = {}): Promise<
     // Worker processes started from this stack listen for ops on a free port, never a fixed one.
     WORKER_HTTP_PORT: '0',
   };
-  const opened: { db: Db; connection: Redis; queues: Queues; workers?: Workers }[] = [];
+  const opened: { db: Db; connection: Redis; queues: Queues; workers?: Workers; finisher?: CampaignFinisher }[] = [];
 
   const workerDeps = (env: Record<string, string> = {}): WorkerDeps => {
     const config = loadConfig({ ...workerEnv, ...env });
@@ -66,7 +68,10 @@ export async function createStack(webEnv: Record<string, string> = {}): Promise<
     const metrics = createWorkerMetrics(new Registry());
     const mailer = instrumentMailer(createSendGridMailer({ ...config.sendgrid, from: config.mail.from }), metrics);
     const emailLayout = loadEmailLayout(config.email.brand, config.email.layoutPath);
-    return { config, db, queues, mailer, emailLayout, metrics, logger: createLogger({ name: 'worker', level: config.logLevel }) };
+    const logger = createLogger({ name: 'worker', level: config.logLevel });
+    const finisher = createCampaignFinisher(db, logger);
+    opened.at(-1)!.finisher = finisher;
+    return { config, db, queues, mailer, emailLayout, metrics, logger, finisher };
   };
 
   return {
@@ -82,8 +87,9 @@ export async function createStack(webEnv: Record<string, string> = {}): Promise<
       return { ...workers, deps };
     },
     async close() {
-      for (const { db, connection, queues, workers } of opened.reverse()) {
+      for (const { db, connection, queues, workers, finisher } of opened.reverse()) {
         await workers?.close();
+        await finisher?.flush();
         await closeQueues(queues);
         connection.disconnect();
         await db.$disconnect();

@@ -23,7 +23,7 @@ const workerEnv = z.object({
    * Send jobs kept waiting in Redis ahead of the workers, across all campaigns; the fan-out adds
    * more as they drain, so Redis holds this many, not the whole audience.
    */
-  SEND_WINDOW: z.coerce.number().int().min(100).max(1_000_000).default(5_000),
+  SEND_WINDOW: z.coerce.number().int().min(10).max(1_000_000).default(5_000),
   /** Base of the exponential backoff between retries of a failed send. */
   SEND_RETRY_DELAY_MS: z.coerce.number().int().min(10).max(600_000).default(2_000),
   /** A delivery still `sending` this long after its claim was abandoned by a dead worker. */

@@ -1,5 +1,6 @@
 import type { Db, EmailLayout, Logger, Queues } from '@herald/shared';
 import type { WorkerConfig } from './config.js';
+import type { CampaignFinisher } from './campaigns/campaign-finisher.js';
 import type { Mailer } from './mail/mailer.js';
 import type { WorkerMetrics } from './ops/worker-metrics.js';
 import type { SendPressure } from './ops/send-pressure.js';
@@ -15,6 +16,8 @@ export type WorkerDeps = {
   logger: Logger;
   /** Prometheus series; handlers count what they do here (see ops/worker-metrics.ts). */
   metrics: WorkerMetrics;
+  /** Campaign-done checks after sends, at most one per campaign per 200 ms (see campaign-finisher.ts). */
+  finisher: CampaignFinisher;
   /** Counts running send jobs for the metrics; absent in tests that do not look. */
   pressure?: SendPressure;
 };

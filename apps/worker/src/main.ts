@@ -14,6 +14,7 @@ import {
   loadEmailLayout,
   productionWarnings,
 } from '@herald/shared';
+import { createCampaignFinisher } from './campaigns/campaign-finisher.js';
 import { loadConfig } from './config.js';
 import { createSendGridMailer } from './mail/sendgrid.js';
 import { instrumentMailer } from './ops/instrument-mailer.js';
@@ -43,7 +44,8 @@ async function main(): Promise<void> {
     instrumentMailer(createSendGridMailer({ ...config.sendgrid, from: config.mail.from }), metrics),
     pressure,
   );
-  const deps = { config, db, queues, mailer, emailLayout, logger, metrics, pressure };
+  const finisher = createCampaignFinisher(db, logger);
+  const deps = { config, db, queues, mailer, emailLayout, logger, metrics, pressure, finisher };
 
   // Readiness pings Redis on a fail-fast connection: the workers' own waits through an outage.
   const probeRedis = createProducerConnection(config.redisUrl);
@@ -73,7 +75,8 @@ async function main(): Promise<void> {
     // worker.close() stops taking jobs and waits for the ones in flight; past the deadline we exit
     // non-zero and the reconciler repairs whatever was left mid-send.
     const drained = await Promise.race([
-      workers.close().then(() => true),
+      // The last sends' campaign-done checks run before the connections close.
+      workers.close().then(() => finisher.flush()).then(() => true),
       new Promise<false>((resolve) => setTimeout(() => resolve(false), config.shutdownDeadlineMs).unref()),
     ]);
     ops.close();

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fanOut } from '../src/handlers/fan-out.js';
 import { reconcile } from '../src/handlers/reconcile.js';
+import { sendEmail } from '../src/handlers/send-email.js';
 import { deleteKeys } from '../../../test/support/redis.js';
 import { postSend, seedAudience } from '../../../test/support/factories.js';
 import { createStack, jobContext, waitFor } from '../../../test/support/stack.js';
@@ -15,8 +16,8 @@ afterEach(async () => {
   await stack.close();
 });
 
-const audience = 250;
-const window = { SEND_WINDOW: '100' };
+const audience = 25;
+const window = { SEND_WINDOW: '10' };
 
 async function enqueuedThrough(campaignId: string) {
   const campaign = await stack.web.db.campaign.findUniqueOrThrow({ where: { id: campaignId } });
@@ -38,17 +39,17 @@ describe('the send window', () => {
     const deps = stack.workerDeps(window);
 
     const first = await fanOut({ campaignId }, jobContext(deps), deps);
-    expect(first).toMatchObject({ status: 'waiting', deliveries: 100 });
-    expect(await deps.queues.sends.getWaitingCount()).toBe(100);
+    expect(first).toMatchObject({ status: 'waiting', deliveries: 10 });
+    expect(await deps.queues.sends.getWaitingCount()).toBe(10);
     const after = (first as { after: string }).after;
     expect(await enqueuedThrough(campaignId)).toBe(after);
 
     // Full: the next step adds nothing.
     expect(await fanOut({ campaignId, after }, jobContext(deps), deps)).toEqual({ status: 'waiting', after, deliveries: 0 });
-    expect(await deps.queues.sends.getWaitingCount()).toBe(100);
+    expect(await deps.queues.sends.getWaitingCount()).toBe(10);
   });
 
-  it('sends a campaign larger than the window to everyone once, never holding more than the window', async () => {
+  it('sends a campaign larger than the window to everyone once, never holding more than the window', { timeout: 120_000 }, async () => {
     await seedAudience(stack.web.db, audience);
     stack.sink.faults.update({ latencyMs: 20 });
     await stack.startWorker(window);
@@ -64,11 +65,11 @@ describe('the send window', () => {
       60_000,
     );
     expect(mostWaiting).toBeGreaterThan(0);
-    expect(mostWaiting).toBeLessThanOrEqual(100);
+    expect(mostWaiting).toBeLessThanOrEqual(10);
     expectEveryRecipientOnce();
   });
 
-  it('after Redis lost its data mid-send, re-enqueues only up to where the fan-out got and restarts the fan-out for the rest', async () => {
+  it('after Redis lost its data mid-send, re-enqueues only up to where the fan-out got and restarts the fan-out for the rest', { timeout: 120_000 }, async () => {
     await seedAudience(stack.web.db, audience);
     const res = await postSend(stack.web.app).expect(202);
     const campaignId = res.body.campaignId as string;
@@ -80,13 +81,34 @@ describe('the send window', () => {
 
     await deleteKeys(stack.web.config.queuePrefix);
     const report = await reconcile({}, jobContext(deps), deps);
-    expect(report).toMatchObject({ requeued: 100, fanOutsRestarted: 1 });
-    expect(await deps.queues.sends.getWaitingCount()).toBe(100);
+    expect(report).toMatchObject({ requeued: 10, fanOutsRestarted: 1 });
+    expect(await deps.queues.sends.getWaitingCount()).toBe(10);
     const restarted = await deps.queues.campaigns.getJobs(['waiting']);
     expect(restarted.map((job) => job.data)).toEqual([{ campaignId, after: await enqueuedThrough(campaignId) }]);
 
     await stack.startWorker(window);
     await waitFor('campaign sent', async () => (await stack.web.db.campaign.findUniqueOrThrow({ where: { id: campaignId } })).status === 'sent', 60_000);
     expectEveryRecipientOnce();
+  });
+});
+
+describe('the campaign-done check', () => {
+  it('runs after the sends, not in each: the campaign is sent once the last pending check has run', async () => {
+    await seedAudience(stack.web.db, 3);
+    const res = await postSend(stack.web.app).expect(202);
+    const deps = stack.workerDeps();
+    for (const deliveryId of res.body.tasks as string[]) {
+      expect(await sendEmail({ deliveryId }, jobContext(deps), deps)).toBe('sent');
+    }
+    await deps.finisher.flush();
+    expect(await stack.web.db.campaign.findUniqueOrThrow({ where: { id: res.body.campaignId } })).toMatchObject({ status: 'sent' });
+  });
+
+  it('marks the campaign sent shortly after its last send without being asked', async () => {
+    await seedAudience(stack.web.db, 3);
+    const res = await postSend(stack.web.app).expect(202);
+    const deps = stack.workerDeps();
+    await Promise.all((res.body.tasks as string[]).map((deliveryId) => sendEmail({ deliveryId }, jobContext(deps), deps)));
+    await waitFor('campaign sent', async () => (await stack.web.db.campaign.findUniqueOrThrow({ where: { id: res.body.campaignId } })).status === 'sent');
   });
 });

@@ -78,7 +78,7 @@ export async function sendEmail(payload: SendEmailPayload, ctx: JobContext, deps
     UPDATE deliveries SET status = 'sent', sent_at = now(), provider_message_id = ${messageId}, last_error = NULL,
       claim_token = NULL, updated_at = now()
     WHERE id = ${claimed.id}::uuid AND status = 'sending'`);
-  await finishCampaignIfDone(db, claimed.campaign_id);
+  deps.finisher.touch(claimed.campaign_id);
   return 'sent';
 }
 
