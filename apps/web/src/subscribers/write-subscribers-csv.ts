@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import { stringify } from 'csv-stringify';
-import { Prisma } from '@herald/shared';
+import { Prisma, keysetPages } from '@herald/shared';
 import type { Db, SubscriberStatus } from '@herald/shared';
 import { guardFormula } from './spreadsheet-text.js';
 
@@ -21,7 +21,6 @@ type CsvRow = {
 };
 
 const pageSize = 5_000;
-const beforeEveryId = '00000000-0000-0000-0000-000000000000';
 
 /**
  * Writes every subscriber (or those with `status`) to `out` as CSV, a page at a time in id order,
@@ -30,21 +29,20 @@ const beforeEveryId = '00000000-0000-0000-0000-000000000000';
  * Resolves when the file is complete; rejects if the client went away or a later page failed.
  */
 export async function writeSubscribersCsv(db: Db, out: Writable, options: { status?: SubscriberStatus } = {}): Promise<void> {
-  const readPage = (after: string) => db.$queryRaw<CsvRow[]>`
+  const readPage = (after: string, limit: number) => db.$queryRaw<CsvRow[]>`
     SELECT id, email, name, status::text AS status, consent_at, consent_source, confirmed_at, unsubscribed_at, created_at
     FROM subscribers
     WHERE id > ${after}::uuid ${options.status ? Prisma.sql`AND status = ${options.status}::subscriber_status` : Prisma.empty}
-    ORDER BY id LIMIT ${pageSize}`;
+    ORDER BY id LIMIT ${limit}`;
 
-  const first = await readPage(beforeEveryId);
+  const pages = keysetPages(readPage, { pageSize });
+  const first = await pages.next();
   async function* records() {
-    for (let page = first; ; ) {
+    if (first.done) return;
+    for (let page: CsvRow[] | undefined = first.value; page; page = (await pages.next()).value ?? undefined) {
       for (const row of page) {
         yield [row.email, row.name === null ? null : guardFormula(row.name), row.status, row.consent_at, row.consent_source, row.confirmed_at, row.unsubscribed_at, row.created_at];
       }
-      const last = page.at(-1);
-      if (!last || page.length < pageSize) return;
-      page = await readPage(last.id);
     }
   }
 
