@@ -27,7 +27,7 @@ export async function createTestDatabase(): Promise<{ url: string; db: Db; drop(
 
 /** Empties every table between tests; cheaper than a new database and just as isolating. */
 export async function truncateAll(db: Db): Promise<void> {
-  await db.$executeRawUnsafe('TRUNCATE email_events, malformed_email_events, deliveries, campaigns, subscribers CASCADE');
+  await db.$executeRawUnsafe('TRUNCATE email_events, malformed_email_events, deliveries, campaigns, subscribers, mail_holds CASCADE');
 }
 
 async function adminQuery(sql: string): Promise<void> {

@@ -1,3 +1,6 @@
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { truncateAll } from './database.js';
+import { deleteKeys } from './redis.js';
 import { randomUUID } from 'node:crypto';
 import { closeQueues, createDb, createLogger, createQueues, createWorkerConnection, loadEmailLayout } from '@herald/shared';
 import type { Db, Queues } from '@herald/shared';
@@ -29,6 +32,12 @@ export type Stack = {
   workerDeps(env?: Record<string, string>): WorkerDeps;
   /** Starts in-process BullMQ workers (and the reconciler schedule) over this stack; `deps` are theirs. */
   startWorker(env?: Record<string, string>): Promise<Workers & { deps: WorkerDeps }>;
+  /**
+   * Back to a clean stack for the next test, far cheaper than a new one: stops every worker and
+   * closes every connection opened since, resets the mail sink (faults, inbox, counts), deletes the
+   * queues' keys and empties the tables.
+   */
+  reset(): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -86,18 +95,48 @@ export async function createStack(webEnv: Record<string, string> = {}): Promise<
       await scheduleReconciler(deps);
       return { ...workers, deps };
     },
+    async reset() {
+      await closeOpened();
+      sink.faults.reset();
+      sink.inbox.clear();
+      sink.stats.reset();
+      await deleteKeys(web.config.queuePrefix);
+      await truncateAll(web.db);
+    },
     async close() {
-      for (const { db, connection, queues, workers, finisher } of opened.reverse()) {
-        await workers?.close();
-        await finisher?.flush();
-        await closeQueues(queues);
-        connection.disconnect();
-        await db.$disconnect();
-      }
+      await closeOpened();
       await sink.close();
       await web.close();
     },
   };
+
+  async function closeOpened(): Promise<void> {
+    for (const { db, connection, queues, workers, finisher } of opened.splice(0).reverse()) {
+      await workers?.close();
+      await finisher?.flush();
+      await closeQueues(queues);
+      connection.disconnect();
+      await db.$disconnect();
+    }
+  }
+}
+
+/**
+ * Registers the hooks for a test file over the whole stack: one stack for the file, reset after
+ * each test. The returned object is filled in before the first test runs.
+ */
+export function useStack(webEnv: Record<string, string> = {}): Stack {
+  const stack = {} as Stack;
+  beforeAll(async () => {
+    Object.assign(stack, await createStack(webEnv));
+  });
+  afterEach(async () => {
+    await stack.reset();
+  });
+  afterAll(async () => {
+    await stack.close?.();
+  });
+  return stack;
 }
 
 /** A job context for calling a handler directly, as the BullMQ adapter would on attempt `attempt`. */

@@ -1,20 +1,12 @@
 import request from 'supertest';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { resubscribe } from '../../web/src/subscribers/resubscribe.js';
 import { reconcile } from '../src/handlers/reconcile.js';
 import { postSend, seedSubscribers } from '../../../test/support/factories.js';
-import { createStack, jobContext, waitFor } from '../../../test/support/stack.js';
-import type { Stack } from '../../../test/support/stack.js';
+import { useStack, jobContext, waitFor } from '../../../test/support/stack.js';
 import { withoutInlineStyles } from '../../../test/support/email-css.js';
 
-let stack: Stack;
-
-beforeEach(async () => {
-  stack = await createStack({ NEWSLETTER_NAME: 'The Weekly Lantern' });
-});
-afterEach(async () => {
-  await stack.close();
-});
+const stack = useStack({ NEWSLETTER_NAME: 'The Weekly Lantern' });
 
 async function sentTo(email: string) {
   return waitFor(`an email to ${email}`, () => stack.sink.inbox.findByRecipient(email).at(-1));

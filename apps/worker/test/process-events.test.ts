@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createProducerConnection, createQueues, loadEmailLayout } from '@herald/shared';
 import type { Express } from 'express';
 import { createApp } from '../../web/src/app.js';
@@ -8,8 +8,7 @@ import { processEvents } from '../src/handlers/process-events.js';
 import { reconcile } from '../src/handlers/reconcile.js';
 import { deliveriesByStatus, postSend, seedSubscribers } from '../../../test/support/factories.js';
 import { createWebhookKeys, signedWebhookHeaders, webhookBody } from '../../../test/support/sendgrid-webhook.js';
-import { createStack, jobContext, waitFor } from '../../../test/support/stack.js';
-import type { Stack } from '../../../test/support/stack.js';
+import { useStack, jobContext, waitFor } from '../../../test/support/stack.js';
 
 /** The test plays SendGrid, signing its posts with the key whose public half Herald is given. */
 const sendgrid = createWebhookKeys();
@@ -23,14 +22,7 @@ function event(fields: Record<string, unknown>) {
   return { timestamp: Math.floor(Date.now() / 1000), sg_event_id: randomUUID(), sg_message_id: `${randomUUID()}.filter`, ...fields };
 }
 
-let stack: Stack;
-
-beforeEach(async () => {
-  stack = await createStack({ SENDGRID_WEBHOOK_PUBLIC_KEY: sendgrid.publicKeyBase64 });
-});
-afterEach(async () => {
-  await stack.close();
-});
+const stack = useStack({ SENDGRID_WEBHOOK_PUBLIC_KEY: sendgrid.publicKeyBase64 });
 
 async function runProcessEvents() {
   const deps = stack.workerDeps();

@@ -1,19 +1,11 @@
 import request from 'supertest';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { reconcile } from '../src/handlers/reconcile.js';
 import { admin, campaignBody, deliveriesByStatus, postSend, seedSubscribers } from '../../../test/support/factories.js';
-import { createStack, jobContext, waitFor } from '../../../test/support/stack.js';
-import type { Stack } from '../../../test/support/stack.js';
+import { useStack, jobContext, waitFor } from '../../../test/support/stack.js';
 import { withoutInlineStyles } from '../../../test/support/email-css.js';
 
-let stack: Stack;
-
-beforeEach(async () => {
-  stack = await createStack();
-});
-afterEach(async () => {
-  await stack.close();
-});
+const stack = useStack();
 
 const inTenDays = () => new Date(Date.now() + 10 * 24 * 60 * 60 * 1000).toISOString();
 

@@ -1,22 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fanOut } from '../src/handlers/fan-out.js';
 import { sendJobId } from '@herald/shared';
 import { reconcile } from '../src/handlers/reconcile.js';
 import { sendEmail } from '../src/handlers/send-email.js';
 import { deleteKeys } from '../../../test/support/redis.js';
 import { admin, campaignBody, deliveriesByStatus, postSend, seedSubscribers } from '../../../test/support/factories.js';
-import { createStack, jobContext, waitFor } from '../../../test/support/stack.js';
-import type { Stack } from '../../../test/support/stack.js';
+import { useStack, jobContext, waitFor } from '../../../test/support/stack.js';
 import { withoutInlineStyles } from '../../../test/support/email-css.js';
 
-let stack: Stack;
-
-beforeEach(async () => {
-  stack = await createStack();
-});
-afterEach(async () => {
-  await stack.close();
-});
+const stack = useStack();
 
 /** 3 active, 1 pending, 1 unsubscribed. */
 async function seedMixedAudience() {

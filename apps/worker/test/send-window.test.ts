@@ -1,20 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fanOut } from '../src/handlers/fan-out.js';
 import { reconcile } from '../src/handlers/reconcile.js';
 import { sendEmail } from '../src/handlers/send-email.js';
 import { deleteKeys } from '../../../test/support/redis.js';
 import { postSend, seedAudience } from '../../../test/support/factories.js';
-import { createStack, jobContext, waitFor } from '../../../test/support/stack.js';
-import type { Stack } from '../../../test/support/stack.js';
+import { useStack, jobContext, waitFor } from '../../../test/support/stack.js';
 
-let stack: Stack;
-
-beforeEach(async () => {
-  stack = await createStack();
-});
-afterEach(async () => {
-  await stack.close();
-});
+const stack = useStack();
 
 const audience = 25;
 const window = { SEND_WINDOW: '10' };

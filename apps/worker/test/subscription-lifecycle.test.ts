@@ -1,19 +1,11 @@
 import request from 'supertest';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fanOut } from '../src/handlers/fan-out.js';
 import { sendEmail } from '../src/handlers/send-email.js';
 import { postSend, seedSubscribers } from '../../../test/support/factories.js';
-import { createStack, jobContext, waitFor } from '../../../test/support/stack.js';
-import type { Stack } from '../../../test/support/stack.js';
+import { useStack, jobContext, waitFor } from '../../../test/support/stack.js';
 
-let stack: Stack;
-
-beforeEach(async () => {
-  stack = await createStack();
-});
-afterEach(async () => {
-  await stack.close();
-});
+const stack = useStack();
 
 /** Signs up through the form and returns the confirmation link the worker emailed. */
 async function signUpAndReadLink(email: string): Promise<string> {
