@@ -1,17 +1,35 @@
 import { defineConfig } from 'vitest/config';
 
+/** Every test file `npm test` runs: a new file under one of these runs by default. */
+const testFiles = ['apps/*/test/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'tools/*/test/**/*.test.ts', 'test/**/*.test.ts'];
+
+/**
+ * Suites with a configuration and command of their own, never part of `npm test`: the fault
+ * injection suite (vitest.faults.config.ts, `npm run test:faults`) and the compose suite.
+ */
+const ownSuites = ['**/node_modules/**', 'test/faults/**', 'test/compose/**'];
+
+/**
+ * Tests that start processes (Prisma's CLI over the schema-engine stand-in, a worker in a child
+ * process): a few slow tests that mostly wait. They form a project of their own so they can be run
+ * or left out by name (`--project processes`), with timeouts sized for them.
+ */
+const processTests = ['tools/*/test/**/*.test.ts', 'apps/worker/test/graceful-shutdown.test.ts'];
+
 export default defineConfig({
   // Tests run the TypeScript sources of the workspace packages, not their build output.
   resolve: { conditions: ['herald-source'] },
   ssr: { resolve: { conditions: ['herald-source'] } },
   test: {
-    include: ['apps/*/test/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'tools/*/test/**/*.test.ts', 'test/**/*.test.ts'],
-    // The fault-injection suite has its own configuration (vitest.faults.config.ts).
-    exclude: ['**/node_modules/**', 'test/faults/**'],
     globalSetup: ['test/global-setup.ts'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // `npm test` runs every project. Add a project here for another group with settings of its own.
+    projects: [
+      { extends: true, test: { name: 'integration', include: testFiles, exclude: [...ownSuites, ...processTests] } },
+      { extends: true, test: { name: 'processes', include: processTests, exclude: ownSuites, testTimeout: 120_000 } },
+    ],
   },
 });
