@@ -44,7 +44,9 @@ export async function applyCampaignAction({ db, queues, log }: Deps, id: string,
       throw new DomainError('invalid_state', `The campaign is ${current.status}; ${action} works only when it is ${allowedFrom[action].join(' or ')}.`);
     }
     return applyLocked(tx, current, action);
-  });
+    // Actions on one campaign queue up on its row lock, and a requeue can move a whole audience:
+    // wait and run longer than Prisma's defaults (2 s to start, 5 s to finish) before giving up.
+  }, { maxWait: 10_000, timeout: 120_000 });
   // Keyed by the moment the campaign (re)entered `sending`: each start is a fan-out of its own.
   const fanOut = (started: Campaign) =>
     enqueueOrDefer('campaign fan-out', () => enqueueJob(queues, jobs.fanOut, { campaignId: id }, started.updatedAt), log);
