@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import express from 'express';
 import type { RequestHandler } from 'express';
+import { HttpError } from './http-error.js';
 
 /**
  * `express.json` that refuses a body that is not valid UTF-8 (400) instead of letting the decoder
@@ -15,4 +16,15 @@ export function jsonBody(limit: string): RequestHandler {
       }
     },
   });
+}
+
+/** For endpoints that take JSON only: anything else is 415 before a byte of it is parsed. */
+export function requireJsonBody(limit: string): RequestHandler[] {
+  const refuseOtherTypes: RequestHandler = (req, _res, next) => {
+    if (!req.is('application/json')) {
+      throw new HttpError(415, 'unsupported_media_type', 'Send JSON with Content-Type: application/json.');
+    }
+    next();
+  };
+  return [refuseOtherTypes, jsonBody(limit)];
 }

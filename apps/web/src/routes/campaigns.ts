@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { jsonBody } from '../http/json-body.js';
+import { requireJsonBody } from '../http/json-body.js';
 import { z } from 'zod';
 import type { WebDeps } from '../deps.js';
 import { HttpError } from '../http/http-error.js';
@@ -55,13 +55,7 @@ export function campaignRoutes(deps: WebDeps): Router {
   router.patch(
     '/campaigns/:id',
     auth,
-    (req, _res, next) => {
-      if (!req.is('application/json')) {
-        throw new HttpError(415, 'unsupported_media_type', 'Send JSON with Content-Type: application/json.');
-      }
-      next();
-    },
-    jsonBody('3mb'),
+    ...requireJsonBody('3mb'),
     async (req, res) => {
       const id = parseId(req.params.id, 'campaign');
       const parsed = editInput.safeParse(req.body);

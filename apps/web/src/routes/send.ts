@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { enqueueJob, jobs } from '@herald/shared';
 import type { WebDeps } from '../deps.js';
 import { enqueueOrDefer } from '../jobs/enqueue-or-defer.js';
-import { jsonBody } from '../http/json-body.js';
+import { requireJsonBody } from '../http/json-body.js';
 import { HttpError } from '../http/http-error.js';
 import { requireAdminToken } from '../http/admin-auth.js';
 import { idempotencyKey, sendInput } from '../campaigns/campaign-schema.js';
@@ -25,14 +25,8 @@ export function sendRoutes({ db, queues, config, emailLayout, redis }: WebDeps, 
   router.post(
     '/send',
     requireAdminToken({ config, redis }),
-    (req, _res, next) => {
-      if (!req.is('application/json')) {
-        throw new HttpError(415, 'unsupported_media_type', 'Send JSON with Content-Type: application/json.');
-      }
-      next();
-    },
     // JSON escaping can make a 1 MB body larger on the wire; the schema enforces the real limit.
-    jsonBody('3mb'),
+    ...requireJsonBody('3mb'),
     async (req, res) => {
       const rawKey = req.get('idempotency-key');
       const key = rawKey === undefined ? undefined : idempotencyKey.safeParse(rawKey);
