@@ -13,7 +13,7 @@ import { healthRoutes } from './routes/health.js';
 import { sendRoutes } from './routes/send.js';
 import { signupRoutes } from './routes/signup.js';
 import { subscriberRoutes } from './routes/subscribers.js';
-import { subscriptionRoutes } from './routes/subscription.js';
+import { subscriptionPageRoutes } from './routes/subscription-pages.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
 const viewsDir = fileURLToPath(new URL('../views', import.meta.url));
@@ -38,7 +38,7 @@ export function createApp(deps: WebDeps): Express {
   app.use(healthRoutes(deps));
   app.use(metrics.router);
   app.use(signupRoutes(deps));
-  app.use(subscriptionRoutes(deps));
+  app.use(subscriptionPageRoutes(deps));
   app.use(archiveRoutes(deps));
   app.use(webhookRoutes(deps, { malformedEvents: metrics.webhookMalformedEvents }));
   app.use(sendRoutes(deps));

@@ -3,7 +3,7 @@
  * listens and handles signals.
  */
 import { once } from 'node:events';
-import { closeQueues, createDb, createLogger, createProducerConnection, createQueues, loadEmailLayout, productionWarnings } from '@herald/shared';
+import { closeQueues, createDb, createLogger, createProducerConnection, createQueues, loadEmailLayout, productionWarnings, reportFatal } from '@herald/shared';
 import { createApp } from './app.js';
 import { loadConfig } from './config.js';
 
@@ -49,6 +49,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
+  reportFatal('web', err);
   process.exit(1);
 });

@@ -13,6 +13,7 @@ import {
   createWorkerConnection,
   loadEmailLayout,
   productionWarnings,
+  reportFatal,
 } from '@herald/shared';
 import { createCampaignFinisher } from './campaigns/campaign-finisher.js';
 import { loadConfig } from './config.js';
@@ -93,6 +94,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
+  reportFatal('worker', err);
   process.exit(1);
 });

@@ -24,3 +24,15 @@ export function createLogger(options: { name: string; level: string }): Logger {
     },
   });
 }
+
+/**
+ * The last word of a process that could not start or run. A configuration problem is an operator's
+ * to fix and reads best as the plain list it already is; anything else is logged with its stack.
+ */
+export function reportFatal(name: string, err: unknown): void {
+  if (err instanceof Error && (err.name === 'ConfigError' || err.name === 'EmailLayoutError')) {
+    console.error(err.message);
+    return;
+  }
+  createLogger({ name, level: 'fatal' }).fatal({ err }, 'stopped by an unexpected error');
+}

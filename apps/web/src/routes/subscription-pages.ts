@@ -25,7 +25,7 @@ const unknownUnsubscribeLink = 'We could not find a subscription for this link.'
  * already unsubscribed); the links carry unguessable tokens, so no page says anything about an
  * address someone merely typed.
  */
-export function subscriptionRoutes({ db, queues, config }: WebDeps): Router {
+export function subscriptionPageRoutes({ db, queues, config }: WebDeps): Router {
   const router = Router();
   const name = config.newsletterName;
   // Mail clients' one-click POST carries `List-Unsubscribe=One-Click`; the pages' forms post nothing else.
