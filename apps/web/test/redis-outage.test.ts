@@ -1,4 +1,5 @@
 import { closeQueues, createLogger, createProducerConnection, createQueues, loadEmailLayout } from '@herald/shared';
+import type { SubscriberStatus } from '@herald/shared';
 import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +8,9 @@ import { loadConfig } from '../src/config.js';
 import { createTestDatabase } from '../../../test/support/database.js';
 import { campaignBody, postSend, seedSubscribers } from '../../../test/support/factories.js';
 import { adminPassword, adminToken } from '../../../test/support/web.js';
+import { deleteKeys, uniqueQueuePrefix } from '../../../test/support/redis.js';
+import { redisUrl } from '../../../test/support/services.js';
+import { enqueueUnsentConfirmations } from '../../worker/src/subscribers/enqueue-unsent-confirmations.js';
 
 // Nothing listens on port 1: this web process never reaches Redis.
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -53,5 +57,39 @@ describe('with Redis down', () => {
 
     const ready = await request(app).get('/readyz').expect(503);
     expect(ready.body.checks).toEqual({ database: 'ok', redis: 'down' });
+  });
+
+  it('owes the confirmation of someone signing up again, so the reconciler sends it once Redis is back', async () => {
+    const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000);
+    const person = (email: string, status: SubscriberStatus, confirmationSentAt: Date) =>
+      database.db.subscriber.create({ data: { email, status, consentAt: minutesAgo(60), consentSource: 'form', confirmationSentAt } });
+    // Their first email went out long ago (the link may have expired), or they left and come back.
+    const waiting = await person('again@example.com', 'pending', minutesAgo(30));
+    const returning = await person('returning@example.com', 'unsubscribed', minutesAgo(60 * 24 * 30));
+    // One was sent two minutes ago: signing up again inside the ten-minute window owes nothing more.
+    const recent = await person('recent@example.com', 'pending', minutesAgo(2));
+
+    // Each waits out the enqueue's two seconds before answering without Redis: all at once.
+    const answers = await Promise.all(
+      ['again@example.com', 'returning@example.com', 'recent@example.com'].map((email) => request(app).post('/register').type('form').send({ email })),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200]);
+    expect(await database.db.subscriber.findUnique({ where: { id: returning.id } })).toMatchObject({ status: 'pending' });
+
+    // Redis is back: the reconciler's pass enqueues exactly what the signups were owed.
+    const prefix = uniqueQueuePrefix();
+    const redis = createProducerConnection(redisUrl);
+    await redis.connect();
+    const queues = createQueues(redis, prefix);
+    try {
+      await enqueueUnsentConfirmations(database.db, queues);
+      const owed = (await queues.confirmations.getJobs(['waiting'])).map((job) => (job.data as { subscriberId: string }).subscriberId);
+      expect(owed).toEqual(expect.arrayContaining([waiting.id, returning.id]));
+      expect(owed).not.toContain(recent.id);
+    } finally {
+      await closeQueues(queues);
+      redis.disconnect();
+      await deleteKeys(prefix);
+    }
   });
 });
