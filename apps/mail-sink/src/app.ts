@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { createFaults, type FaultResponse, type Faults } from './faults.js';
 import { createInbox, DEFAULT_INBOX_LIMIT, type Inbox } from './inbox.js';
 import { listRecipients } from './mail-send-request.js';
+import { listPersonalizationRecipients } from './received-message.js';
 import { createErrorBody, INVALID_GRANT_MESSAGE, type SendGridError } from './sendgrid-error.js';
 import { createStats, type Stats } from './stats.js';
 import { validateMailSend } from './validate.js';
@@ -66,13 +67,24 @@ export function createMailSink(options: MailSinkOptions): MailSink {
       stats.recordStatus(200);
       return res.status(200).end();
     }
-    const message = inbox.add(createMessageId(), result.request);
+    // One X-Message-Id for the whole request; the inbox holds one message per personalization.
+    const messageId = createMessageId();
+    inbox.add(messageId, result.request);
+    const { personalizations } = result.request;
+    stats.recordAccepted(personalizations.length, personalizations.reduce((sum, p) => sum + listPersonalizationRecipients(p).length, 0));
     stats.recordStatus(202);
-    res.status(202).set('X-Message-Id', message.id).end();
+    res.status(202).set('X-Message-Id', messageId).end();
   });
 
+  // `?to=` finds a recipient's own messages; `?messageId=` (an X-Message-Id) every message of one request.
   app.get('/api/messages', (req, res) => {
-    res.json(typeof req.query.to === 'string' ? inbox.findByRecipient(req.query.to) : inbox.list());
+    const { to, messageId } = req.query;
+    let messages = typeof messageId === 'string' ? inbox.findByMessageId(messageId) : null;
+    if (typeof to === 'string') {
+      const wanted = to.toLowerCase();
+      messages = messages ? messages.filter((message) => message.recipients.includes(wanted)) : inbox.findByRecipient(to);
+    }
+    res.json(messages ?? inbox.list());
   });
   app.get('/api/messages/:id', (req, res) => {
     const message = inbox.get(req.params.id);

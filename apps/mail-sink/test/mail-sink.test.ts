@@ -105,7 +105,7 @@ describe('POST /v3/mail/send through the real @sendgrid/mail client', () => {
       custom_args: { herald_delivery: 'dlv_1' },
     });
     expect(sink.inbox.findByRecipient('READER@example.com').map((m) => m.id)).toEqual([messageId]);
-    expect(sink.stats.get()).toEqual({ requests: 1, byStatus: { 202: 1 }, byRecipient: { 'reader@example.com': 1 } });
+    expect(sink.stats.get()).toEqual({ requests: 1, byStatus: { 202: 1 }, byRecipient: { 'reader@example.com': 1 }, messages: 1, recipients: 1 });
   });
 
   it('gives every request its own message id', async () => {
@@ -222,6 +222,8 @@ describe('faults', () => {
       requests: 2,
       byStatus: { 429: 1, 202: 1 },
       byRecipient: { 'reader@example.com': 2 },
+      messages: 1,
+      recipients: 1,
     });
   });
 
@@ -353,6 +355,8 @@ describe('control API', () => {
       requests: 2,
       byStatus: { 202: 2 },
       byRecipient: { 'a@example.com': 1, 'b@example.com': 1 },
+      messages: 2,
+      recipients: 2,
     });
 
     expect((await fetch(`${sink.url}/api/messages`, { method: 'DELETE' })).status).toBe(204);
