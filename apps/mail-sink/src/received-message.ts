@@ -53,8 +53,8 @@ export function createSgMessageId(requestId: string, index: number): string {
 
 /**
  * Renders one personalization of a stored request. Substituting a large body for every message of
- * a request is the costly part, so the substituted fields are computed on first read: listing an
- * inbox of thousands of messages, or counting them, renders no body.
+ * a request is the costly part, so every derived field is computed on first read: listing an inbox
+ * of thousands of messages, or counting them, renders no body.
  */
 export function renderReceivedMessage(stored: StoredRequest, index: number, recipients: string[]): ReceivedMessage {
   const { request } = stored;
@@ -65,6 +65,10 @@ export function renderReceivedMessage(stored: StoredRequest, index: number, reci
   const text = once(() => mapNullable(findContent('text/plain'), substitute()));
   const html = once(() => mapNullable(findContent('text/html'), substitute()));
   const replyTo = once(() => (request.reply_to ? substituteAddress(request.reply_to, substitute()) : null));
+  const headers = once(() => mergeHeaders(request.headers, personalization.headers));
+  // Object.fromEntries defines keys as data, so a key such as `__proto__` stays an ordinary key.
+  const customArgs = once(() => Object.fromEntries([...Object.entries(request.custom_args ?? {}), ...Object.entries(personalization.custom_args ?? {})]));
+  const narrowed = once((): MailSendRequest => ({ ...request, personalizations: [personalization] }));
 
   return {
     id: stored.id,
@@ -88,11 +92,16 @@ export function renderReceivedMessage(stored: StoredRequest, index: number, reci
     get html() {
       return html();
     },
-    headers: mergeHeaders(request.headers, personalization.headers),
-    // Object.fromEntries defines keys as data, so a key such as `__proto__` stays an ordinary key.
-    customArgs: Object.fromEntries([...Object.entries(request.custom_args ?? {}), ...Object.entries(personalization.custom_args ?? {})]),
+    get headers() {
+      return headers();
+    },
+    get customArgs() {
+      return customArgs();
+    },
     categories: request.categories ?? [],
-    request: { ...request, personalizations: [personalization] },
+    get request() {
+      return narrowed();
+    },
   };
 }
 
