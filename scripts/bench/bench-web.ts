@@ -1,20 +1,20 @@
 /**
- * What the measurement scripts share: a scratch database migrated from scratch, and the real web
- * app listening on an ephemeral port over it.
+ * What the bench's measurements share: a scratch database migrated from scratch, and the real web
+ * app listening on an ephemeral port over it, in this process or (webEnv) in one of its own.
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { closeQueues, createDb, createLogger, createProducerConnection, createQueues, loadEmailLayout } from '@herald/shared';
-import { createApp } from '../apps/web/src/app.js';
-import { loadConfig } from '../apps/web/src/config.js';
-import { migrateDeploy } from '../tools/prisma-schema-engine/deploy.js';
+import { createApp } from '../../apps/web/src/app.js';
+import { loadConfig } from '../../apps/web/src/config.js';
+import { migrateDeploy } from '../../tools/prisma-schema-engine/deploy.js';
 
-const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+export const benchAdminDatabaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 export const benchAdminToken = 'bench-admin-token-0123456789abcdef0123456789';
 
 async function adminQuery(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
+  const client = new pg.Client({ connectionString: benchAdminDatabaseUrl });
   await client.connect();
   await client.query(sql).finally(() => client.end());
 }
@@ -23,24 +23,31 @@ async function adminQuery(sql: string): Promise<void> {
 export async function createBenchDatabase(database: string): Promise<{ url: string; drop(): Promise<void> }> {
   await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
   await adminQuery(`CREATE DATABASE ${database}`);
-  const url = Object.assign(new URL(adminUrl), { pathname: `/${database}` }).toString();
+  const url = Object.assign(new URL(benchAdminDatabaseUrl), { pathname: `/${database}` }).toString();
   await migrateDeploy(url);
   return { url, drop: () => adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`) };
 }
 
-/** The web app over a fresh database named `database`, in production mode, logging nothing. */
-export async function startBenchWeb(database: string, env: Record<string, string> = {}) {
-  const scratch = await createBenchDatabase(database);
-  const config = loadConfig({
+/** The web's environment for a bench: production mode, logging nothing, over `databaseUrl`. */
+export function webEnv(databaseUrl: string, env: Record<string, string> = {}): Record<string, string> {
+  return {
     NODE_ENV: 'production',
     LOG_LEVEL: 'silent',
-    DATABASE_URL: scratch.url,
+    DATABASE_URL: databaseUrl,
     QUEUE_PREFIX: `bench-${Date.now()}`,
     ADMIN_TOKEN: benchAdminToken,
     ADMIN_PASSWORD: 'bench-password-123',
     SESSION_SECRET: 'bench-session-secret-0123456789abcdef',
+    NEWSLETTER_NAME: 'Bench',
+    MAIL_POSTAL_ADDRESS: '1 Bench Street',
     ...env,
-  });
+  };
+}
+
+/** The web app in this process over a fresh database named `database`. */
+export async function startBenchWeb(database: string, env: Record<string, string> = {}) {
+  const scratch = await createBenchDatabase(database);
+  const config = loadConfig(webEnv(scratch.url, env));
   const logger = createLogger({ name: 'bench', level: 'silent' });
   const db = createDb(scratch.url, { poolSize: 30 });
   const redis = createProducerConnection(config.redisUrl);

@@ -1,0 +1,23 @@
+/** What one `npm run bench` writes to bench/results/<YYYY-MM-DD>T<HHMM>.json, and reads back for the README. */
+import type { ImportResult } from './csv-import.js';
+import type { Machine } from './machine.js';
+import type { BenchOptions } from './options.js';
+import type { SendRun } from './send-run.js';
+import type { SignupResult } from './signups-while-sending.js';
+
+export type BenchResult = {
+  startedAt: string;
+  finishedAt: string;
+  /** False for a run at reduced sizes or with phases left out: its figures are not the project's. */
+  fullRun: boolean;
+  options: BenchOptions;
+  machine: Machine;
+  throughput: SendRun[];
+  large: SendRun | null;
+  sendAnswers: { recipients: number; answerMs: number }[];
+  csvImport: ImportResult | null;
+  signups: SignupResult | null;
+  profiles: { system: string; top: { share: number; where: string }[] }[];
+  /** Runs that failed, and why; the others still count. */
+  failures: { what: string; error: string }[];
+};

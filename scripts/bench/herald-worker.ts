@@ -1,0 +1,49 @@
+/**
+ * Herald's worker as it runs in production: the compiled entry point (built at the start of the
+ * bench), in a process of its own, sending to the provider stand-in. Settings left undefined keep
+ * the worker's own defaults.
+ */
+import { startChild } from './child-processes.js';
+import type { Child } from './child-processes.js';
+
+export const benchMetricsToken = 'bench-metrics-token-0123456789';
+
+export type WorkerSettings = {
+  databaseUrl: string;
+  redisUrl: string;
+  queuePrefix: string;
+  providerUrl: string;
+  concurrency?: number;
+  /** SEND_BATCH_SIZE: 1 is one SendGrid request per recipient. */
+  batchSize?: number;
+  ratePerSecond: number;
+  /** Write a V8 CPU profile of the worker into this directory. */
+  profileDir?: string;
+};
+
+export async function startHeraldWorker(settings: WorkerSettings): Promise<{ child: Child; pid: number; metricsUrl: string }> {
+  const profile = settings.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${settings.profileDir}`] : [];
+  const optional: Record<string, string> = {};
+  if (settings.concurrency !== undefined) optional.WORKER_CONCURRENCY = String(settings.concurrency);
+  if (settings.batchSize !== undefined) optional.SEND_BATCH_SIZE = String(settings.batchSize);
+  const child = startChild([process.execPath, ...profile, 'apps/worker/dist/main.js'], {
+    NODE_ENV: 'production',
+    NEWSLETTER_NAME: 'Bench',
+    LOG_LEVEL: 'info',
+    DATABASE_URL: settings.databaseUrl,
+    REDIS_URL: settings.redisUrl,
+    QUEUE_PREFIX: settings.queuePrefix,
+    PUBLIC_URL: 'https://bench.example.com',
+    SENDGRID_API_KEY: 'SG.bench',
+    SENDGRID_API_URL: settings.providerUrl,
+    MAIL_FROM: 'bench@example.com',
+    MAIL_POSTAL_ADDRESS: '1 Bench Street',
+    SEND_RATE_PER_SECOND: String(settings.ratePerSecond),
+    WORKER_HTTP_PORT: '0',
+    WORKER_HTTP_HOST: '127.0.0.1',
+    METRICS_TOKEN: benchMetricsToken,
+    ...optional,
+  });
+  const started = JSON.parse(await child.waitForLine((line) => line.includes('"worker started"'))) as { opsPort: number };
+  return { child, pid: child.process.pid!, metricsUrl: `http://127.0.0.1:${started.opsPort}/metrics` };
+}

@@ -1,0 +1,154 @@
+/**
+ * `npm run bench`: Herald's performance figures, in one run on this machine, as ratios within the run.
+ *
+ * 1. Send throughput at provider latency 0 and 100 ms: bare BullMQ with an empty processor, bare
+ *    BullMQ + one @sendgrid/mail call per job, Herald with SEND_BATCH_SIZE=1 and Herald batched.
+ * 2. A large run: Herald batched at 100 ms, POST /send to the last recipient at the provider.
+ * 3. POST /send answer time with every task id, for the audiences in --send-sizes.
+ * 4. CSV import rate through the real import endpoint.
+ * 5. JSON signups/s and p99 latency under concurrent clients while a campaign sends.
+ *
+ * Each sending system runs in a process of its own over a private Redis, against a provider
+ * stand-in in its own process. Writes bench/results/<YYYY-MM-DD>T<HHMM>.json and .md, prints the
+ * Markdown and regenerates the README's table. Flags: see options.ts; an unknown one prints them all.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { BenchResult } from './bench-result.js';
+import { benchAdminDatabaseUrl } from './bench-web.js';
+import { repoRoot } from './child-processes.js';
+import { summariseCpuProfile } from './cpu-profile.js';
+import { measureImport } from './csv-import.js';
+import { describeMachine, loadAverage } from './machine.js';
+import { isFullRun, parseOptions } from './options.js';
+import { startProvider } from './provider.js';
+import { updateReadme } from './readme-table.js';
+import { renderReport } from './render-report.js';
+import { measureSendAnswer } from './send-answer.js';
+import { runBare, runHerald } from './send-run.js';
+import type { SendRun } from './send-run.js';
+import { measureSignupsWhileSending } from './signups-while-sending.js';
+
+const log = (...parts: unknown[]) => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...parts);
+
+const options = (() => {
+  try {
+    return parseOptions(process.argv.slice(2));
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exit(2);
+  }
+})();
+const startedAt = new Date();
+const result: BenchResult = {
+  startedAt: startedAt.toISOString(),
+  finishedAt: '',
+  fullRun: isFullRun(options),
+  options,
+  machine: await describeMachine(benchAdminDatabaseUrl),
+  throughput: [],
+  large: null,
+  sendAnswers: [],
+  csvImport: null,
+  signups: null,
+  profiles: [],
+  failures: [],
+};
+
+/** Runs one measurement; a failure is recorded with its reason and the bench goes on. */
+async function attempt<T>(what: string, measure: () => Promise<T>): Promise<T | undefined> {
+  log(what);
+  try {
+    return await measure();
+  } catch (err) {
+    log(`${what} failed:`, err);
+    result.failures.push({ what, error: err instanceof Error ? err.message : String(err) });
+    return undefined;
+  }
+}
+
+// The worker and the web run as in production: compiled JavaScript.
+const build = spawnSync('npx', ['tsc', '-b', 'apps/worker', 'apps/web'], { cwd: repoRoot, stdio: 'inherit' });
+if (build.status !== 0) throw new Error('building the worker and the web failed');
+
+const { recipients, concurrency, batchSize, batchConcurrency, ratePerSecond } = options;
+const single = { concurrency, batchSize: 1, ratePerSecond };
+const batched = { concurrency: batchConcurrency, batchSize, ratePerSecond };
+
+if (options.only.includes('throughput')) {
+  // BullMQ's own ceiling here; with no provider, latency does not apply.
+  const empty = await attempt(`bare BullMQ, empty processor, ${recipients} jobs`, () => runBare({ concurrency, count: recipients }));
+  if (empty) result.throughput.push(empty);
+  for (const latencyMs of [0, 100]) {
+    const provider = await startProvider(latencyMs);
+    const runs: [string, () => Promise<SendRun>][] = [
+      ['bare BullMQ + @sendgrid/mail', () => runBare({ provider, concurrency, count: recipients })],
+      ['Herald, SEND_BATCH_SIZE=1', () => runHerald({ provider, count: recipients, ...single })],
+      [`Herald, SEND_BATCH_SIZE=${batchSize}`, () => runHerald({ provider, count: recipients, ...batched })],
+    ];
+    for (const [name, run] of runs) {
+      const done = await attempt(`${name}, latency ${latencyMs} ms, ${recipients} recipients`, run);
+      if (done) result.throughput.push(done);
+    }
+    await provider.close();
+  }
+}
+
+if (options.profile) {
+  const provider = await startProvider(100);
+  for (const [system, settings] of [['herald', single], ['herald-batched', batched]] as const) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'herald-profile-'));
+    await attempt(`CPU profile of ${system}, latency 100 ms`, async () => {
+      await runHerald({ provider, count: recipients, ...settings, profileDir: dir });
+      result.profiles.push({ system, top: summariseCpuProfile(dir) });
+    });
+  }
+  await provider.close();
+}
+
+if (options.only.includes('large')) {
+  const provider = await startProvider(100);
+  const milestones = [10_000, 100_000, 1_000_000].filter((milestone) => milestone < options.scale);
+  result.large =
+    (await attempt(`large run: Herald batched, latency 100 ms, ${options.scale} recipients`, () =>
+      runHerald({ provider, count: options.scale, ...batched, milestones: [...milestones, options.scale] }),
+    )) ?? null;
+  await provider.close();
+}
+
+if (options.only.includes('send')) {
+  for (const size of options.sendSizes) {
+    if (result.large?.recipients === size) continue;
+    const answer = await attempt(`POST /send answer time, ${size} recipients`, () => measureSendAnswer(size));
+    if (answer) result.sendAnswers.push(answer);
+  }
+}
+
+if (options.only.includes('import')) {
+  result.csvImport = (await attempt(`CSV import, ${options.importRows} rows × ${options.importRuns}`, () => measureImport(options.importRows, options.importRuns))) ?? null;
+}
+
+if (options.only.includes('signups')) {
+  result.signups =
+    (await attempt(`signups, ${options.signupClients} clients for ${options.signupSeconds} s while ${options.signupCampaign} recipients send`, () =>
+      measureSignupsWhileSending({ clients: options.signupClients, seconds: options.signupSeconds, campaignRecipients: options.signupCampaign, ratePerSecond }),
+    )) ?? null;
+}
+
+result.machine.loadAverageEnd = loadAverage();
+result.finishedAt = new Date().toISOString();
+const resultsDir = path.join(repoRoot, 'bench/results');
+const name = startedAt.toISOString().slice(0, 16).replaceAll(':', '');
+mkdirSync(resultsDir, { recursive: true });
+writeFileSync(path.join(resultsDir, `${name}.json`), `${JSON.stringify(result, null, 2)}\n`);
+const report = renderReport(result);
+writeFileSync(path.join(resultsDir, `${name}.md`), report);
+console.log(report);
+console.log(`written: bench/results/${name}.json and .md`);
+if (!options.noReadme) {
+  updateReadme(path.join(repoRoot, 'README.md'), resultsDir);
+  console.log('README.md: performance table regenerated');
+}
+process.exit(result.failures.length > 0 ? 1 : 0);

@@ -1,0 +1,107 @@
+/**
+ * The bench's flags, `--name=value`, each with the size of the full run as its default. A run with
+ * any size below the full one is labelled a reduced run in its results.
+ */
+export const phases = ['throughput', 'large', 'send', 'import', 'signups'] as const;
+export type Phase = (typeof phases)[number];
+
+export type BenchOptions = {
+  /** Recipients per send-throughput run. */
+  recipients: number;
+  /** WORKER_CONCURRENCY of Herald sending one request per recipient, and the bare sender's. */
+  concurrency: number;
+  batchSize: number;
+  batchConcurrency: number;
+  /** SEND_RATE_PER_SECOND for every Herald worker. */
+  ratePerSecond: number;
+  /** Recipients of the large run (Herald batched, 100 ms). */
+  scale: number;
+  /** Audiences whose POST /send answer is timed on their own (the large run times its own). */
+  sendSizes: number[];
+  importRows: number;
+  importRuns: number;
+  signupClients: number;
+  signupSeconds: number;
+  signupCampaign: number;
+  only: Phase[];
+  /** CPU-profile both Herald workers at 100 ms and summarise where their time went. */
+  profile: boolean;
+  /** Leave README.md alone. */
+  noReadme: boolean;
+  /** Said with the figures wherever they are shown: what was unusual about this run. */
+  note: string | null;
+};
+
+export const fullRun: BenchOptions = {
+  recipients: 20_000,
+  concurrency: 200,
+  batchSize: 1_000,
+  batchConcurrency: 1_000,
+  ratePerSecond: 10_000,
+  scale: 1_000_000,
+  sendSizes: [100_000],
+  importRows: 200_000,
+  importRuns: 3,
+  signupClients: 64,
+  signupSeconds: 20,
+  signupCampaign: 5_000,
+  only: [...phases],
+  profile: false,
+  noReadme: false,
+  note: null,
+};
+
+const usage = `npm run bench -- [--recipients=20000] [--concurrency=200] [--batch-size=1000] [--batch-concurrency=1000]
+  [--rate=10000] [--scale=1000000] [--send-sizes=100000] [--import-rows=200000] [--import-runs=3]
+  [--signup-clients=64] [--signup-seconds=20] [--signup-campaign=5000] [--only=${phases.join(',')}]
+  [--profile] [--no-readme] [--note="what was unusual about this run"]`;
+
+const numeric: Record<string, keyof BenchOptions> = {
+  recipients: 'recipients',
+  concurrency: 'concurrency',
+  'batch-size': 'batchSize',
+  'batch-concurrency': 'batchConcurrency',
+  rate: 'ratePerSecond',
+  scale: 'scale',
+  'import-rows': 'importRows',
+  'import-runs': 'importRuns',
+  'signup-clients': 'signupClients',
+  'signup-seconds': 'signupSeconds',
+  'signup-campaign': 'signupCampaign',
+};
+
+function positiveInteger(name: string, value: string): number {
+  const number = Number(value.replaceAll('_', ''));
+  if (!Number.isInteger(number) || number < 1) throw new Error(`--${name} must be a positive whole number, not "${value}"\n${usage}`);
+  return number;
+}
+
+export function parseOptions(args: string[]): BenchOptions {
+  const options: BenchOptions = { ...fullRun, sendSizes: [...fullRun.sendSizes], only: [...fullRun.only] };
+  for (const arg of args) {
+    const [, name = '', value] = /^--([a-z-]+)(?:=(.*))?$/.exec(arg) ?? [];
+    const key = numeric[name];
+    if (key && value !== undefined) (options[key] as number) = positiveInteger(name, value);
+    else if (name === 'send-sizes' && value !== undefined) options.sendSizes = value.split(',').map((size) => positiveInteger(name, size));
+    else if (name === 'only' && value !== undefined) {
+      const wanted = value.split(',');
+      const unknown = wanted.filter((phase) => !(phases as readonly string[]).includes(phase));
+      if (unknown.length > 0) throw new Error(`--only: unknown ${unknown.join(', ')}\n${usage}`);
+      options.only = wanted as Phase[];
+    } else if (name === 'profile' && value === undefined) options.profile = true;
+    else if (name === 'no-readme' && value === undefined) options.noReadme = true;
+    else if (name === 'note' && value) options.note = value;
+    else throw new Error(`unknown argument ${arg}\n${usage}`);
+  }
+  return options;
+}
+
+/** Every phase ran, at the full run's sizes or larger. */
+export function isFullRun(options: BenchOptions): boolean {
+  const sizes = ['recipients', 'scale', 'importRows', 'signupCampaign', 'signupSeconds'] as const;
+  return (
+    options.only.length === phases.length &&
+    sizes.every((size) => options[size] >= fullRun[size]) &&
+    fullRun.sendSizes.every((size) => options.sendSizes.includes(size))
+  );
+}

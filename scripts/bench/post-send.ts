@@ -1,0 +1,24 @@
+/** An audience of active subscribers, and `POST /send` to it timed until the last task id has arrived. */
+import type { Db } from '@herald/shared';
+import { benchAdminToken } from './bench-web.js';
+
+export async function seedAudience(db: Db, count: number): Promise<void> {
+  await db.$executeRaw`
+    INSERT INTO subscribers (email, name, status) SELECT 'reader-' || n || '@example.com', 'Reader ' || n, 'active'
+    FROM generate_series(1, ${count}::int) AS n`;
+  await db.$executeRaw`VACUUM ANALYZE subscribers`.catch(() => undefined);
+}
+
+/** Sends a campaign to every active subscriber; fails unless the answer is 202 with `count` task ids. */
+export async function postSend(webUrl: string, count: number): Promise<{ campaignId: string; answerMs: number }> {
+  const started = performance.now();
+  const res = await fetch(`${webUrl}/send`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${benchAdminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ subject: 'Bench {{name}}', body: '<p>Hello {{name}}</p>' }),
+  });
+  const answer = (await res.json()) as { campaignId: string; tasks?: string[] };
+  const answerMs = performance.now() - started;
+  if (res.status !== 202 || answer.tasks?.length !== count) throw new Error(`POST /send answered ${res.status} with ${answer.tasks?.length} task ids, not ${count}`);
+  return { campaignId: answer.campaignId, answerMs };
+}

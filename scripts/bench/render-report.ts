@@ -1,0 +1,137 @@
+/**
+ * The Markdown of a bench result: the summary and the throughput table (also what the README shows,
+ * see readmeBlock), then the machine, CPU profiles and failures for the result file.
+ */
+import type { BenchResult } from './bench-result.js';
+import type { SendRun } from './send-run.js';
+
+const systemNames: Record<SendRun['system'], string> = {
+  'bare-empty': 'bare BullMQ, empty processor',
+  'bare-client': 'bare BullMQ + @sendgrid/mail',
+  herald: 'Herald, SEND_BATCH_SIZE=1',
+  'herald-batched': 'Herald, batched',
+};
+
+const whole = (value: number) => Math.round(value).toLocaleString('en-US');
+const fixed = (value: number | null, digits = 1) => (value === null ? '—' : value.toFixed(digits));
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const megabytes = (mb: number | undefined) => (mb === undefined ? '—' : `${whole(mb)} MB`);
+
+/** Herald's rate over bare BullMQ + one client call per job at the same latency, in this run. */
+function ratioToBareClient(result: BenchResult, run: SendRun): number | null {
+  const bare = result.throughput.find((other) => other.system === 'bare-client' && other.latencyMs === run.latencyMs);
+  return bare ? run.sendsPerSecond / bare.sendsPerSecond : null;
+}
+
+function throughputTable(result: BenchResult): string[] {
+  return [
+    '| system | latency | concurrency | batch | sends/s | × bare + client | provider requests | in flight avg / peak | worker RSS peak | worker CPU | Redis peak | each once |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ...result.throughput.map((run) => {
+      const ratio = ratioToBareClient(result, run);
+      return [
+        systemNames[run.system],
+        run.latencyMs === null ? '—' : `${run.latencyMs} ms`,
+        run.concurrency,
+        run.batchSize ?? '—',
+        whole(run.sendsPerSecond),
+        ratio === null ? '—' : `${ratio.toFixed(2)}×`,
+        run.providerRequests === null ? '—' : whole(run.providerRequests),
+        run.inFlightAverage === null ? '—' : `${fixed(run.inFlightAverage)} / ${run.inFlightPeak}`,
+        megabytes(run.workerRssPeakMb),
+        `${whole(run.workerCpuPercent)}%`,
+        `${fixed(run.redisPeakMb)} MB`,
+        run.exactlyOnce === null ? '—' : run.exactlyOnce ? 'yes' : '**NO**',
+      ].join(' | ');
+    }).map((row) => `| ${row} |`),
+  ];
+}
+
+function summaryRows(result: BenchResult): string[] {
+  const rows: string[] = [];
+  const { options } = result;
+  for (const latencyMs of [0, 100]) {
+    const at = (system: SendRun['system']) => result.throughput.find((run) => run.system === system && run.latencyMs === latencyMs);
+    const herald = at('herald');
+    const batched = at('herald-batched');
+    if (!herald && !batched) continue;
+    const figure = (run: SendRun | undefined) => {
+      const ratio = run && ratioToBareClient(result, run);
+      return run ? `${whole(run.sendsPerSecond)}/s${ratio ? ` (${ratio.toFixed(2)}× bare + client)` : ''}` : '—';
+    };
+    rows.push(
+      `| Sends, ${whole(options.recipients)} recipients, provider latency ${latencyMs} ms | batched (${options.batchSize} per request, concurrency ${options.batchConcurrency}) ${figure(batched)}; one request per recipient (concurrency ${options.concurrency}) ${figure(herald)} |`,
+    );
+  }
+  const large = result.large;
+  if (large) {
+    const marks = Object.entries(large.rssAtSentMb).map(([sent, mb]) => `${whole(Number(sent))} sent ${megabytes(mb)}`);
+    rows.push(
+      `| Large run: ${whole(large.recipients)} recipients, batched, 100 ms, POST /send to the last recipient at the provider | ${large.seconds.toFixed(1)} s, ${whole(large.sendsPerSecond)}/s, each exactly once: ${large.exactlyOnce ? 'yes' : '**NO**'}; worker RSS ${[...marks, `peak ${megabytes(large.workerRssPeakMb)}`].join(', ')}; Redis peak ${fixed(large.redisPeakMb)} MB |`,
+    );
+  }
+  const answers = [...result.sendAnswers, ...(large?.sendAnswerMs ? [{ recipients: large.recipients, answerMs: large.sendAnswerMs }] : [])];
+  if (answers.length > 0) {
+    rows.push(`| \`POST /send\` answered with every task id | ${answers.map((answer) => `${whole(answer.recipients)} recipients: ${seconds(answer.answerMs)}`).join('; ')} |`);
+  }
+  const csv = result.csvImport;
+  if (csv) {
+    rows.push(
+      `| CSV import, ${whole(csv.rows)} rows (1% duplicates, 0.5% invalid), streamed to \`POST /subscribers/import\` | ${whole(csv.rowsPerSecondMedian)} rows/s median of ${csv.runs} (slowest ${whole(csv.rowsPerSecondSlowest)}); bench process peak RSS ${megabytes(csv.peakRssMb)} |`,
+    );
+  }
+  const signups = result.signups;
+  if (signups) {
+    rows.push(
+      `| JSON signups, ${signups.clients} concurrent clients for ${signups.seconds.toFixed(0)} s while a ${whole(signups.campaignRecipients)}-recipient campaign sends | ${whole(signups.signupsPerSecond)}/s, p50 ${whole(signups.p50Ms)} ms, p99 ${whole(signups.p99Ms)} ms, ${signups.failed} failed; the campaign sent in ${signups.campaignSeconds === null ? 'more than the wait' : `${signups.campaignSeconds.toFixed(1)} s`} |`,
+    );
+  }
+  return ['| what | figure |', '|---|---|', ...rows];
+}
+
+function machineLine(result: BenchResult): string {
+  const m = result.machine;
+  return (
+    `${m.cores} × ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}, PostgreSQL ${m.postgres}, Redis ${m.redis}; ` +
+    `load average ${m.loadAverageStart.join(' ')} at the start, ${m.loadAverageEnd?.join(' ') ?? '?'} at the end`
+  );
+}
+
+function runLabel(result: BenchResult): string {
+  const when = `${result.startedAt.slice(0, 16).replace('T', ' ')} UTC`;
+  const label = result.fullRun ? `Run of ${when}` : `**Reduced-size run** of ${when} (not the project's figures; \`npm run bench\` at full size replaces it)`;
+  return result.options.note ? `${label}. Note: ${result.options.note}. Measured` : `${label}, measured`;
+}
+
+/** What the README shows between its bench markers. */
+export function readmeBlock(result: BenchResult): string {
+  return [
+    `${runLabel(result)} on ${machineLine(result)}:`,
+    '',
+    ...summaryRows(result),
+    '',
+    ...throughputTable(result),
+    ...(result.failures.length > 0 ? ['', `Failed in this run: ${result.failures.map((failure) => failure.what).join(', ')} (see the result file).`] : []),
+  ].join('\n');
+}
+
+export function renderReport(result: BenchResult): string {
+  const lines = [`# Herald bench, ${result.startedAt.slice(0, 16).replace('T', ' ')} UTC`, '', readmeBlock(result), ''];
+  lines.push('## Options', '', '```json', JSON.stringify(result.options), '```', '');
+  const detailed = [...result.throughput, ...(result.large ? [result.large] : [])].filter((run) => run.jobsRunningAverage !== null);
+  if (detailed.length > 0) {
+    lines.push('## Inside Herald\'s worker (from its /metrics)', '', '| system | latency | recipients | send jobs running avg | queries waiting for a pool connection avg | event loop p99 max |', '|---|---|---|---|---|---|');
+    for (const run of detailed) {
+      lines.push(`| ${systemNames[run.system]} | ${run.latencyMs} ms | ${whole(run.recipients)} | ${fixed(run.jobsRunningAverage)} | ${fixed(run.dbPoolWaitingAverage)} | ${fixed(run.eventLoopP99MaxMs, 0)} ms |`);
+    }
+    lines.push('');
+  }
+  for (const profile of result.profiles) {
+    lines.push(`## CPU profile: ${profile.system}, self time`, '', '```', ...profile.top.map((entry) => `${(entry.share * 100).toFixed(1).padStart(5)}%  ${entry.where}`), '```', '');
+  }
+  if (result.failures.length > 0) {
+    lines.push('## Failures', '');
+    for (const failure of result.failures) lines.push(`- ${failure.what}:`, '', '```', failure.error.slice(0, 4_000), '```', '');
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,116 @@
+/**
+ * JSON signups under load while a campaign sends: the web and the worker each in a process of
+ * their own (built, production mode, the worker at its default settings), the provider stand-in
+ * answering after 100 ms, and `clients` concurrent clients here posting `/register` in a loop for
+ * `seconds`, starting with the campaign's `POST /send`. Each signup is new, so each also hands a
+ * confirmation email to the worker, as a real signup does.
+ *
+ * A plain fetch loop rather than a load-testing library: sixty-four loops and a sorted array of
+ * latencies are all this needs, and the web, not the client, is what binds at these rates.
+ */
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { createDb } from '@herald/shared';
+import { createBenchDatabase, webEnv } from './bench-web.js';
+import { startChild, stopChild, waitUntil } from './child-processes.js';
+import { startHeraldWorker } from './herald-worker.js';
+import { postSend, seedAudience } from './post-send.js';
+import { startPrivateRedis } from './private-redis.js';
+import { startProvider } from './provider.js';
+
+export type SignupResult = {
+  clients: number;
+  seconds: number;
+  campaignRecipients: number;
+  signups: number;
+  failed: number;
+  signupsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** From POST /send to the campaign seen `sent` (polled every 250 ms), or null if not within two minutes of the load. */
+  campaignSeconds: number | null;
+};
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** `clients` loops posting new signups until `until`; the latency of every accepted one. */
+async function signupLoad(url: string, clients: number, until: number) {
+  const latencies: number[] = [];
+  let failed = 0;
+  let next = 0;
+  const client = async () => {
+    while (Date.now() < until) {
+      const n = (next += 1);
+      const started = performance.now();
+      try {
+        const res = await fetch(`${url}/register`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ email: `signup-${n}@example.com`, name: `Signup ${n}` }),
+        });
+        await res.arrayBuffer();
+        if (res.status === 202) latencies.push(performance.now() - started);
+        else failed += 1;
+      } catch {
+        failed += 1;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: clients }, client));
+  return { latencies: latencies.sort((a, b) => a - b), failed };
+}
+
+export async function measureSignupsWhileSending(options: { clients: number; seconds: number; campaignRecipients: number; ratePerSecond: number }): Promise<SignupResult> {
+  const { clients, seconds, campaignRecipients } = options;
+  const scratch = await createBenchDatabase(`herald_bench_signups_${process.pid}`);
+  const db = createDb(scratch.url, { poolSize: 2 });
+  const redis = await startPrivateRedis();
+  const provider = await startProvider(100);
+  const queuePrefix = `signups-${Date.now()}`;
+  const port = await freePort();
+  const web = startChild([process.execPath, 'apps/web/dist/main.js'], {
+    ...webEnv(scratch.url, { REDIS_URL: redis.url, QUEUE_PREFIX: queuePrefix, PORT: String(port), LOG_LEVEL: 'info' }),
+  });
+  let worker: Awaited<ReturnType<typeof startHeraldWorker>> | undefined;
+  try {
+    await seedAudience(db, campaignRecipients);
+    worker = await startHeraldWorker({ databaseUrl: scratch.url, redisUrl: redis.url, queuePrefix, providerUrl: provider.url, ratePerSecond: options.ratePerSecond });
+    await web.waitForLine((line) => line.includes('"web listening"'));
+    const url = `http://127.0.0.1:${port}`;
+    const startedAt = Date.now();
+    const [{ campaignId }, load] = await Promise.all([postSend(url, campaignRecipients), signupLoad(url, clients, startedAt + seconds * 1000)]);
+    const loadSeconds = (Date.now() - startedAt) / 1000;
+    const deadline = Date.now() + 120_000;
+    let sentAt: number | null = null;
+    await waitUntil(async () => {
+      const campaign = await db.campaign.findUniqueOrThrow({ where: { id: campaignId }, select: { status: true } });
+      if (campaign.status === 'sent') sentAt = Date.now();
+      return sentAt !== null || Date.now() > deadline;
+    }, 250);
+    const percentile = (p: number) => load.latencies[Math.min(load.latencies.length - 1, Math.floor(load.latencies.length * p))] ?? 0;
+    return {
+      clients,
+      seconds: loadSeconds,
+      campaignRecipients,
+      signups: load.latencies.length,
+      failed: load.failed,
+      signupsPerSecond: load.latencies.length / loadSeconds,
+      p50Ms: percentile(0.5),
+      p99Ms: percentile(0.99),
+      campaignSeconds: sentAt === null ? null : (sentAt - startedAt) / 1000,
+    };
+  } finally {
+    if (worker) await stopChild(worker.child);
+    await stopChild(web);
+    await provider.close();
+    await redis.close();
+    await db.$disconnect();
+    await scratch.drop();
+  }
+}
