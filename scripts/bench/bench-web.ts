@@ -19,11 +19,15 @@ async function adminQuery(sql: string): Promise<void> {
   await client.query(sql).finally(() => client.end());
 }
 
+function benchDatabaseUrl(database: string): string {
+  return Object.assign(new URL(benchAdminDatabaseUrl), { pathname: `/${database}` }).toString();
+}
+
 /** Creates `database` afresh and applies the migrations; returns its URL. */
 export async function createBenchDatabase(database: string): Promise<{ url: string; drop(): Promise<void> }> {
   await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
   await adminQuery(`CREATE DATABASE ${database}`);
-  const url = Object.assign(new URL(benchAdminDatabaseUrl), { pathname: `/${database}` }).toString();
+  const url = benchDatabaseUrl(database);
   await migrateDeploy(url);
   return { url, drop: () => adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`) };
 }
@@ -46,8 +50,9 @@ export function webEnv(databaseUrl: string, env: Record<string, string> = {}): R
 
 /** The web app in this process over a fresh database named `database`. */
 export async function startBenchWeb(database: string, env: Record<string, string> = {}) {
+  // Configuration first: a bench whose settings the web refuses leaves no database behind.
+  const config = loadConfig(webEnv(benchDatabaseUrl(database), env));
   const scratch = await createBenchDatabase(database);
-  const config = loadConfig(webEnv(scratch.url, env));
   const logger = createLogger({ name: 'bench', level: 'silent' });
   const db = createDb(scratch.url, { poolSize: 30 });
   const redis = createProducerConnection(config.redisUrl);
