@@ -104,6 +104,38 @@ describe('POST /register with JSON', () => {
     expect(await web.db.subscriber.count()).toBe(0 + 1);
   });
 
+  it('records signups arriving together, each as if alone: one row per address, one confirmation each owed', async () => {
+    await web.db.subscriber.createMany({
+      data: [
+        { email: 'member@example.com', status: 'active', name: 'Member' },
+        { email: 'left@example.com', status: 'unsubscribed', unsubscribedAt: new Date() },
+        { email: 'bounced@example.com', status: 'bounced' },
+      ],
+    });
+    const emails = [
+      ...Array.from({ length: 40 }, (_, i) => `crowd-${i}@example.com`),
+      'twice@example.com',
+      'TWICE@example.com',
+      'member@example.com',
+      'left@example.com',
+      'bounced@example.com',
+    ];
+    const answers = await Promise.all(emails.map((email) => request(web.app).post('/register').send({ email, name: 'Crowd' })));
+    expect(new Set(answers.map((answer) => `${answer.status} ${JSON.stringify(answer.body)}`)).size).toBe(1);
+    expect(answers[0]?.status).toBe(202);
+
+    const rows = await web.db.subscriber.findMany({ select: { id: true, email: true, status: true, name: true } });
+    const byEmail = new Map(rows.map((row) => [row.email, row]));
+    expect(rows).toHaveLength(40 + 1 + 3);
+    expect(byEmail.get('member@example.com')).toMatchObject({ status: 'active', name: 'Member' });
+    expect(byEmail.get('left@example.com')).toMatchObject({ status: 'pending' });
+    expect(byEmail.get('bounced@example.com')).toMatchObject({ status: 'bounced' });
+    const owed = rows.filter((row) => row.status === 'pending').map((row) => row.id);
+    expect(owed).toHaveLength(40 + 1 + 1);
+    const jobs = await web.queues.confirmations.getJobs(['waiting', 'delayed', 'prioritized']);
+    expect(jobs.map((job) => (job.data as { subscriberId: string }).subscriberId).sort()).toEqual(owed.sort());
+  });
+
   it('answers malformed JSON with 400, not 500', async () => {
     const res = await request(web.app)
       .post('/register')

@@ -1,20 +1,19 @@
 import express, { Router } from 'express';
 import type { Request, Response } from 'express';
-import { enqueueJob, jobs } from '@herald/shared';
 import type { WebDeps } from '../deps.js';
-import { enqueueOrDefer } from '../jobs/enqueue-or-defer.js';
 import { jsonBody } from '../http/json-body.js';
 import { HttpError, errorBody } from '../http/http-error.js';
 import { fieldErrors } from '../http/field-errors.js';
 import { signupInput } from '../subscribers/signup-schema.js';
-import { registerSubscriber } from '../subscribers/register-subscriber.js';
+import { createSignupIntake } from '../subscribers/signup-intake.js';
 
 const bodyLimit = '100kb';
 const acceptedTypes = ['application/json', 'application/x-www-form-urlencoded'];
 
 /** The public signup form: `GET /` and `POST /register` (form or JSON). */
-export function signupRoutes({ db, queues, config }: WebDeps): Router {
+export function signupRoutes({ db, queues, config, logger }: WebDeps): Router {
   const router = Router();
+  const recordSignup = createSignupIntake({ db, queues, logger });
   const thanks = config.doubleOptIn
     ? 'Thanks! Check your inbox for an email to confirm your subscription.'
     : 'Thanks! You are subscribed.';
@@ -46,13 +45,7 @@ export function signupRoutes({ db, queues, config }: WebDeps): Router {
         return;
       }
 
-      const registration = await registerSubscriber(db, parsed.data, {
-        doubleOptIn: config.doubleOptIn,
-        source: asJson ? 'api' : 'form',
-      });
-      if (registration.needsConfirmation) {
-        await enqueueOrDefer('confirmation email', () => enqueueJob(queues, jobs.sendConfirmation, { subscriberId: registration.subscriberId }, new Date()), req.log);
-      }
+      await recordSignup({ input: parsed.data, doubleOptIn: config.doubleOptIn, source: asJson ? 'api' : 'form' });
 
       if (asJson) res.status(202).json({ status: 'received', message: thanks });
       else res.render('message', { title: 'Almost there', message: thanks, backToSignup: true });
