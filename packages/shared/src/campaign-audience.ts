@@ -8,10 +8,17 @@ import type { Db, SqlClient } from './db.js';
  * Returns the audience size.
  */
 export async function snapshotAudience(tx: SqlClient, campaignId: string): Promise<number> {
-  // In subscriber order, so the (subscriber_id, campaign_id) index is written in order.
+  // One UUIDv7 per snapshot and a counter in its last 32 bits, in subscriber order: the same
+  // timestamp and version as herald_uuid_v7() for every row, 42 random bits that keep concurrent
+  // snapshots apart (the primary key refuses the rest), and ids that increase with every row. That
+  // costs a fraction of one herald_uuid_v7() per row, and every index ending in the id is written
+  // at its right edge. In subscriber order, so the (subscriber_id, campaign_id) index is too.
   return tx.$executeRaw`
-    INSERT INTO deliveries (campaign_id, subscriber_id)
-    SELECT ${campaignId}::uuid, id FROM subscribers WHERE status = 'active' ORDER BY id`;
+    WITH batch AS MATERIALIZED (SELECT left(herald_uuid_v7()::text, 28) AS prefix)
+    INSERT INTO deliveries (id, campaign_id, subscriber_id)
+    SELECT (batch.prefix || lpad(to_hex(audience.n), 8, '0'))::uuid, ${campaignId}::uuid, audience.id
+    FROM batch, (SELECT id, row_number() OVER (ORDER BY id) AS n FROM subscribers WHERE status = 'active') audience
+    ORDER BY audience.id`;
 }
 
 /**

@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { Router } from 'express';
 import { enqueueJob, jobs } from '@herald/shared';
 import type { WebDeps } from '../deps.js';
@@ -8,7 +10,8 @@ import { requireAdminToken } from '../http/admin-auth.js';
 import { idempotencyKey, sendInput } from '../campaigns/campaign-schema.js';
 import { createCampaign } from '../campaigns/create-campaign.js';
 import { campaignWarnings } from '../campaigns/campaign-warnings.js';
-import { campaignLinks, writeTaskIds } from '../campaigns/campaign-view.js';
+import { campaignLinks, sendAnswerChunks } from '../campaigns/campaign-view.js';
+import { readTaskIdList } from '../campaigns/campaign-queries.js';
 import { fieldErrors } from '../http/field-errors.js';
 
 /**
@@ -16,7 +19,7 @@ import { fieldErrors } from '../http/field-errors.js';
  * every task id at once. Sending happens in the workers.
  */
 export type SendRouteOptions = {
-  /** Task ids read per query while the answer is written. */
+  /** Task ids per chunk written of the answer. */
   taskIdPageSize?: number;
 };
 
@@ -43,6 +46,9 @@ export function sendRoutes({ db, queues, config, emailLayout, redis }: WebDeps, 
         await enqueueOrDefer('campaign fan-out', () => enqueueJob(queues, jobs.fanOut, { campaignId: campaign.id }, campaign.updatedAt), req.log);
       }
 
+      // Every id is read before the first byte goes out, so a failed read is still answered
+      // with an error status rather than a cut-off 202.
+      const taskIds = await readTaskIdList(db, campaign.id);
       res.status(202).type('application/json');
       if (!created) res.set('Idempotent-Replayed', 'true');
       const head = {
@@ -52,9 +58,13 @@ export function sendRoutes({ db, queues, config, emailLayout, redis }: WebDeps, 
         links: campaignLinks(campaign.id),
         warnings: campaignWarnings(campaign, emailLayout),
       };
-      res.write(`${JSON.stringify(head).slice(0, -1)},"tasks":[`);
-      await writeTaskIds(db, campaign.id, (chunk) => res.write(chunk), options.taskIdPageSize);
-      res.end(']}');
+      try {
+        await pipeline(Readable.from(sendAnswerChunks(head, taskIds, options.taskIdPageSize)), res);
+      } catch (err) {
+        // The campaign exists whatever happens to its answer: a client gone midway asks again
+        // with its Idempotency-Key. Anything else cut the answer off, which is worth a log line.
+        if (!req.destroyed) req.log.error({ err }, 'send answer failed midway');
+      }
     },
   );
   return router;
