@@ -11,7 +11,17 @@ const workerEnv = z.object({
   SENDGRID_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(120_000).default(15_000),
   MAIL_FROM: z.string().min(3, 'is required: an address, or "Name <address>"'),
   MAIL_POSTAL_ADDRESS: z.string().trim().max(500).optional(),
-  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(20),
+  /**
+   * Send jobs one worker process holds at once. With batching a job costs a row in a batch, not a
+   * connection to SendGrid, so hundreds are cheap; it also bounds the recipients in flight.
+   */
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(2_000).default(20),
+  /**
+   * Recipients per SendGrid request (one personalization each; SendGrid takes up to 1,000). A batch
+   * is made of the send jobs of one campaign a worker holds at once, so it is also bounded by
+   * WORKER_CONCURRENCY. 1 sends one request per recipient.
+   */
+  SEND_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000).default(1_000),
   SEND_RATE_PER_SECOND: z.coerce.number().int().min(1).max(10_000).default(100),
   /**
    * Postgres connections per worker process. A send holds one only for its claim and its `sent`
@@ -103,6 +113,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     email: emailSettingsOf(parsed, { newsletterName, postalAddress }),
     concurrency: parsed.WORKER_CONCURRENCY,
+    sendBatchSize: parsed.SEND_BATCH_SIZE,
     sendRatePerSecond: parsed.SEND_RATE_PER_SECOND,
     databasePoolSize: parsed.DATABASE_POOL_SIZE,
     sendWindow: parsed.SEND_WINDOW,

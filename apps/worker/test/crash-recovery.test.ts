@@ -66,7 +66,8 @@ describe('a claim abandoned by a crashed worker', () => {
     // The first worker claims the delivery and then hangs inside the provider call, and is dropped
     // without finishing: its lock is no longer renewed, as after a kill -9. (It runs no stalled
     // check of its own: BullMQ throttles those queue-wide, and the next worker's must run soon.)
-    const hanging: WorkerDeps = { ...deps, mailer: { send: () => new Promise(() => undefined) } };
+    const hang = () => new Promise<never>(() => undefined);
+    const hanging: WorkerDeps = { ...deps, mailer: { send: hang, sendBatch: hang } };
     const dying = new Worker(
       deps.queues.sends.name,
       (job) => sendEmail(job.data, jobContext(hanging, { claimToken: claimTokenOf(job) }), hanging),

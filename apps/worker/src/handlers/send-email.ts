@@ -1,33 +1,36 @@
 import { UnrecoverableError, Worker } from 'bullmq';
-import type { SendEmailPayload } from '@herald/shared';
-import { finishCampaignIfDone, issueUrl, pauseCampaign } from '@herald/shared';
+import type { CampaignContent, Logger, SendEmailPayload } from '@herald/shared';
+import { finishCampaignIfDone, issueUrl, pauseCampaign, renderCampaignBatch, renderCampaignEmail } from '@herald/shared';
 import { loadCampaignContent } from '../campaigns/campaign-content.js';
-import { renderCampaignEmail } from '@herald/shared';
+import { collectBatches } from '../deliveries/collect-batches.js';
+import type { ClaimedDelivery } from '../deliveries/delivery-statements.js';
+import { claimDeliveries, failDeliveries, markSent, releaseDeliveries, skipInactive } from '../deliveries/delivery-statements.js';
 import { decideOnFailure } from '../mail/failure-policy.js';
+import { classifySendError, refusedPersonalization } from '../mail/sendgrid.js';
 import type { JobContext, WorkerDeps } from '../deps.js';
 
 export type SendOutcome = 'sent' | 'skipped' | 'paused';
 
-type Claimed = {
-  id: string;
-  campaign_id: string;
-  email: string;
-  name: string | null;
-  unsubscribe_token: string;
-  taken_over: boolean;
-};
-
-const takenOverNote = 'worker stopped during the SendGrid call; sent again by the re-run of its job';
+/** One send job waiting for its batch. */
+type SendRequest = { deliveryId: string; ctx: JobContext };
+type Claim = { request: SendRequest; row: ClaimedDelivery };
+type Answer = SendOutcome | Error;
 
 /**
- * Sends one delivery, at most once.
+ * Sends one delivery, at most once, in a batch with the other send jobs this worker is running.
  *
- * Delivery guarantee. The conditional claim below (`queued -> sending`) is the lock: of any number of
+ * Batching. The jobs that arrive within `batchWaitMs` of each other are claimed by one statement,
+ * grouped by campaign, and sent SEND_BATCH_SIZE recipients per SendGrid request (one personalization
+ * each), then marked `sent` by one statement per request; each job still ends with its own
+ * recipient's outcome. SEND_BATCH_SIZE=1 sends one request per recipient.
+ *
+ * Delivery guarantee. The conditional claim (`queued -> sending`) is the lock: of any number of
  * jobs for the same delivery, exactly one gets the row, and a delivery that is `sent`, `failed`,
  * `cancelled` or `skipped` is never claimed again. The only window for a duplicate is a worker dying
- * after SendGrid accepted the message and before the `sent` mark below, one HTTP call wide. Such a
- * row stays `sending`, and is sent again: a possible duplicate, bounded by the sends that were in
- * flight when the worker died, is preferred to a silently skipped subscriber. Two paths get it out:
+ * after SendGrid accepted a request and before its `sent` mark, one HTTP call wide. Such rows stay
+ * `sending`, and are sent again: possible duplicates, bounded by the recipients of the requests in
+ * flight when the worker died (at most WORKER_CONCURRENCY), are preferred to silently skipped
+ * subscribers. Two paths get them out:
  * - BullMQ notices the dead worker's job when its lock expires (about 30 s) and runs the same
  *   attempt again. The claim records `ctx.claimToken` (job id and attempt), and only that re-run
  *   carries the same token, so a `sending` row with our own token is a claim its holder abandoned:
@@ -36,117 +39,231 @@ const takenOverNote = 'worker stopped during the SendGrid call; sent again by th
  *   the reconciler's backstop after STUCK_SENDING_AFTER_SECONDS, which marks the row `sent` if a
  *   webhook event shows SendGrid accepted it, and otherwise sends it again (see reconcile.ts).
  */
-export async function sendEmail(payload: SendEmailPayload, ctx: JobContext, deps: WorkerDeps): Promise<SendOutcome> {
-  const { db, mailer, config } = deps;
-  // SET expressions see the row as it was, so `taken_over` says whether this run found its own
-  // abandoned claim rather than a queued row.
-  const [claimed] = await db.$queryRaw<Claimed[]>`
-    UPDATE deliveries d
-    SET status = 'sending', claimed_at = now(), claim_token = ${ctx.claimToken}, attempts = d.attempts + 1, updated_at = now(),
-      last_error = CASE WHEN d.status = 'sending' THEN ${takenOverNote} ELSE d.last_error END
-    FROM campaigns c, subscribers s
-    WHERE d.id = ${payload.deliveryId}::uuid
-      AND (d.status = 'queued' OR (d.status = 'sending' AND d.claim_token = ${ctx.claimToken}))
-      AND c.id = d.campaign_id AND c.status = 'sending'
-      AND s.id = d.subscriber_id AND s.status = 'active'
-    RETURNING d.id, d.campaign_id, s.email, s.name, s.unsubscribe_token, d.last_error IS NOT DISTINCT FROM ${takenOverNote} AS taken_over`;
-  if (!claimed) return skipUnclaimable(payload.deliveryId, ctx, deps);
-  if (claimed.taken_over) ctx.log.warn('taking over a claim abandoned by a stopped worker; sending again');
+export function sendEmail(payload: SendEmailPayload, ctx: JobContext, deps: WorkerDeps): Promise<SendOutcome> {
+  return batchesOf(deps).send({ deliveryId: payload.deliveryId, ctx });
+}
 
-  const viewInBrowserUrl = issueUrl(config.publicUrl, claimed.campaign_id);
-  const content = await loadCampaignContent(db, claimed.campaign_id, deps.emailLayout, { viewInBrowserUrl });
-  const email = renderCampaignEmail(content, claimed, {
-    unsubscribeUrl: `${config.publicUrl}/unsubscribe/${claimed.unsubscribe_token}`,
-    postalAddress: config.mail.postalAddress,
-    viewInBrowserUrl,
-  });
+/** Long enough to gather the jobs a worker fetches back to back, short next to a SendGrid call. */
+const batchWaitMs = 5;
+/** SendGrid's own limit of personalizations per request, and the most rows one claim takes. */
+export const maxBatchSize = 1_000;
+
+type Collectors = {
+  send(request: SendRequest): Promise<SendOutcome>;
+  /** Resolves once the row is marked `sent`, in one statement with the other marks due within a few ms. */
+  markSent(sent: { id: string; messageId: string | null }): Promise<void>;
+};
+
+/** One set of batch collectors per worker (per set of dependencies), made on its first send. */
+const collectors = new WeakMap<WorkerDeps, Collectors>();
+
+function batchesOf(deps: WorkerDeps): Collectors {
+  let batches = collectors.get(deps);
+  if (!batches) {
+    batches = {
+      send: collectBatches<SendRequest, SendOutcome>((requests) => sendBatch(requests, deps), { waitMs: batchWaitMs, maxSize: maxBatchSize }),
+      // SendGrid has the messages: losing a mark would send them again later, so it is retried through
+      // a short database outage instead of failing the jobs at once.
+      markSent: collectBatches<{ id: string; messageId: string | null }, void>(
+        async (sent) => {
+          await persistently(deps.logger, () => markSent(deps.db, [...sent]));
+          return sent.map(() => undefined);
+        },
+        { waitMs: 1, maxSize: maxBatchSize },
+      ),
+    };
+    collectors.set(deps, batches);
+  }
+  return batches;
+}
+
+/** Claims the batch's rows in one statement, then sends each campaign's claimed rows. */
+async function sendBatch(requests: readonly SendRequest[], deps: WorkerDeps): Promise<Answer[]> {
+  const answers = new Map<SendRequest, Answer>();
+  // One claim per delivery: a second job for a row already in the batch loses, as it would to another worker.
+  const unique = new Map<string, SendRequest>();
+  for (const request of requests) {
+    if (unique.has(request.deliveryId)) {
+      deps.metrics.claimsLost.inc();
+      answers.set(request, 'skipped');
+    } else {
+      unique.set(request.deliveryId, request);
+    }
+  }
+
+  let rows: ClaimedDelivery[];
+  try {
+    rows = await claimDeliveries(deps.db, [...unique.values()].map(({ deliveryId, ctx }) => ({ id: deliveryId, claimToken: ctx.claimToken })));
+  } catch (err) {
+    return requests.map((request) => answers.get(request) ?? asError(err));
+  }
+
+  const claimed = new Map(rows.map((row) => [row.id, row]));
+  const byCampaign = new Map<string, Claim[]>();
+  const work: Promise<void>[] = [];
+  for (const request of unique.values()) {
+    const row = claimed.get(request.deliveryId);
+    if (!row) {
+      work.push(answer(answers, [request], () => skipUnclaimable(request, deps).then((outcome) => [outcome])));
+      continue;
+    }
+    if (row.taken_over) request.ctx.log.warn('taking over a claim abandoned by a stopped worker; sending again');
+    const claims = byCampaign.get(row.campaign_id) ?? [];
+    claims.push({ request, row });
+    byCampaign.set(row.campaign_id, claims);
+  }
+  for (const [campaignId, claims] of byCampaign) {
+    work.push(answer(answers, claims.map((claim) => claim.request), () => sendCampaign(campaignId, claims, deps)));
+  }
+  await Promise.all(work);
+  return requests.map((request) => answers.get(request) ?? new Error('send job left without an outcome'));
+}
+
+/** Records `run`'s answers for `requests`, or its error as every one's answer. */
+async function answer(answers: Map<SendRequest, Answer>, requests: SendRequest[], run: () => Promise<Answer[]>): Promise<void> {
+  try {
+    const results = await run();
+    requests.forEach((request, index) => answers.set(request, results[index]!));
+  } catch (err) {
+    for (const request of requests) answers.set(request, asError(err));
+  }
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/** The campaign's content, laid out once per worker, then one request per SEND_BATCH_SIZE recipients. */
+async function sendCampaign(campaignId: string, claims: Claim[], deps: WorkerDeps): Promise<Answer[]> {
+  const viewInBrowserUrl = issueUrl(deps.config.publicUrl, campaignId);
+  const content = await loadCampaignContent(deps.db, campaignId, deps.emailLayout, { viewInBrowserUrl });
+  const size = deps.config.sendBatchSize;
+  const requests: Promise<Answer[]>[] = [];
+  for (let start = 0; start < claims.length; start += size) {
+    requests.push(deliver(claims.slice(start, start + size), { campaignId, content, viewInBrowserUrl }, deps));
+  }
+  return (await Promise.all(requests)).flat();
+}
+
+type Campaign = { campaignId: string; content: CampaignContent; viewInBrowserUrl: string };
+
+/** One SendGrid request for `claims`, and what it means for each of them. */
+async function deliver(claims: Claim[], campaign: Campaign, deps: WorkerDeps): Promise<Answer[]> {
+  const { mailer, config } = deps;
+  const links = { postalAddress: config.mail.postalAddress, viewInBrowserUrl: campaign.viewInBrowserUrl };
+  const unsubscribeUrl = (row: ClaimedDelivery) => `${config.publicUrl}/unsubscribe/${row.unsubscribe_token}`;
+  const recipient = (row: ClaimedDelivery) => (row.name ? { email: row.email, name: row.name } : { email: row.email });
+  const customArgs = (row: ClaimedDelivery) => ({ herald_delivery_id: row.id });
 
   let messageId: string | null;
   try {
-    ({ messageId } = await mailer.send({
-      ...email,
-      to: claimed.name ? { email: claimed.email, name: claimed.name } : { email: claimed.email },
-      customArgs: { herald_delivery_id: claimed.id },
-    }));
+    if (claims.length === 1) {
+      const { row } = claims[0]!;
+      const email = renderCampaignEmail(campaign.content, row, { ...links, unsubscribeUrl: unsubscribeUrl(row) });
+      ({ messageId } = await mailer.send({ ...email, to: recipient(row), customArgs: customArgs(row) }));
+    } else {
+      const rows = claims.map((claim) => claim.row);
+      const batch = renderCampaignBatch(campaign.content, rows.map((row) => ({ ...row, unsubscribeUrl: unsubscribeUrl(row) })), links);
+      ({ messageId } = await mailer.sendBatch({
+        ...batch,
+        personalizations: batch.personalizations.map((personalization, index) => ({
+          ...personalization,
+          to: recipient(rows[index]!),
+          customArgs: customArgs(rows[index]!),
+        })),
+      }));
+    }
   } catch (err) {
-    return handleFailure(err, claimed, ctx, deps);
+    if (claims.length > 1 && classifySendError(err).kind === 'rejected') return splitRefused(err, claims, campaign, deps);
+    return handleFailure(err, claims, campaign.campaignId, deps);
   }
 
-  // SendGrid has the message: losing this mark would send it again later, so it is retried through
-  // a short database outage instead of failing the job at once.
-  await persistently(ctx, () => db.$executeRaw`
-    UPDATE deliveries SET status = 'sent', sent_at = now(), provider_message_id = ${messageId}, last_error = NULL,
-      claim_token = NULL, updated_at = now()
-    WHERE id = ${claimed.id}::uuid AND status = 'sending'`);
-  deps.finisher.touch(claimed.campaign_id);
-  return 'sent';
+  const { markSent: mark } = batchesOf(deps);
+  await Promise.all(claims.map((claim) => mark({ id: claim.row.id, messageId })));
+  deps.finisher.touch(campaign.campaignId);
+  return claims.map(() => 'sent');
+}
+
+/**
+ * SendGrid refused a whole batch for something in it (an address it does not take, say). The
+ * recipient its answer names fails alone and the rest are sent again together; when it names none,
+ * each half is sent on its own, so one bad recipient costs about log2(batch) extra requests.
+ */
+async function splitRefused(err: unknown, claims: Claim[], campaign: Campaign, deps: WorkerDeps): Promise<Answer[]> {
+  const named = refusedPersonalization(err);
+  if (named !== undefined && named < claims.length) {
+    const [failed, rest] = await Promise.all([
+      handleFailure(err, [claims[named]!], campaign.campaignId, deps),
+      deliver(claims.filter((_, index) => index !== named), campaign, deps),
+    ]);
+    return claims.map((_, index) => (index === named ? failed[0]! : rest[index < named ? index : index - 1]!));
+  }
+  const half = Math.ceil(claims.length / 2);
+  const answers = await Promise.all([deliver(claims.slice(0, half), campaign, deps), deliver(claims.slice(half), campaign, deps)]);
+  return answers.flat();
 }
 
 const markRetryForMs = 60_000;
 
 /** Runs `write` until it succeeds, waiting up to a second between tries, for at most a minute. */
-async function persistently<T>(ctx: JobContext, write: () => Promise<T>): Promise<T> {
+async function persistently<T>(log: Logger, write: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + markRetryForMs;
   for (let wait = 100; ; wait = Math.min(wait * 2, 1_000)) {
     try {
       return await write();
     } catch (err) {
       if (Date.now() + wait > deadline) throw err;
-      ctx.log.warn({ err: (err as Error).message, retryInMs: wait }, 'could not record the send; retrying');
+      log.warn({ err: (err as Error).message, retryInMs: wait }, 'could not record the send; retrying');
       await new Promise((resolve) => setTimeout(resolve, wait));
     }
   }
 }
 
 /**
- * The claim found nothing to send. A delivery whose subscriber left (unsubscribed, bounced,
- * complained, erased) becomes `skipped`; one whose campaign is paused stays `queued` for resume;
- * one already finished, or claimed by another job, is left alone.
+ * The claim found nothing to send. A delivery whose subscriber left becomes `skipped`; one whose
+ * campaign is paused stays `queued` for resume; one already finished, or claimed by another job, is
+ * left alone.
  */
-async function skipUnclaimable(deliveryId: string, ctx: JobContext, { db, metrics }: WorkerDeps): Promise<SendOutcome> {
-  const skipped = await db.$queryRaw<{ campaign_id: string }[]>`
-    UPDATE deliveries d SET status = 'skipped', last_error = 'subscriber is no longer active', updated_at = now()
-    FROM campaigns c
-    WHERE d.id = ${deliveryId}::uuid AND d.status = 'queued' AND c.id = d.campaign_id AND c.status = 'sending'
-      AND NOT EXISTS (SELECT 1 FROM subscribers s WHERE s.id = d.subscriber_id AND s.status = 'active')
-    RETURNING d.campaign_id`;
-  const campaignId = skipped[0]?.campaign_id;
+async function skipUnclaimable({ deliveryId, ctx }: SendRequest, { db, metrics }: WorkerDeps): Promise<SendOutcome> {
+  const campaignId = await skipInactive(db, deliveryId);
   if (campaignId) await finishCampaignIfDone(db, campaignId);
   else metrics.claimsLost.inc();
   ctx.log.debug({ reason: campaignId ? 'subscriber inactive' : 'not claimable' }, 'delivery skipped');
   return 'skipped';
 }
 
-async function handleFailure(err: unknown, claimed: Claimed, ctx: JobContext, deps: WorkerDeps): Promise<SendOutcome> {
+/** Carries out the failure policy's decision for every recipient of a failed request. */
+async function handleFailure(err: unknown, claims: Claim[], campaignId: string, deps: WorkerDeps): Promise<Answer[]> {
   const { db } = deps;
-  const decision = decideOnFailure(err, ctx);
-  ctx.log.warn({ action: decision.action, reason: decision.reason }, 'send failed');
-  // In a campaign cancelled meanwhile, the requeue trigger makes the row `cancelled` instead.
-  const release = (lastError: string, attemptsDelta = 0) =>
-    db.$executeRaw`
-      UPDATE deliveries SET status = 'queued', claimed_at = NULL, claim_token = NULL, last_error = ${lastError},
-        attempts = attempts + ${attemptsDelta}, updated_at = now()
-      WHERE id = ${claimed.id}::uuid AND status = 'sending'`;
+  const ids = claims.map((claim) => claim.row.id);
+  const decisions = claims.map((claim) => decideOnFailure(err, claim.request.ctx));
+  const first = decisions[0]!;
+  const log = claims.length === 1 ? claims[0]!.request.ctx.log : deps.logger.child({ campaignId, recipients: claims.length });
+  log.warn({ action: first.action, reason: first.reason }, 'send failed');
 
-  switch (decision.action) {
+  switch (first.action) {
     case 'hold-queue':
-      // A 429 is SendGrid asking everyone to wait; it does not count against this delivery.
-      await release(decision.reason, -1);
-      await ctx.pauseQueue(decision.waitMs);
-      throw Worker.RateLimitError();
+      // A 429 is SendGrid asking everyone to wait; it does not count against these deliveries.
+      await releaseDeliveries(db, ids, first.reason, -1);
+      await claims[0]!.request.ctx.pauseQueue(first.waitMs);
+      return claims.map(() => Worker.RateLimitError());
     case 'stop':
       // Every other send of this campaign would fail the same way: stop it and tell the admin.
-      await release(decision.reason);
-      await pauseCampaign(db, claimed.campaign_id, `Paused: SendGrid refused the request. ${decision.reason}`);
-      return 'paused';
-    case 'give-up':
-      await db.$executeRaw`
-        UPDATE deliveries SET status = 'failed', last_error = ${decision.reason}, updated_at = now()
-        WHERE id = ${claimed.id}::uuid AND status = 'sending'`;
-      await finishCampaignIfDone(db, claimed.campaign_id);
-      throw new UnrecoverableError(decision.reason);
-    case 'retry':
-      await release(decision.reason);
-      throw new Error(decision.reason, { cause: err });
+      await releaseDeliveries(db, ids, first.reason);
+      await pauseCampaign(db, campaignId, `Paused: SendGrid refused the request. ${first.reason}`);
+      return claims.map(() => 'paused');
+    default: {
+      // Retry or give up depends on each job's own attempts.
+      const givingUp = claims.flatMap((claim, index) => (decisions[index]!.action === 'give-up' ? [{ id: claim.row.id, reason: decisions[index]!.reason }] : []));
+      const retrying = claims.flatMap((claim, index) => (decisions[index]!.action === 'retry' ? [claim.row.id] : []));
+      if (retrying.length > 0) await releaseDeliveries(db, retrying, first.reason);
+      if (givingUp.length > 0) {
+        await failDeliveries(db, givingUp);
+        await finishCampaignIfDone(db, campaignId);
+      }
+      return decisions.map((decision) =>
+        decision.action === 'give-up' ? new UnrecoverableError(decision.reason) : new Error(decision.reason, { cause: err }),
+      );
+    }
   }
 }

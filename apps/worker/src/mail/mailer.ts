@@ -9,7 +9,25 @@ export type OutgoingEmail = {
   customArgs: Record<string, string>;
 };
 
+/**
+ * One message to many recipients in one provider request: the shared subject and content carry
+ * substitution keys, and each personalization its recipient, headers, ids and values for the keys.
+ */
+export type OutgoingBatch = {
+  subject: string;
+  html: string;
+  text: string;
+  personalizations: {
+    to: { email: string; name?: string };
+    headers: Record<string, string>;
+    customArgs: Record<string, string>;
+    substitutions: Record<string, string>;
+  }[];
+};
+
 export type Mailer = {
   /** Resolves with the provider's message id once the provider has accepted the message. */
   send(email: OutgoingEmail): Promise<{ messageId: string | null }>;
+  /** The same for a batch: accepted or refused as a whole, under one message id. */
+  sendBatch(batch: OutgoingBatch): Promise<{ messageId: string | null }>;
 };

@@ -5,7 +5,7 @@
 import { Client } from '@sendgrid/client';
 import { MailService } from '@sendgrid/mail';
 import { toRecipient } from './display-name.js';
-import type { Mailer, OutgoingEmail } from './mailer.js';
+import type { Mailer, OutgoingBatch, OutgoingEmail } from './mailer.js';
 
 export type SendGridOptions = {
   apiKey: string;
@@ -25,22 +25,60 @@ export function createSendGridMailer(options: SendGridOptions): Mailer {
   // The client waits forever by default; a hung request would hold a claimed delivery.
   service.setTimeout(options.timeoutMs);
 
+  const accepted = ([response]: [{ headers: Record<string, unknown> }, unknown]) => {
+    const messageId = response.headers['x-message-id'];
+    return { messageId: typeof messageId === 'string' ? messageId : null };
+  };
+
   return {
     async send(email: OutgoingEmail) {
-      const [response] = await service.send({
-        from: options.from,
-        // The envelope name only: SendGrid refuses `,` and `;` there (see display-name.ts).
-        to: toRecipient(email.to),
-        subject: email.subject,
-        html: email.html,
-        text: email.text,
-        headers: email.headers,
-        customArgs: email.customArgs,
-      });
-      const messageId = response.headers['x-message-id'];
-      return { messageId: typeof messageId === 'string' ? messageId : null };
+      return accepted(
+        await service.send({
+          from: options.from,
+          // The envelope name only: SendGrid refuses `,` and `;` there (see display-name.ts).
+          to: toRecipient(email.to),
+          subject: email.subject,
+          html: email.html,
+          text: email.text,
+          headers: email.headers,
+          customArgs: email.customArgs,
+        }),
+      );
+    },
+    async sendBatch(batch: OutgoingBatch) {
+      return accepted(
+        await service.send({
+          from: options.from,
+          subject: batch.subject,
+          html: batch.html,
+          text: batch.text,
+          // The keys go out as written: the client would otherwise wrap each in `{{ }}`.
+          substitutionWrappers: ['', ''],
+          personalizations: batch.personalizations.map(({ to, headers, customArgs, substitutions }) => ({
+            to: toRecipient(to),
+            headers,
+            customArgs,
+            substitutions,
+          })),
+        }),
+      );
     },
   };
+}
+
+/**
+ * The recipient a refused batch names, if SendGrid's answer points at one
+ * (`personalizations.3.to.0.email`): that one can be sent alone and the rest go together again.
+ */
+export function refusedPersonalization(err: unknown): number | undefined {
+  if (!isResponseError(err)) return undefined;
+  const errors = (err.response.body as { errors?: unknown } | null)?.errors;
+  if (!Array.isArray(errors)) return undefined;
+  for (const { field } of errors as { field?: unknown }[]) {
+    const match = typeof field === 'string' ? /^personalizations\.(\d+)\./.exec(field) : null;
+    if (match) return Number(match[1]);
+  }
+  return undefined;
 }
 
 export type SendFailure =

@@ -4,20 +4,18 @@ import type { WorkerMetrics } from './worker-metrics.js';
 
 /** The same mailer, timing every provider call and counting SendGrid's answers by status class. */
 export function instrumentMailer<M extends Mailer>(mailer: M, metrics: WorkerMetrics): M {
-  return {
-    ...mailer,
-    async send(email) {
-      const stopTimer = metrics.sendDuration.startTimer();
-      try {
-        const result = await mailer.send(email);
-        metrics.providerResponses.inc({ status_class: '2xx' });
-        return result;
-      } catch (err) {
-        metrics.providerResponses.inc({ status_class: failureStatusClass(err) });
-        throw err;
-      } finally {
-        stopTimer();
-      }
-    },
+  const timed = async <T>(call: () => Promise<T>): Promise<T> => {
+    const stopTimer = metrics.sendDuration.startTimer();
+    try {
+      const result = await call();
+      metrics.providerResponses.inc({ status_class: '2xx' });
+      return result;
+    } catch (err) {
+      metrics.providerResponses.inc({ status_class: failureStatusClass(err) });
+      throw err;
+    } finally {
+      stopTimer();
+    }
   };
+  return { ...mailer, send: (email) => timed(() => mailer.send(email)), sendBatch: (batch) => timed(() => mailer.sendBatch(batch)) };
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { convert } from 'html-to-text';
 import type { EmailLayout } from './email-layout.js';
 import { escapeHtml } from './escape-html.js';
@@ -81,21 +82,82 @@ export function prepareCampaignContent(
   };
 }
 
+type PlaceholderKey = 'name' | 'email' | 'unsubscribe_url';
+type Part = 'html' | 'text' | 'subject';
+
+/** How each part escapes a value: HTML-escaped in the HTML, as is in the text, on one line in the subject. */
+const escapes: Record<Part, (value: string) => string> = {
+  html: escapeHtml,
+  text: (value) => value,
+  subject: (value) => value.replace(/[\r\n]+/g, ' '),
+};
+
+function valuesOf(recipient: Recipient, unsubscribeUrl: string): Record<PlaceholderKey, string> {
+  return { name: recipient.name ?? '', email: recipient.email, unsubscribe_url: unsubscribeUrl };
+}
+
+function unsubscribeHeaders(unsubscribeUrl: string): Record<string, string> {
+  return { 'List-Unsubscribe': `<${unsubscribeUrl}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' };
+}
+
 /**
  * One recipient's email from a prepared campaign: personalised HTML and text (the text part gets the
  * footer with the unsubscribe link and postal address; the HTML has it from the layout), and the
  * RFC 8058 one-click unsubscribe headers.
  */
 export function renderCampaignEmail(content: CampaignContent, recipient: Recipient, links: CampaignLinks): RenderedEmail {
-  const values = { name: recipient.name ?? '', email: recipient.email, unsubscribe_url: links.unsubscribeUrl };
-  const body = substitute(content.text, values, (value) => value);
+  const values = valuesOf(recipient, links.unsubscribeUrl);
   return {
-    subject: substitute(content.subject, values, (value) => value.replace(/[\r\n]+/g, ' ')),
-    html: substitute(content.html, values, escapeHtml),
-    text: body + textFooter(links),
-    headers: {
-      'List-Unsubscribe': `<${links.unsubscribeUrl}>`,
-      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
-    },
+    subject: substitute(content.subject, values, escapes.subject),
+    html: substitute(content.html, values, escapes.html),
+    text: substitute(content.text, values, escapes.text) + textFooter(links),
+    headers: unsubscribeHeaders(links.unsubscribeUrl),
+  };
+}
+
+/**
+ * SendGrid's legacy substitution keys standing for a placeholder in one part: random per process, so
+ * no text an admin or a subscriber writes can contain one by accident.
+ */
+const keyPrefix = `%%herald_${randomBytes(6).toString('hex')}_`;
+const keyOf = (key: PlaceholderKey, part: Part) => `${keyPrefix}${key}_${part}%%`;
+
+export type BatchRecipient = Recipient & { unsubscribeUrl: string };
+export type BatchPersonalization = { headers: Record<string, string>; substitutions: Record<string, string> };
+/** One message for many recipients: the shared parts with substitution keys, and what each recipient's differs by. */
+export type RenderedBatch = { subject: string; html: string; text: string; personalizations: BatchPersonalization[] };
+
+/**
+ * Many recipients' emails as one SendGrid request: each placeholder of each part becomes a
+ * substitution key, and each recipient's personalization maps the keys found to its values, escaped
+ * for their part. SendGrid replaces every key in the subject, the text and the HTML, so every
+ * recipient gets exactly what `renderCampaignEmail` gives them alone.
+ */
+export function renderCampaignBatch(
+  content: CampaignContent,
+  recipients: BatchRecipient[],
+  links: Omit<CampaignLinks, 'unsubscribeUrl'>,
+): RenderedBatch {
+  const used = new Map<string, { key: PlaceholderKey; part: Part }>();
+  const withKeys = (template: string, part: Part) =>
+    template.replace(placeholder, (_match, name: string) => {
+      const key = name.toLowerCase() as PlaceholderKey;
+      used.set(keyOf(key, part), { key, part });
+      return keyOf(key, part);
+    });
+  const subject = withKeys(content.subject, 'subject');
+  const html = withKeys(content.html, 'html');
+  const text = withKeys(content.text, 'text') + textFooter({ ...links, unsubscribeUrl: keyOf('unsubscribe_url', 'text') });
+  used.set(keyOf('unsubscribe_url', 'text'), { key: 'unsubscribe_url', part: 'text' });
+  return {
+    subject,
+    html,
+    text,
+    personalizations: recipients.map((recipient) => {
+      const values = valuesOf(recipient, recipient.unsubscribeUrl);
+      const substitutions: Record<string, string> = {};
+      for (const [substitutionKey, { key, part }] of used) substitutions[substitutionKey] = escapes[part](values[key]);
+      return { headers: unsubscribeHeaders(recipient.unsubscribeUrl), substitutions };
+    }),
   };
 }

@@ -1,0 +1,81 @@
+/**
+ * The send path's statements on `deliveries`, each for any number of rows at once: a batch of send
+ * jobs costs one claim and one `sent` mark, however many recipients it holds. Every statement is
+ * conditional on the row's status, so a row another worker holds, or one already finished, is left
+ * as it is.
+ */
+import type { SqlClient } from '@herald/shared';
+
+export type ClaimedDelivery = {
+  id: string;
+  campaign_id: string;
+  email: string;
+  name: string | null;
+  unsubscribe_token: string;
+  /** The row was `sending` under this job's own token: a claim its holder abandoned (see send-email.ts). */
+  taken_over: boolean;
+};
+
+export const takenOverNote = 'worker stopped during the SendGrid call; sent again by the re-run of its job';
+
+/**
+ * Claims (`queued -> sending`) each delivery whose campaign is sending and whose subscriber is still
+ * active, under its own job's claim token; returns the rows claimed. SET expressions see the row as
+ * it was, so `taken_over` says whether a row was found under its own token rather than queued.
+ */
+export function claimDeliveries(db: SqlClient, claims: { id: string; claimToken: string }[]): Promise<ClaimedDelivery[]> {
+  return db.$queryRaw<ClaimedDelivery[]>`
+    UPDATE deliveries d
+    SET status = 'sending', claimed_at = now(), claim_token = r.claim_token, attempts = d.attempts + 1, updated_at = now(),
+      last_error = CASE WHEN d.status = 'sending' THEN ${takenOverNote} ELSE d.last_error END
+    FROM unnest(${claims.map((claim) => claim.id)}::uuid[], ${claims.map((claim) => claim.claimToken)}::text[]) AS r(id, claim_token),
+      campaigns c, subscribers s
+    WHERE d.id = r.id
+      AND (d.status = 'queued' OR (d.status = 'sending' AND d.claim_token = r.claim_token))
+      AND c.id = d.campaign_id AND c.status = 'sending'
+      AND s.id = d.subscriber_id AND s.status = 'active'
+    RETURNING d.id, d.campaign_id, s.email, s.name, s.unsubscribe_token, d.last_error IS NOT DISTINCT FROM ${takenOverNote} AS taken_over`;
+}
+
+/** SendGrid accepted these deliveries, each under the message id of its request. */
+export function markSent(db: SqlClient, sent: { id: string; messageId: string | null }[]): Promise<number> {
+  return db.$executeRaw`
+    UPDATE deliveries d SET status = 'sent', sent_at = now(), provider_message_id = m.message_id, last_error = NULL,
+      claim_token = NULL, updated_at = now()
+    FROM unnest(${sent.map((row) => row.id)}::uuid[], ${sent.map((row) => row.messageId)}::text[]) AS m(id, message_id)
+    WHERE d.id = m.id AND d.status = 'sending'`;
+}
+
+/**
+ * Back to `queued` for another attempt; `attemptsDelta` -1 gives back the attempt the claim counted.
+ * In a campaign cancelled meanwhile, the requeue trigger makes the row `cancelled` instead.
+ */
+export function releaseDeliveries(db: SqlClient, ids: string[], lastError: string, attemptsDelta = 0): Promise<number> {
+  return db.$executeRaw`
+    UPDATE deliveries SET status = 'queued', claimed_at = NULL, claim_token = NULL, last_error = ${lastError},
+      attempts = attempts + ${attemptsDelta}, updated_at = now()
+    WHERE id = ANY(${ids}::uuid[]) AND status = 'sending'`;
+}
+
+/** Failed for good, each with its own reason. */
+export function failDeliveries(db: SqlClient, failures: { id: string; reason: string }[]): Promise<number> {
+  return db.$executeRaw`
+    UPDATE deliveries d SET status = 'failed', last_error = f.reason, updated_at = now()
+    FROM unnest(${failures.map((failure) => failure.id)}::uuid[], ${failures.map((failure) => failure.reason)}::text[]) AS f(id, reason)
+    WHERE d.id = f.id AND d.status = 'sending'`;
+}
+
+/**
+ * A queued delivery whose subscriber left (unsubscribed, bounced, complained, erased) becomes
+ * `skipped`; returns its campaign, or nothing when the row was not that (paused campaign, finished
+ * row, claimed by another job).
+ */
+export async function skipInactive(db: SqlClient, deliveryId: string): Promise<string | undefined> {
+  const skipped = await db.$queryRaw<{ campaign_id: string }[]>`
+    UPDATE deliveries d SET status = 'skipped', last_error = 'subscriber is no longer active', updated_at = now()
+    FROM campaigns c
+    WHERE d.id = ${deliveryId}::uuid AND d.status = 'queued' AND c.id = d.campaign_id AND c.status = 'sending'
+      AND NOT EXISTS (SELECT 1 FROM subscribers s WHERE s.id = d.subscriber_id AND s.status = 'active')
+    RETURNING d.campaign_id`;
+  return skipped[0]?.campaign_id;
+}
