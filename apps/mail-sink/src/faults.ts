@@ -24,6 +24,8 @@ export const faultSettingsSchema = z.strictObject({
   rateLimit: rateLimitSchema.nullable().default(null),
   serverError: serverErrorSchema.nullable().default(null),
   rejectRecipients: z.array(z.string().min(1).transform((email) => email.toLowerCase())).default([]),
+  /** Refuse `rejectRecipients` with an error that names no field, as SendGrid does for some refusals: the sender cannot tell which recipient it was. */
+  rejectUnnamed: z.boolean().default(false),
   revokedKey: z.boolean().default(false),
 });
 
@@ -84,7 +86,8 @@ export function createFaults(): Faults {
         for (const kind of ['to', 'cc', 'bcc'] as const) {
           personalization[kind]?.forEach((address, position) => {
             if (rejected.has(address.email.toLowerCase())) {
-              errors.push({ message: 'Does not contain a valid address.', field: `personalizations.${index}.${kind}.${position}.email`, help: null });
+              const field = settings.rejectUnnamed ? null : `personalizations.${index}.${kind}.${position}.email`;
+              errors.push({ message: 'Does not contain a valid address.', field, help: null });
             }
           });
         }

@@ -318,6 +318,7 @@ describe('control API', () => {
       rateLimit: null,
       serverError: { count: 1, status: 500, body: 'json' },
       rejectRecipients: [],
+      rejectUnnamed: false,
       revokedKey: false,
     });
 

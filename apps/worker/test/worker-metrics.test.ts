@@ -44,7 +44,8 @@ describe('worker metrics', () => {
   it('count sends by outcome, 429 waits and answers by status class through a running worker', async () => {
     await seedSubscribers(stack.web.db, audience);
     stack.sink.faults.update({ rateLimit: { count: 2, retryAfterSeconds: 1 } });
-    const { deps } = await stack.startWorker();
+    // One request per recipient, so each provider answer is one job's (batches are counted in send-batches.test.ts).
+    const { deps } = await stack.startWorker({ SEND_BATCH_SIZE: '1' });
     const res = await postSend(stack.web.app).expect(202);
     await campaignSent(res.body.campaignId);
     await waitFor('every send counted', async () => (await value(deps.metrics, 'herald_sends_total{outcome="sent"}')) === 3);
