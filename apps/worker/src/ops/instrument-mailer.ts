@@ -2,9 +2,10 @@ import type { Mailer } from '../mail/mailer.js';
 import { failureStatusClass } from '../mail/sendgrid.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
-/** The same mailer, timing every provider call and counting SendGrid's answers by status class. */
+/** The same mailer, timing every provider call, counting its recipients and SendGrid's answers by status class. */
 export function instrumentMailer<M extends Mailer>(mailer: M, metrics: WorkerMetrics): M {
-  const timed = async <T>(call: () => Promise<T>): Promise<T> => {
+  const timed = async <T>(recipients: number, call: () => Promise<T>): Promise<T> => {
+    metrics.requestRecipients.observe(recipients);
     const stopTimer = metrics.sendDuration.startTimer();
     try {
       const result = await call();
@@ -17,5 +18,9 @@ export function instrumentMailer<M extends Mailer>(mailer: M, metrics: WorkerMet
       stopTimer();
     }
   };
-  return { ...mailer, send: (email) => timed(() => mailer.send(email)), sendBatch: (batch) => timed(() => mailer.sendBatch(batch)) };
+  return {
+    ...mailer,
+    send: (email) => timed(1, () => mailer.send(email)),
+    sendBatch: (batch) => timed(batch.personalizations.length, () => mailer.sendBatch(batch)),
+  };
 }

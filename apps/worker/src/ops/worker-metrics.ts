@@ -21,6 +21,12 @@ export function createWorkerMetrics(registry: Registry = new Registry()) {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     }),
+    requestRecipients: new Histogram({
+      name: 'herald_sendgrid_request_recipients',
+      help: 'Recipients (personalizations) per call to the mail provider: how full the batches are (SEND_BATCH_SIZE, WORKER_CONCURRENCY).',
+      buckets: [1, 2, 5, 10, 50, 100, 250, 500, 1000],
+      registers: [registry],
+    }),
     providerResponses: new Counter({
       name: 'herald_sendgrid_responses_total',
       help: 'Answers from SendGrid by status class: 2xx, 4xx, 5xx; network (no answer: timeout, reset, refused); refused (the client would not send).',
