@@ -76,6 +76,16 @@ describe('batched sends', () => {
     expect(await deliveriesByStatus(stack.web.db, res.body.campaignId)).toEqual({ sent: 5 });
   });
 
+  it('fails every recipient SendGrid names in a refused batch after that one request, and sends the rest together', async () => {
+    await seedSubscribers(stack.web.db, audience);
+    stack.sink.faults.update({ rejectRecipients: ['bob@example.com', 'dee@example.com'] });
+    const res = await postSend(stack.web.app, body).expect(202);
+    await sendAll(stack.workerDeps(), res.body.tasks);
+    expect(stack.sink.stats.get()).toMatchObject({ requests: 2, messages: 3 });
+    expect(stack.sink.stats.get().byRecipient).toMatchObject({ 'bob@example.com': 1, 'dee@example.com': 1 });
+    expect(await deliveriesByStatus(stack.web.db, res.body.campaignId)).toEqual({ sent: 3, failed: 2 });
+  });
+
   it('fails only the recipient SendGrid names in a refused batch and sends the rest together', async () => {
     await seedSubscribers(stack.web.db, audience);
     stack.sink.faults.update({ rejectRecipients: ['cy@example.com'] });
@@ -89,6 +99,9 @@ describe('batched sends', () => {
     const failed = await admin(stack.web.app).get(`/campaigns/${res.body.campaignId}/tasks?status=failed`).expect(200);
     expect(failed.body.tasks).toEqual([expect.objectContaining({ email: 'cy@example.com', attempts: 1 })]);
     expect(failed.body.tasks[0].lastError).toMatch(/^SendGrid 400: Does not contain a valid address/);
+    // Every other recipient was in both requests: each request is an attempt.
+    const sent = await admin(stack.web.app).get(`/campaigns/${res.body.campaignId}/tasks?status=sent`).expect(200);
+    expect(sent.body.tasks.map((sentTask: { attempts: number }) => sentTask.attempts)).toEqual([2, 2, 2, 2]);
   });
 
   it('splits a refused batch that names nobody until the refused recipient is alone', async () => {

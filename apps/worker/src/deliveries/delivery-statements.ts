@@ -47,6 +47,14 @@ export function markSent(db: SqlClient, sent: { id: string; messageId: string | 
 }
 
 /**
+ * One more provider call for rows still held, without a new claim: the rest of a refused batch sent
+ * again. `attempts` counts the calls made for a delivery that were not rate limited.
+ */
+export function countAttempt(db: SqlClient, ids: string[]): Promise<number> {
+  return db.$executeRaw`UPDATE deliveries SET attempts = attempts + 1, updated_at = now() WHERE id = ANY(${ids}::uuid[]) AND status = 'sending'`;
+}
+
+/**
  * Back to `queued` for another attempt; `attemptsDelta` -1 gives back the attempt the claim counted.
  * In a campaign cancelled meanwhile, the requeue trigger makes the row `cancelled` instead.
  */

@@ -4,9 +4,9 @@ import { finishCampaignIfDone, issueUrl, pauseCampaign, renderCampaignBatch, ren
 import { loadCampaignContent } from '../campaigns/campaign-content.js';
 import { collectBatches } from '../deliveries/collect-batches.js';
 import type { ClaimedDelivery } from '../deliveries/delivery-statements.js';
-import { claimDeliveries, failDeliveries, markSent, releaseDeliveries, skipInactive } from '../deliveries/delivery-statements.js';
+import { claimDeliveries, countAttempt, failDeliveries, markSent, releaseDeliveries, skipInactive } from '../deliveries/delivery-statements.js';
 import { decideOnFailure } from '../mail/failure-policy.js';
-import { classifySendError, refusedPersonalization } from '../mail/sendgrid.js';
+import { classifySendError, refusedPersonalizations } from '../mail/sendgrid.js';
 import type { JobContext, WorkerDeps } from '../deps.js';
 
 export type SendOutcome = 'sent' | 'skipped' | 'paused';
@@ -186,21 +186,32 @@ async function deliver(claims: Claim[], campaign: Campaign, deps: WorkerDeps): P
 
 /**
  * SendGrid refused a whole batch for something in it (an address it does not take, say). The
- * recipient its answer names fails alone and the rest are sent again together; when it names none,
- * each half is sent on its own, so one bad recipient costs about log2(batch) extra requests.
+ * recipients its answer names fail and the rest are sent again together; when it names none, each
+ * half is sent on its own, so one bad recipient costs about log2(batch) extra requests.
  */
 async function splitRefused(err: unknown, claims: Claim[], campaign: Campaign, deps: WorkerDeps): Promise<Answer[]> {
-  const named = refusedPersonalization(err);
-  if (named !== undefined && named < claims.length) {
-    const [failed, rest] = await Promise.all([
-      handleFailure(err, [claims[named]!], campaign.campaignId, deps),
-      deliver(claims.filter((_, index) => index !== named), campaign, deps),
+  const named = new Set(refusedPersonalizations(err).filter((index) => index < claims.length));
+  if (named.size > 0) {
+    const refused = claims.filter((_, index) => named.has(index));
+    const rest = claims.filter((_, index) => !named.has(index));
+    const [refusedAnswers, restAnswers] = await Promise.all([
+      handleFailure(err, refused, campaign.campaignId, deps),
+      rest.length > 0 ? deliverAgain(rest, campaign, deps) : Promise.resolve([]),
     ]);
-    return claims.map((_, index) => (index === named ? failed[0]! : rest[index < named ? index : index - 1]!));
+    const answers = new Map<Claim, Answer>();
+    refused.forEach((claim, index) => answers.set(claim, refusedAnswers[index]!));
+    rest.forEach((claim, index) => answers.set(claim, restAnswers[index]!));
+    return claims.map((claim) => answers.get(claim)!);
   }
   const half = Math.ceil(claims.length / 2);
-  const answers = await Promise.all([deliver(claims.slice(0, half), campaign, deps), deliver(claims.slice(half), campaign, deps)]);
+  const answers = await Promise.all([deliverAgain(claims.slice(0, half), campaign, deps), deliverAgain(claims.slice(half), campaign, deps)]);
   return answers.flat();
+}
+
+/** Another request for rows this batch already holds, counted as an attempt of each. */
+async function deliverAgain(claims: Claim[], campaign: Campaign, deps: WorkerDeps): Promise<Answer[]> {
+  await countAttempt(deps.db, claims.map((claim) => claim.row.id));
+  return deliver(claims, campaign, deps);
 }
 
 const markRetryForMs = 60_000;

@@ -67,18 +67,20 @@ export function createSendGridMailer(options: SendGridOptions): Mailer {
 }
 
 /**
- * The recipient a refused batch names, if SendGrid's answer points at one
- * (`personalizations.3.to.0.email`): that one can be sent alone and the rest go together again.
+ * The recipients a refused batch names, if SendGrid's answer points at any
+ * (`personalizations.3.to.0.email`, one error per offending field): those fail and the rest can go
+ * together again.
  */
-export function refusedPersonalization(err: unknown): number | undefined {
-  if (!isResponseError(err)) return undefined;
+export function refusedPersonalizations(err: unknown): number[] {
+  if (!isResponseError(err)) return [];
   const errors = (err.response.body as { errors?: unknown } | null)?.errors;
-  if (!Array.isArray(errors)) return undefined;
+  if (!Array.isArray(errors)) return [];
+  const named = new Set<number>();
   for (const { field } of errors as { field?: unknown }[]) {
     const match = typeof field === 'string' ? /^personalizations\.(\d+)\./.exec(field) : null;
-    if (match) return Number(match[1]);
+    if (match) named.add(Number(match[1]));
   }
-  return undefined;
+  return [...named];
 }
 
 export type SendFailure =
