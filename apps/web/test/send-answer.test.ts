@@ -24,6 +24,7 @@ describe('POST /send with a large audience', () => {
     const first = await postSend(web.app, campaignBody, { 'Idempotency-Key': 'large-audience' }).expect(202);
     const tasks = first.body.tasks as string[];
     expect(first.body.recipients).toBe(audience);
+    expect(first.body.campaignId).toMatch(uuidV7);
     expect(tasks).toHaveLength(audience);
     expect(new Set(tasks).size).toBe(audience);
     const stored = await deliveryIds(first.body.campaignId);
