@@ -1,24 +1,34 @@
+import { Prisma } from './generated/prisma/client.js';
 import type { Db, SqlClient } from './db.js';
 
 /**
- * Takes a campaign's audience: one delivery per subscriber active at this moment, inserted
- * set-based (one statement, not a loop). Call it inside the transaction that moves the campaign to
- * `sending`, so a campaign is never seen sending without its audience. Subscribers who confirm
- * later are not in it; those who leave before their email goes out are skipped at send time.
- * Returns the audience size.
+ * The statement that takes a campaign's audience: one delivery per subscriber active at this
+ * moment, inserted set-based (one statement, not a loop). For snapshotAudience, and for callers
+ * that want the new ids back in the same statement (`WITH added AS (... RETURNING id)`).
  */
-export async function snapshotAudience(tx: SqlClient, campaignId: string): Promise<number> {
+export function audienceSnapshotInsert(campaignId: string): Prisma.Sql {
   // One UUIDv7 per snapshot and a counter in its last 32 bits, in subscriber order: the same
   // timestamp and version as herald_uuid_v7() for every row, 42 random bits that keep concurrent
   // snapshots apart (the primary key refuses the rest), and ids that increase with every row. That
   // costs a fraction of one herald_uuid_v7() per row, and every index ending in the id is written
   // at its right edge. In subscriber order, so the (subscriber_id, campaign_id) index is too.
-  return tx.$executeRaw`
-    WITH batch AS MATERIALIZED (SELECT left(herald_uuid_v7()::text, 28) AS prefix)
+  // OFFSET 0 keeps the batch a subquery of its own, evaluated once.
+  return Prisma.sql`
     INSERT INTO deliveries (id, campaign_id, subscriber_id)
     SELECT (batch.prefix || lpad(to_hex(audience.n), 8, '0'))::uuid, ${campaignId}::uuid, audience.id
-    FROM batch, (SELECT id, row_number() OVER (ORDER BY id) AS n FROM subscribers WHERE status = 'active') audience
+    FROM (SELECT left(herald_uuid_v7()::text, 28) AS prefix OFFSET 0) batch,
+         (SELECT id, row_number() OVER (ORDER BY id) AS n FROM subscribers WHERE status = 'active') audience
     ORDER BY audience.id`;
+}
+
+/**
+ * Takes a campaign's audience (audienceSnapshotInsert). Call it inside the transaction that moves
+ * the campaign to `sending`, so a campaign is never seen sending without its audience. Subscribers
+ * who confirm later are not in it; those who leave before their email goes out are skipped at send
+ * time. Returns the audience size.
+ */
+export async function snapshotAudience(tx: SqlClient, campaignId: string): Promise<number> {
+  return tx.$executeRaw(audienceSnapshotInsert(campaignId));
 }
 
 /**

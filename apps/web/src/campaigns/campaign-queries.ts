@@ -1,4 +1,4 @@
-import { Prisma } from '@herald/shared';
+import { Prisma, audienceSnapshotInsert } from '@herald/shared';
 import type { Db, DeliveryStatus } from '@herald/shared';
 
 /**
@@ -44,16 +44,31 @@ export async function countDeliveries(db: Db, campaignId: string): Promise<Recor
 }
 
 /**
- * Every delivery id of the campaign in id order, as the inside of a JSON array of strings
- * (`"id","id",...`; empty for none). One statement and one text value, so the list is one MVCC
- * snapshot while workers change statuses, and a million ids cross to Node as 38 MB of text rather
- * than a million rows. A uuid's text form needs no JSON escaping.
+ * Delivery ids in id order as the inside of a JSON array of strings (`"id","id",...`; empty for
+ * none), aggregated in Postgres so a million ids cross to Node as one 38 MB text value rather than
+ * a million rows. A uuid's text form needs no JSON escaping.
+ */
+const taskIdList = Prisma.sql`coalesce(string_agg('"' || id::text || '"', ',' ORDER BY id), '')`;
+
+/**
+ * Every delivery id of the campaign (taskIdList). One statement, so the list is one MVCC snapshot
+ * while workers change statuses.
  */
 export async function readTaskIdList(db: Db, campaignId: string): Promise<string> {
   const [row] = await db.$queryRaw<{ ids: string }[]>`
-    SELECT coalesce(string_agg('"' || id::text || '"', ',' ORDER BY id), '') AS ids
-    FROM deliveries WHERE campaign_id = ${campaignId}::uuid`;
+    SELECT ${taskIdList} AS ids FROM deliveries WHERE campaign_id = ${campaignId}::uuid`;
   return row?.ids ?? '';
+}
+
+/**
+ * Takes the campaign's audience (audienceSnapshotInsert) and returns its size and its task ids
+ * (taskIdList) from the same statement, so a new campaign's ids are not read back a second time.
+ */
+export async function snapshotAudienceTaskIds(tx: Tx, campaignId: string): Promise<{ recipients: number; taskIds: string }> {
+  const [row] = await tx.$queryRaw<{ recipients: number; ids: string }[]>`
+    WITH added AS (${audienceSnapshotInsert(campaignId)} RETURNING id)
+    SELECT count(*)::int AS recipients, ${taskIdList} AS ids FROM added`;
+  return { recipients: row?.recipients ?? 0, taskIds: row?.ids ?? '' };
 }
 
 export type TaskRow = {

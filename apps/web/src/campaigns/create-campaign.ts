@@ -1,10 +1,15 @@
 import { createHash } from 'node:crypto';
-import { Prisma, snapshotAudience } from '@herald/shared';
+import { Prisma } from '@herald/shared';
 import type { Campaign, Db } from '@herald/shared';
 import { DomainError } from '../domain-error.js';
 import type { SendInput } from './campaign-schema.js';
+import { snapshotAudienceTaskIds } from './campaign-queries.js';
 
-export type CreatedCampaign = { campaign: Campaign; created: boolean };
+/**
+ * `taskIds`: the new campaign's task ids as snapshotAudienceTaskIds gives them; absent when the
+ * campaign existed already (an idempotent repeat), whose ids are read from the database instead.
+ */
+export type CreatedCampaign = { campaign: Campaign; created: boolean; taskIds?: string };
 
 function requestHash(input: SendInput): string {
   const fields: unknown[] = [input.subject, input.body, input.text ?? null, input.sendAt?.toISOString() ?? null];
@@ -16,7 +21,7 @@ function requestHash(input: SendInput): string {
 }
 
 /**
- * Creates a campaign. One to send now takes its audience in the same transaction (snapshotAudience);
+ * Creates a campaign. One to send now takes its audience in the same transaction (snapshotAudienceTaskIds);
  * a scheduled one takes it when it starts, so whoever confirms in between receives it.
  *
  * With an idempotency key, a repeat of the same request returns the first campaign and creates
@@ -31,7 +36,7 @@ export async function createCampaign(db: Db, input: SendInput, key: string | und
   }
   const now = new Date();
   try {
-    const campaign = await db.$transaction(
+    return await db.$transaction(
       async (tx) => {
         const created = await tx.campaign.create({
           data: {
@@ -49,17 +54,17 @@ export async function createCampaign(db: Db, input: SendInput, key: string | und
           },
         });
         // A scheduled campaign takes its audience when it starts (startScheduledCampaign).
-        if (input.sendAt) return created;
-        const recipients = await snapshotAudience(tx, created.id);
+        if (input.sendAt) return { campaign: created, created: true, taskIds: '' };
+        const { recipients, taskIds } = await snapshotAudienceTaskIds(tx, created.id);
         // An empty audience is a campaign that has nothing left to do.
-        return tx.campaign.update({
+        const campaign = await tx.campaign.update({
           where: { id: created.id },
           data: recipients === 0 ? { recipientCount: 0, status: 'sent', finishedAt: now } : { recipientCount: recipients },
         });
+        return { campaign, created: true, taskIds };
       },
       { timeout: 120_000, maxWait: 10_000 },
     );
-    return { campaign, created: true };
   } catch (err) {
     if (key && err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
       const existing = await findByKey(db, key, hash);

@@ -41,14 +41,14 @@ export function sendRoutes({ db, queues, config, emailLayout, redis }: WebDeps, 
         throw new HttpError(400, 'invalid_request', 'Some fields need attention.', fieldErrors(parsed.error));
       }
 
-      const { campaign, created } = await createCampaign(db, parsed.data, key?.data);
+      const { campaign, created, taskIds: newTaskIds } = await createCampaign(db, parsed.data, key?.data);
       if (created && campaign.status === 'sending') {
         await enqueueOrDefer('campaign fan-out', () => enqueueJob(queues, jobs.fanOut, { campaignId: campaign.id }, campaign.updatedAt), req.log);
       }
 
-      // Every id is read before the first byte goes out, so a failed read is still answered
+      // Every id is at hand before the first byte goes out, so a failed read is still answered
       // with an error status rather than a cut-off 202.
-      const taskIds = await readTaskIdList(db, campaign.id);
+      const taskIds = newTaskIds ?? (await readTaskIdList(db, campaign.id));
       res.status(202).type('application/json');
       if (!created) res.set('Idempotent-Replayed', 'true');
       const head = {
