@@ -2,7 +2,8 @@
  * The send path's statements on `deliveries`, each for any number of rows at once: a batch of send
  * jobs costs one claim and one `sent` mark, however many recipients it holds. Every statement is
  * conditional on the row's status, so a row another worker holds, or one already finished, is left
- * as it is.
+ * as it is, and finds its rows by primary key (`id = ANY`), so its cost follows the batch, never
+ * the campaign.
  */
 import type { SqlClient } from '@herald/shared';
 
@@ -24,26 +25,30 @@ export const takenOverNote = 'worker stopped during the SendGrid call; sent agai
  * it was, so `taken_over` says whether a row was found under its own token rather than queued.
  */
 export function claimDeliveries(db: SqlClient, claims: { id: string; claimToken: string }[]): Promise<ClaimedDelivery[]> {
+  const ids = claims.map((claim) => claim.id);
+  // Written so that the only way in is the primary key (`d.id = ANY`, the campaign as a per-row
+  // subquery): a join on campaigns lets the planner, with statistics not yet caught up with a fresh
+  // audience, walk every delivery of the campaign for each batch.
   return db.$queryRaw<ClaimedDelivery[]>`
     UPDATE deliveries d
     SET status = 'sending', claimed_at = now(), claim_token = r.claim_token, attempts = d.attempts + 1, updated_at = now(),
       last_error = CASE WHEN d.status = 'sending' THEN ${takenOverNote} ELSE d.last_error END
-    FROM unnest(${claims.map((claim) => claim.id)}::uuid[], ${claims.map((claim) => claim.claimToken)}::text[]) AS r(id, claim_token),
-      campaigns c, subscribers s
-    WHERE d.id = r.id
+    FROM unnest(${ids}::uuid[], ${claims.map((claim) => claim.claimToken)}::text[]) AS r(id, claim_token), subscribers s
+    WHERE d.id = ANY(${ids}::uuid[]) AND d.id = r.id
       AND (d.status = 'queued' OR (d.status = 'sending' AND d.claim_token = r.claim_token))
-      AND c.id = d.campaign_id AND c.status = 'sending'
+      AND (SELECT c.status FROM campaigns c WHERE c.id = d.campaign_id) = 'sending'
       AND s.id = d.subscriber_id AND s.status = 'active'
     RETURNING d.id, d.campaign_id, s.email, s.name, s.unsubscribe_token, d.last_error IS NOT DISTINCT FROM ${takenOverNote} AS taken_over`;
 }
 
 /** SendGrid accepted these deliveries, each under the message id of its request. */
 export function markSent(db: SqlClient, sent: { id: string; messageId: string | null }[]): Promise<number> {
+  const ids = sent.map((row) => row.id);
   return db.$executeRaw`
     UPDATE deliveries d SET status = 'sent', sent_at = now(), provider_message_id = m.message_id, last_error = NULL,
       claim_token = NULL, updated_at = now()
-    FROM unnest(${sent.map((row) => row.id)}::uuid[], ${sent.map((row) => row.messageId)}::text[]) AS m(id, message_id)
-    WHERE d.id = m.id AND d.status = 'sending'`;
+    FROM unnest(${ids}::uuid[], ${sent.map((row) => row.messageId)}::text[]) AS m(id, message_id)
+    WHERE d.id = ANY(${ids}::uuid[]) AND d.id = m.id AND d.status = 'sending'`;
 }
 
 /**
@@ -67,10 +72,11 @@ export function releaseDeliveries(db: SqlClient, ids: string[], lastError: strin
 
 /** Failed for good, each with its own reason. */
 export function failDeliveries(db: SqlClient, failures: { id: string; reason: string }[]): Promise<number> {
+  const ids = failures.map((failure) => failure.id);
   return db.$executeRaw`
     UPDATE deliveries d SET status = 'failed', last_error = f.reason, updated_at = now()
-    FROM unnest(${failures.map((failure) => failure.id)}::uuid[], ${failures.map((failure) => failure.reason)}::text[]) AS f(id, reason)
-    WHERE d.id = f.id AND d.status = 'sending'`;
+    FROM unnest(${ids}::uuid[], ${failures.map((failure) => failure.reason)}::text[]) AS f(id, reason)
+    WHERE d.id = ANY(${ids}::uuid[]) AND d.id = f.id AND d.status = 'sending'`;
 }
 
 /**
