@@ -3,7 +3,7 @@
  * listens and handles signals.
  */
 import { once } from 'node:events';
-import { closeQueues, createDb, createLogger, createProducerConnection, createQueues, loadEmailLayout, productionWarnings, reportFatal } from '@herald/shared';
+import { closeQueues, createDb, createLogger, createProducerConnection, createQueues, loadEmailLayout, productionWarnings, reportFatal, stopOnSignals } from '@herald/shared';
 import { createApp } from './app.js';
 import { loadConfig } from './config.js';
 
@@ -25,27 +25,15 @@ async function main(): Promise<void> {
   await once(server, 'listening');
   logger.info({ port: config.port, publicUrl: config.publicUrl }, 'web listening');
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    const deadline = setTimeout(() => {
-      logger.error('shutdown deadline passed; exiting');
-      process.exit(1);
-    }, shutdownDeadlineMs);
-    deadline.unref();
+  stopOnSignals(logger, shutdownDeadlineMs, async () => {
     server.close();
     server.closeIdleConnections();
     await once(server, 'close');
     await closeQueues(queues);
     redis.disconnect();
     await db.$disconnect();
-    logger.info('stopped cleanly');
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+    return true;
+  });
 }
 
 main().catch((err: unknown) => {

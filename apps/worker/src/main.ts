@@ -14,6 +14,7 @@ import {
   loadEmailLayout,
   productionWarnings,
   reportFatal,
+  stopOnSignals,
 } from '@herald/shared';
 import { createCampaignFinisher } from './campaigns/campaign-finisher.js';
 import { loadConfig } from './config.js';
@@ -67,14 +68,11 @@ async function main(): Promise<void> {
     'worker started',
   );
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+  // worker.close() stops taking jobs and waits for the ones in flight; past SHUTDOWN_DEADLINE_SECONDS
+  // the worker closes its connections and exits non-zero, and the reconciler repairs whatever was
+  // left mid-send. The hard deadline only covers connections that will not close.
+  stopOnSignals(logger, config.shutdownDeadlineMs + 10_000, async () => {
     schedule.stop();
-    logger.info({ signal, deadlineMs: config.shutdownDeadlineMs }, 'draining');
-    // worker.close() stops taking jobs and waits for the ones in flight; past the deadline we exit
-    // non-zero and the reconciler repairs whatever was left mid-send.
     const drained = await Promise.race([
       // The last sends' campaign-done checks run before the connections close.
       workers.close().then(() => finisher.flush()).then(() => true),
@@ -86,11 +84,8 @@ async function main(): Promise<void> {
     connection.disconnect();
     probeRedis.disconnect();
     await db.$disconnect();
-    logger[drained ? 'info' : 'error']({ drained }, drained ? 'stopped cleanly' : 'stopped before the drain finished');
-    process.exit(drained ? 0 : 1);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+    return drained;
+  });
 }
 
 main().catch((err: unknown) => {
