@@ -26,7 +26,8 @@ export async function startHeraldWorker(settings: WorkerSettings): Promise<{ chi
   const optional: Record<string, string> = {};
   if (settings.concurrency !== undefined) optional.WORKER_CONCURRENCY = String(settings.concurrency);
   if (settings.batchSize !== undefined) optional.SEND_BATCH_SIZE = String(settings.batchSize);
-  const child = startChild([process.execPath, ...profile, 'apps/worker/dist/main.js'], {
+  // The heap limit the worker runs with in production (Dockerfile.worker, npm run start:worker).
+  const child = startChild([process.execPath, '--max-old-space-size=128', ...profile, 'apps/worker/dist/main.js'], {
     NODE_ENV: 'production',
     NEWSLETTER_NAME: 'Bench',
     LOG_LEVEL: 'info',
