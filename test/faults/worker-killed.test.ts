@@ -2,7 +2,9 @@
  * Scenario 1: the worker is killed with SIGKILL three times at random points of a campaign and
  * restarted each time. Every recipient must receive the issue within 90 s of the last restart (the
  * stalled-job re-run takes over abandoned claims; the 5-minute backstop is not waited for), with
- * duplicates no more than the sends that were in flight at the kills.
+ * duplicates no more than the recipients in flight at the kills: the rows a kill left `sending`,
+ * which with batching are every recipient of every request in flight (a batch per request, at most
+ * WORKER_CONCURRENCY per worker).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createFaultStack } from './support/harness.js';
@@ -20,7 +22,7 @@ afterAll(async () => {
   await stack?.close();
 });
 
-it('delivers to everyone after three kill -9s, duplicates bounded by the sends in flight', async () => {
+it('delivers to everyone after three kill -9s, duplicates bounded by the recipients in flight', async () => {
   await stack.seedAudience(recipients);
   let worker = await stack.startWorker();
   const started = Date.now();
