@@ -5,8 +5,8 @@
  * `seconds`, starting with the campaign's `POST /send`. Each signup is new, so each also hands a
  * confirmation email to the worker, as a real signup does.
  *
- * A plain fetch loop rather than a load-testing library: sixty-four loops and a sorted array of
- * latencies are all this needs, and the web, not the client, is what binds at these rates.
+ * The load is `measureSignups` (signup-load.ts): node:http with keep-alive, as fetch would spend as
+ * much CPU per request on this machine as the web spends answering it.
  */
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -17,6 +17,7 @@ import { startHeraldWorker } from './herald-worker.js';
 import { postSend, seedAudience } from './post-send.js';
 import { startPrivateRedis } from './private-redis.js';
 import { startProvider } from './provider.js';
+import { measureSignups } from './signup-load.js';
 
 export type SignupResult = {
   clients: number;
@@ -39,33 +40,6 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** `clients` loops posting new signups until `until`; the latency of every accepted one. */
-async function signupLoad(url: string, clients: number, until: number) {
-  const latencies: number[] = [];
-  let failed = 0;
-  let next = 0;
-  const client = async () => {
-    while (Date.now() < until) {
-      const n = (next += 1);
-      const started = performance.now();
-      try {
-        const res = await fetch(`${url}/register`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ email: `signup-${n}@example.com`, name: `Signup ${n}` }),
-        });
-        await res.arrayBuffer();
-        if (res.status === 202) latencies.push(performance.now() - started);
-        else failed += 1;
-      } catch {
-        failed += 1;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: clients }, client));
-  return { latencies: latencies.sort((a, b) => a - b), failed };
-}
-
 export async function measureSignupsWhileSending(options: { clients: number; seconds: number; campaignRecipients: number; ratePerSecond: number }): Promise<SignupResult> {
   const { clients, seconds, campaignRecipients } = options;
   const scratch = await createBenchDatabase(`herald_bench_signups_${process.pid}`);
@@ -84,8 +58,7 @@ export async function measureSignupsWhileSending(options: { clients: number; sec
     await web.waitForLine((line) => line.includes('"web listening"'));
     const url = `http://127.0.0.1:${port}`;
     const startedAt = Date.now();
-    const [{ campaignId }, load] = await Promise.all([postSend(url, campaignRecipients), signupLoad(url, clients, startedAt + seconds * 1000)]);
-    const loadSeconds = (Date.now() - startedAt) / 1000;
+    const [{ campaignId }, load] = await Promise.all([postSend(url, campaignRecipients), measureSignups({ baseUrl: url, clients, durationMs: seconds * 1000 })]);
     const deadline = Date.now() + 120_000;
     let sentAt: number | null = null;
     await waitUntil(async () => {
@@ -93,16 +66,15 @@ export async function measureSignupsWhileSending(options: { clients: number; sec
       if (campaign.status === 'sent') sentAt = Date.now();
       return sentAt !== null || Date.now() > deadline;
     }, 250);
-    const percentile = (p: number) => load.latencies[Math.min(load.latencies.length - 1, Math.floor(load.latencies.length * p))] ?? 0;
     return {
       clients,
-      seconds: loadSeconds,
+      seconds: load.seconds,
       campaignRecipients,
-      signups: load.latencies.length,
-      failed: load.failed,
-      signupsPerSecond: load.latencies.length / loadSeconds,
-      p50Ms: percentile(0.5),
-      p99Ms: percentile(0.99),
+      signups: load.requests - load.errors,
+      failed: load.errors,
+      signupsPerSecond: (load.requests - load.errors) / load.seconds,
+      p50Ms: load.p50Ms,
+      p99Ms: load.p99Ms,
       campaignSeconds: sentAt === null ? null : (sentAt - startedAt) / 1000,
     };
   } finally {
