@@ -1,15 +1,21 @@
 /**
- * The baselines: bare BullMQ, one job per recipient. With PROVIDER_URL set, the processor makes one
- * call through the official @sendgrid/mail client (Herald's own mailer, without anything around it),
- * tagging it with the job's recipient id as Herald does; without it the processor is empty, which is
- * BullMQ's own ceiling on this machine. Runs in a process of its own, like Herald's worker, until
+ * The baselines: bare BullMQ, one job per recipient. With PROVIDER_URL set, the processor renders
+ * the bench campaign's email for its recipient, exactly as Herald lays it out (the same layout,
+ * inlined once, then the per-recipient substitution), and makes one call through the official
+ * @sendgrid/mail client (Herald's own mailer, without anything around it), tagging it with the job's
+ * recipient id as Herald does: a hand-written sender of the same email, with no claim, no mark and
+ * no guarantee. Without PROVIDER_URL the processor is empty, which is BullMQ's own ceiling on this
+ * machine. Runs in a process of its own, like Herald's worker, until
  * SIGTERM. Prints "ready" once it is waiting for jobs, and `{"done":<epoch ms>}` when EXPECTED jobs
  * have completed.
  */
 import { Worker } from 'bullmq';
 import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
+import { issueUrl, loadEmailLayout, prepareCampaignContent, renderCampaignEmail } from '@herald/shared';
+import { loadConfig } from '../../apps/worker/src/config.js';
 import { createSendGridMailer } from '../../apps/worker/src/mail/sendgrid.js';
+import { benchCampaign } from './post-send.js';
 
 const env = process.env as Record<string, string>;
 const expected = Number(env.EXPECTED);
@@ -18,15 +24,29 @@ const mailer = env.PROVIDER_URL
   ? createSendGridMailer({ apiKey: 'SG.bench', apiUrl: env.PROVIDER_URL, timeoutMs: 15_000, from: { email: 'bench@example.com' } })
   : undefined;
 
-async function send(job: Job<{ email: string }>): Promise<void> {
-  await mailer?.send({
-    to: { email: job.data.email },
-    subject: 'Bench',
-    html: '<p>Hi</p>',
-    text: 'Hi',
-    headers: {},
-    customArgs: { herald_delivery_id: job.id! },
-  });
+// The settings Herald's worker runs the bench with (herald-worker.ts), for the same layout and footer.
+const config = loadConfig({
+  NODE_ENV: 'production',
+  NEWSLETTER_NAME: 'Bench',
+  DATABASE_URL: 'postgresql://unused',
+  REDIS_URL: env.REDIS_URL!,
+  PUBLIC_URL: 'https://bench.example.com',
+  SENDGRID_API_KEY: 'SG.bench',
+  MAIL_FROM: 'bench@example.com',
+  MAIL_POSTAL_ADDRESS: '1 Bench Street',
+});
+const viewInBrowserUrl = issueUrl(config.publicUrl, '00000000-0000-7000-8000-000000000000');
+const content = prepareCampaignContent(
+  { subject: benchCampaign.subject, html: benchCampaign.body, text: null },
+  loadEmailLayout(config.email.brand, config.email.layoutPath),
+  { viewInBrowserUrl },
+);
+
+async function send(job: Job<{ email: string; name: string }>): Promise<void> {
+  if (!mailer) return;
+  const unsubscribeUrl = `${config.publicUrl}/unsubscribe/${job.id}`;
+  const email = renderCampaignEmail(content, job.data, { unsubscribeUrl, postalAddress: config.mail.postalAddress, viewInBrowserUrl });
+  await mailer.send({ ...email, to: { email: job.data.email, name: job.data.name }, customArgs: { herald_delivery_id: job.id! } });
 }
 
 let completed = 0;

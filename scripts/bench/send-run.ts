@@ -126,7 +126,7 @@ export async function runBare(options: { provider?: Provider; concurrency: numbe
     const startedAt = Date.now();
     for (let i = 0; i < count; i += 1_000) {
       await queue.addBulk(
-        Array.from({ length: Math.min(1_000, count - i) }, (_, j) => ({ name: 'send', data: { email: `reader-${i + j}@example.com` } })),
+        Array.from({ length: Math.min(1_000, count - i) }, (_, j) => ({ name: 'send', data: { email: `reader-${i + j}@example.com`, name: `Reader ${i + j}` } })),
       );
     }
     const { done } = JSON.parse(await child.waitForLine((line) => line.startsWith('{"done"'), 600_000)) as { done: number };
