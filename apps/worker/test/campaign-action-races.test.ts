@@ -153,7 +153,7 @@ describe('task ids while workers send', () => {
 
   it('/send, its idempotent replay and the task pages list exactly the campaign\'s ids, each once', async () => {
     await seedAudience(stack.web.db, audience);
-    // The real web app, with pages of 20 ids instead of 10,000, so the answer crosses 50 pages.
+    // The real web app, writing its answer in chunks of 20 ids instead of 10,000, so it crosses 50 chunks.
     const app = express();
     app.use(sendRoutes(stack.web, { taskIdPageSize: pageSize }));
     app.use(handleNotFound);
