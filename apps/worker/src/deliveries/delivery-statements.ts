@@ -80,16 +80,15 @@ export function failDeliveries(db: SqlClient, failures: { id: string; reason: st
 }
 
 /**
- * A queued delivery whose subscriber left (unsubscribed, bounced, complained, erased) becomes
- * `skipped`; returns its campaign, or nothing when the row was not that (paused campaign, finished
- * row, claimed by another job).
+ * The queued deliveries among `ids` whose subscriber left (unsubscribed, bounced, complained,
+ * erased) become `skipped`; returns those rows. The others (paused campaign, finished row, claimed
+ * by another job) are left as they are.
  */
-export async function skipInactive(db: SqlClient, deliveryId: string): Promise<string | undefined> {
-  const skipped = await db.$queryRaw<{ campaign_id: string }[]>`
+export function skipInactive(db: SqlClient, ids: string[]): Promise<{ id: string; campaign_id: string }[]> {
+  return db.$queryRaw<{ id: string; campaign_id: string }[]>`
     UPDATE deliveries d SET status = 'skipped', last_error = 'subscriber is no longer active', updated_at = now()
-    FROM campaigns c
-    WHERE d.id = ${deliveryId}::uuid AND d.status = 'queued' AND c.id = d.campaign_id AND c.status = 'sending'
+    WHERE d.id = ANY(${ids}::uuid[]) AND d.status = 'queued'
+      AND (SELECT c.status FROM campaigns c WHERE c.id = d.campaign_id) = 'sending'
       AND NOT EXISTS (SELECT 1 FROM subscribers s WHERE s.id = d.subscriber_id AND s.status = 'active')
-    RETURNING d.campaign_id`;
-  return skipped[0]?.campaign_id;
+    RETURNING d.id, d.campaign_id`;
 }

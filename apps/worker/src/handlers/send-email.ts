@@ -21,7 +21,7 @@ type Answer = SendOutcome | Error;
  *
  * Batching. The jobs that arrive within `batchWaitMs` of each other are claimed by one statement,
  * grouped by campaign, and sent SEND_BATCH_SIZE recipients per SendGrid request (one personalization
- * each), then marked `sent` by one statement per request; each job still ends with its own
+ * each), then marked `sent` by one statement for the marks due within a millisecond; each job still ends with its own
  * recipient's outcome. SEND_BATCH_SIZE=1 sends one request per recipient.
  *
  * Delivery guarantee. The conditional claim (`queued -> sending`) is the lock: of any number of
@@ -100,11 +100,11 @@ async function sendBatch(requests: readonly SendRequest[], deps: WorkerDeps): Pr
 
   const claimed = new Map(rows.map((row) => [row.id, row]));
   const byCampaign = new Map<string, Claim[]>();
-  const work: Promise<void>[] = [];
+  const unclaimed: SendRequest[] = [];
   for (const request of unique.values()) {
     const row = claimed.get(request.deliveryId);
     if (!row) {
-      work.push(answer(answers, [request], () => skipUnclaimable(request, deps).then((outcome) => [outcome])));
+      unclaimed.push(request);
       continue;
     }
     if (row.taken_over) request.ctx.log.warn('taking over a claim abandoned by a stopped worker; sending again');
@@ -112,6 +112,8 @@ async function sendBatch(requests: readonly SendRequest[], deps: WorkerDeps): Pr
     claims.push({ request, row });
     byCampaign.set(row.campaign_id, claims);
   }
+  const work: Promise<void>[] = [];
+  if (unclaimed.length > 0) work.push(answer(answers, unclaimed, () => skipUnclaimable(unclaimed, deps)));
   for (const [campaignId, claims] of byCampaign) {
     work.push(answer(answers, claims.map((claim) => claim.request), () => sendCampaign(campaignId, claims, deps)));
   }
@@ -231,16 +233,19 @@ async function persistently<T>(log: Logger, write: () => Promise<T>): Promise<T>
 }
 
 /**
- * The claim found nothing to send. A delivery whose subscriber left becomes `skipped`; one whose
- * campaign is paused stays `queued` for resume; one already finished, or claimed by another job, is
- * left alone.
+ * The claim found nothing to send for these. A delivery whose subscriber left becomes `skipped`
+ * (one statement for all of them, one campaign-done check per campaign); one whose campaign is paused
+ * stays `queued` for resume; one already finished, or claimed by another job, is left alone.
  */
-async function skipUnclaimable({ deliveryId, ctx }: SendRequest, { db, metrics }: WorkerDeps): Promise<SendOutcome> {
-  const campaignId = await skipInactive(db, deliveryId);
-  if (campaignId) await finishCampaignIfDone(db, campaignId);
-  else metrics.claimsLost.inc();
-  ctx.log.debug({ reason: campaignId ? 'subscriber inactive' : 'not claimable' }, 'delivery skipped');
-  return 'skipped';
+async function skipUnclaimable(requests: SendRequest[], { db, metrics }: WorkerDeps): Promise<SendOutcome[]> {
+  const skipped = await skipInactive(db, requests.map((request) => request.deliveryId));
+  for (const campaignId of new Set(skipped.map((row) => row.campaign_id))) await finishCampaignIfDone(db, campaignId);
+  const inactive = new Set(skipped.map((row) => row.id));
+  for (const { deliveryId, ctx } of requests) {
+    if (!inactive.has(deliveryId)) metrics.claimsLost.inc();
+    ctx.log.debug({ reason: inactive.has(deliveryId) ? 'subscriber inactive' : 'not claimable' }, 'delivery skipped');
+  }
+  return requests.map(() => 'skipped');
 }
 
 /** Carries out the failure policy's decision for every recipient of a failed request. */
