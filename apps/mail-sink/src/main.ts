@@ -1,28 +1,21 @@
-import { pino } from 'pino';
+import { createLogger, reportFatal, stopOnSignals } from '@herald/shared/process';
 import { loadConfig } from './config.js';
 import { startMailSink } from './start.js';
 
+const shutdownDeadlineMs = 5_000;
+
 async function main(): Promise<void> {
-  const logger = pino({ name: 'mail-sink' });
+  const logger = createLogger({ name: 'mail-sink', level: 'info' });
   const config = loadConfig();
   const sink = await startMailSink({ apiKey: config.apiKey, port: config.port, host: config.host, logger });
   logger.info({ url: sink.url }, 'mail sink listening');
-
-  const shutdown = (signal: NodeJS.Signals) => {
-    logger.info({ signal }, 'mail sink stopping');
-    sink.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'mail sink failed to stop');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  stopOnSignals(logger, shutdownDeadlineMs, async () => {
+    await sink.close();
+    return true;
+  });
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
+main().catch((err: unknown) => {
+  reportFatal('mail-sink', err);
   process.exit(1);
 });

@@ -32,7 +32,7 @@ beforeAll(async () => {
   mkdirSync(screenshotDir, { recursive: true });
   stack = await createStack({ MAIL_POSTAL_ADDRESS: '1 Test Street, Testville' });
   // Slow enough to watch the progress bar move, pause and resume.
-  await stack.startWorker({ SEND_RATE_PER_SECOND: '15', WORKER_CONCURRENCY: '2' });
+  await stack.startWorker({ SEND_RATE_PER_SECOND: '40', WORKER_CONCURRENCY: '2' });
   server = stack.web.app.listen(0, '127.0.0.1');
   await once(server, 'listening');
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

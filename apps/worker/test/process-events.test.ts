@@ -33,7 +33,6 @@ async function statusOf(email: string) {
   return (await stack.web.db.subscriber.findUniqueOrThrow({ where: { email } })).status;
 }
 
-
 /** Everything an applied event can change, to compare before and after a replay. */
 async function snapshot() {
   const { db } = stack.web;

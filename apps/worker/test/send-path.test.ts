@@ -21,7 +21,6 @@ async function seedMixedAudience() {
   ]);
 }
 
-
 async function waitUntilCampaign(campaignId: string, status: string) {
   return waitFor(`campaign ${status}`, async () => {
     const campaign = await stack.web.db.campaign.findUnique({ where: { id: campaignId } });

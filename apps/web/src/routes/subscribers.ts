@@ -25,8 +25,6 @@ const importQuery = z.object({
 });
 const exportQuery = z.object({ status: z.enum(subscriberStatuses).optional() });
 
-
-
 /** UTF-8 only; US-ASCII is a subset of it. Compressed uploads are not decoded. */
 function requireCsvBody(req: Request): void {
   if (!req.is('text/csv')) throw new HttpError(415, 'unsupported_media_type', 'Send the file with Content-Type: text/csv.');
