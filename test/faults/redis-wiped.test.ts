@@ -32,8 +32,9 @@ it('finishes a campaign exactly once after Redis restarted empty, with workers a
 
   await stack.redis.restartEmpty();
   const wipedAt = Date.now();
-  // Sends already past their claim finish on their own; count from when those have landed.
-  await sleep(1_000);
+  // Sends already past their claim finish on their own; count from when those have landed, which
+  // is when no row is left `sending` (the jobs were fetched before the wipe; their rows are in Postgres).
+  await pollUntil('the sends in flight at the wipe to land', async () => !((await stack.deliveryCounts(campaignId)).sending ?? 0), 30_000, 50);
   const sentAfterWipe = await sent(campaignId);
   await pollUntil('sending to resume', async () => (await sent(campaignId)) >= sentAfterWipe + 50, 2 * reconcileEverySeconds * 1000 + 10_000, 100);
   const resumedAfter = (Date.now() - wipedAt) / 1000;
