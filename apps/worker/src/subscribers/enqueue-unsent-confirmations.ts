@@ -1,14 +1,24 @@
 import { enqueueJobs, jobs, keysetPages } from '@herald/shared';
-import type { Db, Queues } from '@herald/shared';
+import type { Db, Queues, SqlClient } from '@herald/shared';
 
 const confirmationPage = 1_000;
 /** Nobody gets a confirmation email for consent older than the confirmation link's life. */
 const unsentConfirmationMaxAgeMs = 7 * 24 * 60 * 60 * 1000;
 
+/** Pending subscribers owed a confirmation email (see below); the reconciler compares it with the live jobs. */
+export async function countUnsentConfirmations(db: SqlClient): Promise<number> {
+  const since = new Date(Date.now() - unsentConfirmationMaxAgeMs);
+  const [row] = await db.$queryRaw<{ count: number }[]>`
+    SELECT count(*)::int AS count FROM subscribers
+    WHERE status = 'pending' AND confirmation_sent_at IS NULL AND coalesce(consent_at, created_at) > ${since}`;
+  return row?.count ?? 0;
+}
+
 /**
  * Enqueues a confirmation email for every pending subscriber who has not been sent one since they
  * last gave consent: signups and "subscribe again" clicks made while Redis was down, and imports
- * (which leave this to a worker instead of enqueueing up to a million jobs inside the request). Pages through the (status, id) index and adds each page in
+ * (which leave this to a worker instead of enqueueing up to a million jobs inside the request).
+ * Pages through the (status, id) index and adds each page in
  * one call; the job ids make a repeat harmless. Returns how many were enqueued.
  */
 export async function enqueueUnsentConfirmations(db: Db, queues: Queues): Promise<number> {
