@@ -87,8 +87,12 @@ function processor(queue: QueueKey, routes: Map<string, Route>, deps: WorkerDeps
     if (!parsed.success) throw new UnrecoverableError(`Malformed "${job.name}" payload: ${parsed.error.message}`);
     const payload = parsed.data as object;
     const attempt = job.attemptsMade + 1;
+    let log: JobContext['log'] | undefined;
     const ctx: JobContext = {
-      log: deps.logger.child({ queue: queueNames[queue], job: job.name, jobId: job.id, attempt, ...payload }),
+      // Made on first use: most sends log nothing, and a child logger serialises its bindings at once.
+      get log() {
+        return (log ??= deps.logger.child({ queue: queueNames[queue], job: job.name, jobId: job.id, attempt, ...payload }));
+      },
       attempt,
       maxAttempts: job.opts.attempts ?? 1,
       claimToken: claimTokenOf(job),

@@ -30,13 +30,15 @@ export async function sendConfirmation(
   const { db, mailer, config, emailLayout } = deps;
   const token = randomBytes(32).toString('base64url');
   const now = new Date();
+  // The row is found by its primary key on both sides of the join. With `s.id = old.id` alone, a
+  // planner whose statistics lag behind a burst of signups walked every pending subscriber per email.
   const [subscriber] = await db.$queryRaw<{ email: string; name: string | null; previous: Date | null }[]>`
     UPDATE subscribers s
     SET confirm_token_hash = ${createHash('sha256').update(token).digest('hex')},
         confirm_token_expires_at = ${new Date(now.getTime() + tokenLifetimeMs)},
         confirmation_sent_at = ${now}, updated_at = now()
     FROM (SELECT id, confirmation_sent_at FROM subscribers WHERE id = ${payload.subscriberId}::uuid FOR UPDATE) old
-    WHERE s.id = old.id AND s.status = 'pending'
+    WHERE s.id = ${payload.subscriberId}::uuid AND s.id = old.id AND s.status = 'pending'
       AND (s.confirmation_sent_at IS NULL OR s.confirmation_sent_at < ${new Date(now.getTime() - confirmationWindowMs)})
     RETURNING s.email, s.name, old.confirmation_sent_at AS previous`;
   if (!subscriber) return 'skipped';
