@@ -27,8 +27,9 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 2,
     // Test files share their worker's module cache instead of importing every module afresh: the code
-    // keeps no module-level state (dependencies are passed in, each file builds its own stack over a
-    // database and queue prefix of its own), and loading the modules per file was a third of the run.
+    // keeps no state in a module beyond what is keyed by the dependencies it serves (the send path's
+    // batch collectors), each file builds its own stack over a database and queue prefix of its own,
+    // and loading the modules per file was a third of the run.
     isolate: false,
     testTimeout: 30_000,
     hookTimeout: 60_000,
