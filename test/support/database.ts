@@ -25,9 +25,27 @@ export async function createTestDatabase(): Promise<{ url: string; db: Db; drop(
   };
 }
 
-/** Empties every table between tests; cheaper than a new database and just as isolating. */
+/**
+ * Empties every table between tests; cheaper than a new database and just as isolating. A worker of
+ * the stack may be mid-statement (the reconcile every worker runs as it starts, say), and its locks
+ * taken in another order than the TRUNCATE's can deadlock with it: Postgres then aborts one of the
+ * two, and when that is the TRUNCATE, it runs again.
+ */
 export async function truncateAll(db: Db): Promise<void> {
-  await db.$executeRawUnsafe('TRUNCATE email_events, malformed_email_events, deliveries, campaigns, subscribers, mail_holds CASCADE');
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.$executeRawUnsafe('TRUNCATE email_events, malformed_email_events, deliveries, campaigns, subscribers, mail_holds CASCADE');
+      return;
+    } catch (err) {
+      if (attempt === 5 || !isDeadlock(err)) throw err;
+    }
+  }
+}
+
+/** Postgres's deadlock_detected (40P01), as the driver adapter reports it under Prisma's error. */
+function isDeadlock(err: unknown): boolean {
+  const meta = (err as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } }).meta;
+  return meta?.driverAdapterError?.cause?.originalCode === '40P01';
 }
 
 async function adminQuery(sql: string): Promise<void> {
