@@ -65,9 +65,12 @@ it(`stores ${perSecond * seconds} signups with zero errors while a campaign send
 
 /**
  * A keep-alive pool, as a proxy in front of the web would hold: requests beyond 64 at once wait for a
- * socket in the client instead of opening thousands of connections.
+ * socket in the client instead of opening thousands of connections. Like a proxy configured well, it
+ * closes an idle socket before the web's keep-alive timeout does: Node's agent honours the server's
+ * `Keep-Alive: timeout=5` hint only when it has a timeout of its own, and without that a request
+ * could go out on a socket the web was closing that instant (ECONNRESET, no answer from the web).
  */
-const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+const agent = new Agent({ keepAlive: true, maxSockets: 64, timeout: 60_000 });
 
 /** POSTs JSON; resolves with the status, or the error's code when no answer came. */
 function register(url: string, body: object): Promise<number | string> {
