@@ -1,6 +1,6 @@
 import { UnrecoverableError, Worker } from 'bullmq';
 import type { CampaignContent, Logger, SendEmailPayload } from '@herald/shared';
-import { finishCampaignIfDone, issueUrl, pauseCampaign, renderCampaignBatch, renderCampaignEmail } from '@herald/shared';
+import { issueUrl, pauseCampaign, renderCampaignBatch, renderCampaignEmail } from '@herald/shared';
 import { loadCampaignContent } from '../campaigns/campaign-content.js';
 import { collectBatches } from '../deliveries/collect-batches.js';
 import type { ClaimedDelivery } from '../deliveries/delivery-statements.js';
@@ -21,8 +21,8 @@ type Answer = SendOutcome | Error;
  *
  * Batching. The jobs that arrive within `batchWaitMs` of each other are claimed by one statement,
  * grouped by campaign, and sent SEND_BATCH_SIZE recipients per SendGrid request (one personalization
- * each), then marked `sent` by one statement for the marks due within a millisecond; each job still ends with its own
- * recipient's outcome. SEND_BATCH_SIZE=1 sends one request per recipient.
+ * each), then marked `sent` by one statement for the marks due within a millisecond; each job
+ * still ends with its own recipient's outcome. SEND_BATCH_SIZE=1 sends one request per recipient.
  *
  * Delivery guarantee. The conditional claim (`queued -> sending`) is the lock: of any number of
  * jobs for the same delivery, exactly one gets the row, and a delivery that is `sent`, `failed`,
@@ -234,16 +234,17 @@ async function persistently<T>(log: Logger, write: () => Promise<T>): Promise<T>
 
 /**
  * The claim found nothing to send for these. A delivery whose subscriber left becomes `skipped`
- * (one statement for all of them, one campaign-done check per campaign); one whose campaign is paused
+ * (one statement for all of them; the campaign-done check goes to the finisher, as after a send); one whose campaign is paused
  * stays `queued` for resume; one already finished, or claimed by another job, is left alone.
  */
-async function skipUnclaimable(requests: SendRequest[], { db, metrics }: WorkerDeps): Promise<SendOutcome[]> {
+async function skipUnclaimable(requests: SendRequest[], { db, metrics, finisher }: WorkerDeps): Promise<SendOutcome[]> {
   const skipped = await skipInactive(db, requests.map((request) => request.deliveryId));
-  for (const campaignId of new Set(skipped.map((row) => row.campaign_id))) await finishCampaignIfDone(db, campaignId);
+  for (const row of skipped) finisher.touch(row.campaign_id);
   const inactive = new Set(skipped.map((row) => row.id));
   for (const { deliveryId, ctx } of requests) {
-    if (!inactive.has(deliveryId)) metrics.claimsLost.inc();
-    ctx.log.debug({ reason: inactive.has(deliveryId) ? 'subscriber inactive' : 'not claimable' }, 'delivery skipped');
+    const subscriberLeft = inactive.has(deliveryId);
+    if (!subscriberLeft) metrics.claimsLost.inc();
+    ctx.log.debug({ reason: subscriberLeft ? 'subscriber inactive' : 'not claimable' }, 'delivery skipped');
   }
   return requests.map(() => 'skipped');
 }
@@ -275,7 +276,7 @@ async function handleFailure(err: unknown, claims: Claim[], campaignId: string, 
       if (retrying.length > 0) await releaseDeliveries(db, retrying, first.reason);
       if (givingUp.length > 0) {
         await failDeliveries(db, givingUp);
-        await finishCampaignIfDone(db, campaignId);
+        deps.finisher.touch(campaignId);
       }
       return decisions.map((decision) =>
         decision.action === 'give-up' ? new UnrecoverableError(decision.reason) : new Error(decision.reason, { cause: err }),
