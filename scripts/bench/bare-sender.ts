@@ -12,29 +12,20 @@
 import { Worker } from 'bullmq';
 import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { issueUrl, loadEmailLayout, prepareCampaignContent, renderCampaignEmail } from '@herald/shared';
+import { issueUrl, loadEmailLayout, prepareCampaignContent, renderCampaignEmail, unsubscribeUrl } from '@herald/shared';
 import { loadConfig } from '../../apps/worker/src/config.js';
 import { createSendGridMailer } from '../../apps/worker/src/mail/sendgrid.js';
+import { benchNewsletterEnv } from './herald-worker.js';
 import { benchCampaign } from './post-send.js';
 
 const env = process.env as Record<string, string>;
 const expected = Number(env.EXPECTED);
 const connection = new Redis(env.REDIS_URL!, { maxRetriesPerRequest: null });
+// The newsletter settings Herald's worker runs the bench with, for the same layout, footer and sender.
+const config = loadConfig({ NODE_ENV: 'production', ...benchNewsletterEnv, DATABASE_URL: 'postgresql://unused', REDIS_URL: env.REDIS_URL! });
 const mailer = env.PROVIDER_URL
-  ? createSendGridMailer({ apiKey: 'SG.bench', apiUrl: env.PROVIDER_URL, timeoutMs: 15_000, from: { email: 'bench@example.com' } })
+  ? createSendGridMailer({ ...config.sendgrid, apiUrl: env.PROVIDER_URL, timeoutMs: 15_000, from: config.mail.from })
   : undefined;
-
-// The settings Herald's worker runs the bench with (herald-worker.ts), for the same layout and footer.
-const config = loadConfig({
-  NODE_ENV: 'production',
-  NEWSLETTER_NAME: 'Bench',
-  DATABASE_URL: 'postgresql://unused',
-  REDIS_URL: env.REDIS_URL!,
-  PUBLIC_URL: 'https://bench.example.com',
-  SENDGRID_API_KEY: 'SG.bench',
-  MAIL_FROM: 'bench@example.com',
-  MAIL_POSTAL_ADDRESS: '1 Bench Street',
-});
 const viewInBrowserUrl = issueUrl(config.publicUrl, '00000000-0000-7000-8000-000000000000');
 const content = prepareCampaignContent(
   { subject: benchCampaign.subject, html: benchCampaign.body, text: null },
@@ -44,8 +35,8 @@ const content = prepareCampaignContent(
 
 async function send(job: Job<{ email: string; name: string }>): Promise<void> {
   if (!mailer) return;
-  const unsubscribeUrl = `${config.publicUrl}/unsubscribe/${job.id}`;
-  const email = renderCampaignEmail(content, job.data, { unsubscribeUrl, postalAddress: config.mail.postalAddress, viewInBrowserUrl });
+  const links = { unsubscribeUrl: unsubscribeUrl(config.publicUrl, job.id!), postalAddress: config.mail.postalAddress, viewInBrowserUrl };
+  const email = renderCampaignEmail(content, job.data, links);
   await mailer.send({ ...email, to: { email: job.data.email, name: job.data.name }, customArgs: { herald_delivery_id: job.id! } });
 }
 

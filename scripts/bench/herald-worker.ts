@@ -8,6 +8,15 @@ import type { Child } from './child-processes.js';
 
 export const benchMetricsToken = 'bench-metrics-token-0123456789';
 
+/** The newsletter every sender in the bench sends as: Herald and the bare sender lay out the same email. */
+export const benchNewsletterEnv = {
+  NEWSLETTER_NAME: 'Bench',
+  PUBLIC_URL: 'https://bench.example.com',
+  SENDGRID_API_KEY: 'SG.bench',
+  MAIL_FROM: 'bench@example.com',
+  MAIL_POSTAL_ADDRESS: '1 Bench Street',
+};
+
 export type WorkerSettings = {
   databaseUrl: string;
   redisUrl: string;
@@ -29,16 +38,12 @@ export async function startHeraldWorker(settings: WorkerSettings): Promise<{ chi
   // The heap limit the worker runs with in production (Dockerfile.worker, npm run start:worker).
   const child = startChild([process.execPath, '--max-old-space-size=128', ...profile, 'apps/worker/dist/main.js'], {
     NODE_ENV: 'production',
-    NEWSLETTER_NAME: 'Bench',
+    ...benchNewsletterEnv,
     LOG_LEVEL: 'info',
     DATABASE_URL: settings.databaseUrl,
     REDIS_URL: settings.redisUrl,
     QUEUE_PREFIX: settings.queuePrefix,
-    PUBLIC_URL: 'https://bench.example.com',
-    SENDGRID_API_KEY: 'SG.bench',
     SENDGRID_API_URL: settings.providerUrl,
-    MAIL_FROM: 'bench@example.com',
-    MAIL_POSTAL_ADDRESS: '1 Bench Street',
     SEND_RATE_PER_SECOND: String(settings.ratePerSecond),
     WORKER_HTTP_PORT: '0',
     WORKER_HTTP_HOST: '127.0.0.1',

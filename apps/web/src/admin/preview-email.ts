@@ -1,4 +1,4 @@
-import { campaignHtml, issueUrl, prepareCampaignContent, renderCampaignEmail } from '@herald/shared';
+import { campaignHtml, issueUrl, prepareCampaignContent, renderCampaignEmail, unsubscribeUrl } from '@herald/shared';
 import type { CampaignFormat, Db, EmailLayout, RenderedEmail } from '@herald/shared';
 import type { WebConfig } from '../config.js';
 
@@ -25,7 +25,7 @@ export async function previewEmail(
   const viewInBrowserUrl = issueUrl(config.publicUrl, content.id ?? 'preview');
   const prepared = prepareCampaignContent({ ...content, html: campaignHtml(content.html, content.format) }, emailLayout, { viewInBrowserUrl });
   const email = renderCampaignEmail(prepared, recipient, {
-    unsubscribeUrl: `${config.publicUrl}/unsubscribe/${subscriber?.unsubscribeToken ?? 'preview'}`,
+    unsubscribeUrl: unsubscribeUrl(config.publicUrl, subscriber?.unsubscribeToken ?? 'preview'),
     postalAddress: config.mail.postalAddress,
     viewInBrowserUrl,
   });

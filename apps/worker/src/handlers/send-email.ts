@@ -1,6 +1,6 @@
 import { UnrecoverableError, Worker } from 'bullmq';
 import type { CampaignContent, Logger, SendEmailPayload } from '@herald/shared';
-import { issueUrl, pauseCampaign, renderCampaignBatch, renderCampaignEmail } from '@herald/shared';
+import { issueUrl, pauseCampaign, renderCampaignBatch, renderCampaignEmail, unsubscribeUrl } from '@herald/shared';
 import { loadCampaignContent } from '../campaigns/campaign-content.js';
 import { collectBatches } from '../deliveries/collect-batches.js';
 import type { ClaimedDelivery } from '../deliveries/delivery-statements.js';
@@ -153,7 +153,7 @@ type Campaign = { campaignId: string; content: CampaignContent; viewInBrowserUrl
 async function deliver(claims: Claim[], campaign: Campaign, deps: WorkerDeps): Promise<Answer[]> {
   const { mailer, config } = deps;
   const links = { postalAddress: config.mail.postalAddress, viewInBrowserUrl: campaign.viewInBrowserUrl };
-  const unsubscribeUrl = (row: ClaimedDelivery) => `${config.publicUrl}/unsubscribe/${row.unsubscribe_token}`;
+  const unsubscribeUrlOf = (row: ClaimedDelivery) => unsubscribeUrl(config.publicUrl, row.unsubscribe_token);
   const recipient = (row: ClaimedDelivery) => (row.name ? { email: row.email, name: row.name } : { email: row.email });
   const customArgs = (row: ClaimedDelivery) => ({ herald_delivery_id: row.id });
 
@@ -161,11 +161,11 @@ async function deliver(claims: Claim[], campaign: Campaign, deps: WorkerDeps): P
   try {
     if (claims.length === 1) {
       const { row } = claims[0]!;
-      const email = renderCampaignEmail(campaign.content, row, { ...links, unsubscribeUrl: unsubscribeUrl(row) });
+      const email = renderCampaignEmail(campaign.content, row, { ...links, unsubscribeUrl: unsubscribeUrlOf(row) });
       ({ messageId } = await mailer.send({ ...email, to: recipient(row), customArgs: customArgs(row) }));
     } else {
       const rows = claims.map((claim) => claim.row);
-      const batch = renderCampaignBatch(campaign.content, rows.map((row) => ({ ...row, unsubscribeUrl: unsubscribeUrl(row) })), links);
+      const batch = renderCampaignBatch(campaign.content, rows.map((row) => ({ ...row, unsubscribeUrl: unsubscribeUrlOf(row) })), links);
       ({ messageId } = await mailer.sendBatch({
         ...batch,
         personalizations: batch.personalizations.map((personalization, index) => ({

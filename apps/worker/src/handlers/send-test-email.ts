@@ -1,5 +1,5 @@
 import { UnrecoverableError } from 'bullmq';
-import { campaignHtml, issueUrl, prepareCampaignContent, renderCampaignEmail } from '@herald/shared';
+import { campaignHtml, issueUrl, prepareCampaignContent, renderCampaignEmail, unsubscribeUrl } from '@herald/shared';
 import type { SendTestEmailPayload } from '@herald/shared';
 import { classifySendError } from '../mail/sendgrid.js';
 import type { JobContext, WorkerDeps } from '../deps.js';
@@ -29,7 +29,7 @@ export async function sendTestEmail(payload: SendTestEmailPayload, ctx: JobConte
   );
   const email = renderCampaignEmail(content, { email: payload.to, name: subscriber?.name ?? null }, {
     // Without a subscriber the link leads to the "link not valid" page, which is what a test should show.
-    unsubscribeUrl: `${config.publicUrl}/unsubscribe/${subscriber?.unsubscribeToken ?? 'test-email'}`,
+    unsubscribeUrl: unsubscribeUrl(config.publicUrl, subscriber?.unsubscribeToken ?? 'test-email'),
     postalAddress: config.mail.postalAddress,
     viewInBrowserUrl,
   });
