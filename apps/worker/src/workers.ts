@@ -42,7 +42,9 @@ function workerOptions(config: WorkerConfig): Record<QueueKey, Partial<WorkerOpt
     // The limiter is global: all workers together stay under SEND_RATE_PER_SECOND.
     // A send whose worker died is re-run once its lock expires; allowing a few stalls keeps a job that
     // is caught by several crashes in a row on that fast path instead of failing it to the backstop.
-    sends: { concurrency: config.concurrency, limiter: { max: config.sendRatePerSecond, duration: 1_000 }, maxStalledCount: 5 },
+    // BullMQ re-runs a dead worker's job at the second stalled check after its 30 s lock expires: with
+    // checks every 15 s instead of 30, that is within 60 s of the death rather than up to 90.
+    sends: { concurrency: config.concurrency, limiter: { max: config.sendRatePerSecond, duration: 1_000 }, maxStalledCount: 5, stalledInterval: 15_000 },
     campaigns: { concurrency: 2 },
     // A limiter is what makes BullMQ honour a queue-wide hold (Queue#rateLimit) after a 429 or a
     // refused key; it also keeps confirmations under SEND_RATE_PER_SECOND of their own.

@@ -31,7 +31,7 @@ type Answer = SendOutcome | Error;
  * `sending`, and are sent again: possible duplicates, bounded by the recipients of the requests in
  * flight when the worker died (at most WORKER_CONCURRENCY), are preferred to silently skipped
  * subscribers. Two paths get them out:
- * - BullMQ notices the dead worker's job when its lock expires (about 30 s) and runs the same
+ * - BullMQ notices the dead worker's job when its lock expires (within 30-60 s) and runs the same
  *   attempt again. The claim records `ctx.claimToken` (job id and attempt), and only that re-run
  *   carries the same token, so a `sending` row with our own token is a claim its holder abandoned:
  *   it is taken over here and sent again.
