@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll } from 'vitest';
 import { truncateAll } from './database.js';
 import { deleteKeys } from './redis.js';
 import { randomUUID } from 'node:crypto';
-import { closeQueues, createDb, createLogger, createQueues, createWorkerConnection, loadEmailLayout } from '@herald/shared';
+import { closeQueues, createDb, createLogger, createPgPool, createQueues, createWorkerConnection, loadEmailLayout } from '@herald/shared';
 import type { Db, Queues } from '@herald/shared';
 import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
@@ -69,7 +69,8 @@ export async function createStack(webEnv: Record<string, string> = {}): Promise<
 
   const workerDeps = (env: Record<string, string> = {}): WorkerDeps => {
     const config = loadConfig({ ...workerEnv, ...env });
-    const db = createDb(config.databaseUrl, { poolSize: 10 });
+    const pool = createPgPool(config.databaseUrl, 10);
+    const db = createDb(config.databaseUrl, { pool });
     const connection = createWorkerConnection(config.redisUrl);
     const queues = createQueues(connection, config.queuePrefix);
     opened.push({ db, connection, queues });
@@ -80,7 +81,7 @@ export async function createStack(webEnv: Record<string, string> = {}): Promise<
     const logger = createLogger({ name: 'worker', level: config.logLevel });
     const finisher = createCampaignFinisher(db, logger);
     opened.at(-1)!.finisher = finisher;
-    return { config, db, queues, mailer, emailLayout, metrics, logger, finisher };
+    return { config, db, pool, queues, mailer, emailLayout, metrics, logger, finisher };
   };
 
   return {

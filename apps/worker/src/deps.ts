@@ -1,4 +1,4 @@
-import type { Db, EmailLayout, Logger, Queues } from '@herald/shared';
+import type { Db, EmailLayout, Logger, PgPool, Queues } from '@herald/shared';
 import type { WorkerConfig } from './config.js';
 import type { CampaignFinisher } from './campaigns/campaign-finisher.js';
 import type { Mailer } from './mail/mailer.js';
@@ -9,6 +9,8 @@ import type { SendPressure } from './ops/send-pressure.js';
 export type WorkerDeps = {
   config: WorkerConfig;
   db: Db;
+  /** The pool `db` runs on, for the send path's claim and `sent` mark (see delivery-statements.ts). */
+  pool: PgPool;
   queues: Queues;
   mailer: Mailer;
   /** Compiled and proven at start; every email Herald sends is wrapped in it. */

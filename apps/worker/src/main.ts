@@ -47,7 +47,7 @@ async function main(): Promise<void> {
     pressure,
   );
   const finisher = createCampaignFinisher(db, logger);
-  const deps = { config, db, queues, mailer, emailLayout, logger, metrics, pressure, finisher };
+  const deps = { config, db, pool, queues, mailer, emailLayout, logger, metrics, pressure, finisher };
 
   // Readiness pings Redis on a fail-fast connection: the workers' own waits through an outage.
   const probeRedis = createProducerConnection(config.redisUrl);

@@ -66,7 +66,7 @@ function batchesOf(deps: WorkerDeps): Collectors {
       // a short database outage instead of failing the jobs at once.
       markSent: collectBatches<{ id: string; messageId: string | null }, void>(
         async (sent) => {
-          await persistently(deps.logger, () => markSent(deps.db, [...sent]));
+          await persistently(deps.logger, () => markSent(deps.pool, [...sent]));
           return sent.map(() => undefined);
         },
         { waitMs: 1, maxSize: maxBatchSize },
@@ -93,7 +93,7 @@ async function sendBatch(requests: readonly SendRequest[], deps: WorkerDeps): Pr
 
   let rows: ClaimedDelivery[];
   try {
-    rows = await claimDeliveries(deps.db, [...unique.values()].map(({ deliveryId, ctx }) => ({ id: deliveryId, claimToken: ctx.claimToken })));
+    rows = await claimDeliveries(deps.pool, [...unique.values()].map(({ deliveryId, ctx }) => ({ id: deliveryId, claimToken: ctx.claimToken })));
   } catch (err) {
     return requests.map((request) => answers.get(request) ?? asError(err));
   }
