@@ -2,7 +2,8 @@
  * `npm run bench`: Herald's performance figures, in one run on this machine, as ratios within the run.
  *
  * 1. Send throughput at provider latency 0 and 100 ms: bare BullMQ with an empty processor, bare
- *    BullMQ + one @sendgrid/mail call per job, Herald with SEND_BATCH_SIZE=1 and Herald batched.
+ *    BullMQ + one @sendgrid/mail call per job, Herald with SEND_BATCH_SIZE=1 and Herald batched;
+ *    the bare sender and Herald with SEND_BATCH_SIZE=1 again at a low concurrency.
  * 2. A large run: Herald batched at 100 ms, POST /send to the last recipient at the provider.
  * 3. POST /send answer time with every task id, for the audiences in --send-sizes.
  * 4. CSV import rate through the real import endpoint.
@@ -73,8 +74,9 @@ async function attempt<T>(what: string, measure: () => Promise<T>): Promise<T | 
 const build = spawnSync('npx', ['tsc', '-b', 'apps/worker', 'apps/web'], { cwd: repoRoot, stdio: 'inherit' });
 if (build.status !== 0) throw new Error('building the worker and the web failed');
 
-const { recipients, concurrency, batchSize, batchConcurrency, ratePerSecond } = options;
+const { recipients, concurrency, lowConcurrency, batchSize, batchConcurrency, ratePerSecond } = options;
 const single = { concurrency, batchSize: 1, ratePerSecond };
+const singleLow = { concurrency: lowConcurrency, batchSize: 1, ratePerSecond };
 const batched = { concurrency: batchConcurrency, batchSize, ratePerSecond };
 
 if (options.only.includes('throughput')) {
@@ -87,6 +89,9 @@ if (options.only.includes('throughput')) {
       ['bare BullMQ + @sendgrid/mail', () => runBare({ provider, concurrency, count: recipients })],
       ['Herald, SEND_BATCH_SIZE=1', () => runHerald({ provider, count: recipients, ...single })],
       [`Herald, SEND_BATCH_SIZE=${batchSize}`, () => runHerald({ provider, count: recipients, ...batched })],
+      // Where the CPU does not bind, in flight should be the configured concurrency.
+      [`bare BullMQ + @sendgrid/mail, concurrency ${lowConcurrency}`, () => runBare({ provider, concurrency: lowConcurrency, count: recipients })],
+      [`Herald, SEND_BATCH_SIZE=1, concurrency ${lowConcurrency}`, () => runHerald({ provider, count: recipients, ...singleLow })],
     ];
     for (const [name, run] of runs) {
       const done = await attempt(`${name}, latency ${latencyMs} ms, ${recipients} recipients`, run);

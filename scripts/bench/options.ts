@@ -10,6 +10,8 @@ export type BenchOptions = {
   recipients: number;
   /** WORKER_CONCURRENCY of Herald sending one request per recipient, and the bare sender's. */
   concurrency: number;
+  /** The same two again at a concurrency too low for the CPU to bind: in flight should match it. */
+  lowConcurrency: number;
   batchSize: number;
   batchConcurrency: number;
   /** SEND_RATE_PER_SECOND for every Herald worker. */
@@ -35,6 +37,7 @@ export type BenchOptions = {
 export const fullRun: BenchOptions = {
   recipients: 20_000,
   concurrency: 200,
+  lowConcurrency: 20,
   batchSize: 1_000,
   batchConcurrency: 1_000,
   ratePerSecond: 10_000,
@@ -51,7 +54,7 @@ export const fullRun: BenchOptions = {
   note: null,
 };
 
-const usage = `npm run bench -- [--recipients=20000] [--concurrency=200] [--batch-size=1000] [--batch-concurrency=1000]
+const usage = `npm run bench -- [--recipients=20000] [--concurrency=200] [--low-concurrency=20] [--batch-size=1000] [--batch-concurrency=1000]
   [--rate=10000] [--scale=1000000] [--send-sizes=100000] [--import-rows=200000] [--import-runs=3]
   [--signup-clients=64] [--signup-seconds=20] [--signup-campaign=5000] [--only=${phases.join(',')}]
   [--profile] [--no-readme] [--note="what was unusual about this run"]`;
@@ -59,6 +62,7 @@ const usage = `npm run bench -- [--recipients=20000] [--concurrency=200] [--batc
 const numeric: Record<string, keyof BenchOptions> = {
   recipients: 'recipients',
   concurrency: 'concurrency',
+  'low-concurrency': 'lowConcurrency',
   'batch-size': 'batchSize',
   'batch-concurrency': 'batchConcurrency',
   rate: 'ratePerSecond',

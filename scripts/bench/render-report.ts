@@ -17,9 +17,15 @@ const fixed = (value: number | null, digits = 1) => (value === null ? '—' : va
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const megabytes = (mb: number | undefined) => (mb === undefined ? '—' : `${whole(mb)} MB`);
 
-/** Herald's rate over bare BullMQ + one client call per job at the same latency, in this run. */
+/**
+ * A rate over bare BullMQ + one client call per job at the same latency, in this run: at the same
+ * concurrency for one request per recipient, at the bare sender's main concurrency for batches.
+ */
 function ratioToBareClient(result: BenchResult, run: SendRun): number | null {
-  const bare = result.throughput.find((other) => other.system === 'bare-client' && other.latencyMs === run.latencyMs);
+  const concurrency = run.system === 'herald-batched' ? result.options.concurrency : run.concurrency;
+  const bare = result.throughput.find(
+    (other) => other.system === 'bare-client' && other.latencyMs === run.latencyMs && other.concurrency === concurrency,
+  );
   return bare ? run.sendsPerSecond / bare.sendsPerSecond : null;
 }
 
@@ -51,16 +57,18 @@ function summaryRows(result: BenchResult): string[] {
   const rows: string[] = [];
   const { options } = result;
   for (const latencyMs of [0, 100]) {
-    const at = (system: SendRun['system']) => result.throughput.find((run) => run.system === system && run.latencyMs === latencyMs);
-    const herald = at('herald');
+    const at = (system: SendRun['system'], concurrency?: number) =>
+      result.throughput.find((run) => run.system === system && run.latencyMs === latencyMs && (concurrency === undefined || run.concurrency === concurrency));
+    const herald = at('herald', options.concurrency);
     const batched = at('herald-batched');
+    const low = options.lowConcurrency === undefined ? undefined : at('herald', options.lowConcurrency);
     if (!herald && !batched) continue;
     const figure = (run: SendRun | undefined) => {
       const ratio = run && ratioToBareClient(result, run);
       return run ? `${whole(run.sendsPerSecond)}/s${ratio ? ` (${ratio.toFixed(2)}× bare + client)` : ''}` : '—';
     };
     rows.push(
-      `| Sends, ${whole(options.recipients)} recipients, provider latency ${latencyMs} ms | batched (${options.batchSize} per request, concurrency ${options.batchConcurrency}) ${figure(batched)}; one request per recipient (concurrency ${options.concurrency}) ${figure(herald)} |`,
+      `| Sends, ${whole(options.recipients)} recipients, provider latency ${latencyMs} ms | batched (${options.batchSize} per request, concurrency ${options.batchConcurrency}) ${figure(batched)}; one request per recipient (concurrency ${options.concurrency}) ${figure(herald)}${low ? `; at concurrency ${low.concurrency} ${figure(low)}${latencyMs > 0 ? `, ${fixed(low.inFlightAverage)} in flight` : ''}` : ''} |`,
     );
   }
   const large = result.large;
