@@ -3,7 +3,6 @@
  * URL, and what each kind of failure means for the delivery.
  */
 import { Client } from '@sendgrid/client';
-import type { ClientRequest } from '@sendgrid/client/src/request.js';
 import { MailService } from '@sendgrid/mail';
 import { toRecipient } from './display-name.js';
 import type { Mailer, OutgoingBatch, OutgoingEmail } from './mailer.js';
@@ -25,7 +24,7 @@ export function createSendGridMailer(options: SendGridOptions): Mailer {
   // through axios's redirect-following wrapper, which keeps a copy of the body to replay (a batch
   // request is ~0.5 MB) and was a tenth of a worker's CPU at one request per recipient.
   // (An axios option, which the client passes on as it is; its typings list only its own options.)
-  client.setDefaultRequest({ maxRedirects: 0 } as unknown as ClientRequest);
+  client.setDefaultRequest({ maxRedirects: 0 } as unknown as Parameters<Client['setDefaultRequest']>[0]);
   const service = new MailService();
   service.setClient(client);
   // The client waits forever by default; a hung request would hold a claimed delivery.
