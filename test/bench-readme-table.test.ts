@@ -25,6 +25,7 @@ function sendRun(overrides: Partial<SendRun>): SendRun {
     sendAnswerMs: null,
     jobsRunningAverage: null,
     dbPoolWaitingAverage: null,
+    eventLoopP99MedianMs: null,
     eventLoopP99MaxMs: null,
     ...overrides,
   };

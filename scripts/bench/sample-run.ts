@@ -13,6 +13,8 @@ export type Sampled = {
   rssAtSentMb: Record<string, number>;
   jobsRunningAverage?: number;
   dbPoolWaitingAverage?: number;
+  /** The event loop's 99th-percentile delay in each scrape window: the typical window, and the worst. */
+  eventLoopP99MedianMs?: number;
   eventLoopP99MaxMs?: number;
 };
 
@@ -31,10 +33,17 @@ export function sampleRun({ redis, pid, metrics, sent, milestones = [] }: Sample
   const series: Record<string, number[]> = {};
   let stopped = false;
 
+  // The worker's peaks and event-loop percentile cover the time since its previous scrape, so the
+  // first scrape covers the worker's start, not the run: it only opens the first window.
+  let primed = false;
   async function sampleMetrics(url: string, token: string) {
     const text = await fetch(url, { headers: { authorization: `Bearer ${token}` } })
       .then((res) => res.text())
       .catch(() => '');
+    if (!primed) {
+      primed = text !== '';
+      return;
+    }
     for (const line of text.split('\n')) {
       const match = /^(herald_worker_[a-z0-9_]+) ([0-9.e+-]+)$/.exec(line);
       if (match) (series[match[1]!] ??= []).push(Number(match[2]));
@@ -81,8 +90,15 @@ export function sampleRun({ redis, pid, metrics, sent, milestones = [] }: Sample
         rssAtSentMb: rssAtSent,
         jobsRunningAverage: average('herald_worker_send_jobs_running'),
         dbPoolWaitingAverage: average('herald_worker_db_pool_waiting'),
-        eventLoopP99MaxMs: eventLoop ? Math.max(...eventLoop) * 1000 : undefined,
+        eventLoopP99MedianMs: eventLoop?.length ? median(eventLoop) * 1000 : undefined,
+        eventLoopP99MaxMs: eventLoop?.length ? Math.max(...eventLoop) * 1000 : undefined,
       };
     },
   };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }

@@ -40,6 +40,7 @@ export type SendRun = {
   sendAnswerMs: number | null;
   jobsRunningAverage: number | null;
   dbPoolWaitingAverage: number | null;
+  eventLoopP99MedianMs: number | null;
   eventLoopP99MaxMs: number | null;
 };
 
@@ -82,6 +83,7 @@ export function finishRun(run: Finished): SendRun {
     sendAnswerMs: run.sendAnswerMs ?? null,
     jobsRunningAverage: run.sampled.jobsRunningAverage ?? null,
     dbPoolWaitingAverage: run.sampled.dbPoolWaitingAverage ?? null,
+    eventLoopP99MedianMs: run.sampled.eventLoopP99MedianMs ?? null,
     eventLoopP99MaxMs: run.sampled.eventLoopP99MaxMs ?? null,
   };
 }
