@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { enqueueDeliveries } from '../src/campaigns/enqueue-deliveries.js';
 import { fanOut } from '../src/handlers/fan-out.js';
 import { reconcile } from '../src/handlers/reconcile.js';
 import { sendEmail } from '../src/handlers/send-email.js';
 import { deleteKeys } from '../../../test/support/redis.js';
-import { postSend, seedAudience } from '../../../test/support/factories.js';
+import { deliveriesByStatus, postSend, seedAudience } from '../../../test/support/factories.js';
 import { useStack, jobContext, waitFor } from '../../../test/support/stack.js';
 
 const stack = useStack();
@@ -16,9 +17,9 @@ async function enqueuedThrough(campaignId: string) {
   return campaign.enqueuedThrough;
 }
 
-function expectEveryRecipientOnce() {
+function expectEveryRecipientOnce(recipients = audience) {
   const perRecipient = Object.values(stack.sink.stats.get().byRecipient);
-  expect(perRecipient).toHaveLength(audience);
+  expect(perRecipient).toHaveLength(recipients);
   expect(perRecipient.every((count) => count === 1)).toBe(true);
 }
 
@@ -59,6 +60,34 @@ describe('the send window', () => {
     expect(mostWaiting).toBeGreaterThan(0);
     expect(mostWaiting).toBeLessThanOrEqual(10);
     expectEveryRecipientOnce();
+  });
+
+  it('sends to everyone once with three workers sharing the queues, a second job for each recipient racing the first', { timeout: 120_000 }, async () => {
+    // Scaling out is more workers on the same queues. A second send job per delivery (as a
+    // reconciler re-enqueueing after Redis lost track would add) makes the workers race on every
+    // claim: only the conditional claim keeps each recipient to one email.
+    const recipients = 300;
+    await seedAudience(stack.web.db, recipients);
+    stack.sink.faults.update({ latencyMs: 20 });
+    const workers = [];
+    for (let i = 0; i < 3; i++) workers.push(await stack.startWorker({ SEND_WINDOW: '50' }));
+    const res = await postSend(stack.web.app).expect(202);
+    const tasks = res.body.tasks as string[];
+    await enqueueDeliveries(workers[0]!.deps.queues, tasks.map((id) => ({ id, round: 1_000 })), 50);
+    await waitFor('campaign sent', async () => (await stack.web.db.campaign.findUniqueOrThrow({ where: { id: res.body.campaignId } })).status === 'sent', 60_000);
+    await waitFor('every second job done', async () => {
+      const counts = await stack.web.queues.sends.getJobCounts('waiting', 'active', 'delayed');
+      return counts.waiting! + counts.active! + counts.delayed! === 0;
+    });
+
+    expectEveryRecipientOnce(recipients);
+    expect(await deliveriesByStatus(stack.web.db, res.body.campaignId)).toEqual({ sent: recipients });
+    const outcomes = await Promise.all(
+      workers.map(async ({ deps }) => Object.fromEntries((await deps.metrics.sends.get()).values.map((value) => [value.labels.outcome, value.value]))),
+    );
+    expect(outcomes.every((counts) => (counts.sent ?? 0) > 0)).toBe(true);
+    const total = (outcome: string) => outcomes.reduce((sum, counts) => sum + (counts[outcome] ?? 0), 0);
+    expect(total('sent')).toBe(recipients);
   });
 
   it('after Redis lost its data mid-send, re-enqueues only up to where the fan-out got and restarts the fan-out for the rest', { timeout: 120_000 }, async () => {
