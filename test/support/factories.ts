@@ -1,6 +1,7 @@
 import type { Db, SubscriberStatus } from '@herald/shared';
 import request from 'supertest';
 import type { Express } from 'express';
+import { waitFor } from './stack.js';
 import { adminToken } from './web.js';
 
 type SubscriberSeed = { email: string; name?: string | null; status?: SubscriberStatus };
@@ -55,4 +56,9 @@ export function admin(app: Express) {
 export async function deliveriesByStatus(db: Db, campaignId: string): Promise<Record<string, number>> {
   const groups = await db.delivery.groupBy({ by: ['status'], where: { campaignId }, _count: { _all: true } });
   return Object.fromEntries(groups.map((group) => [group.status, group._count._all]));
+}
+
+/** Waits until the worker has marked the campaign sent. */
+export async function waitForCampaignSent(db: Db, campaignId: string, timeoutMs?: number): Promise<void> {
+  await waitFor('the campaign sent', async () => (await db.campaign.findUnique({ where: { id: campaignId } }))?.status === 'sent', timeoutMs);
 }

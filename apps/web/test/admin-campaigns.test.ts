@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { campaignHtml, issueUrl, prepareCampaignContent, renderCampaignEmail } from '@herald/shared';
 import { composeAndConfirm, csrfFrom, loggedInAgent } from '../../../test/support/admin.js';
 import { truncateAll } from '../../../test/support/database.js';
-import { seedSubscribers } from '../../../test/support/factories.js';
+import { seedSubscribers, waitForCampaignSent } from '../../../test/support/factories.js';
 import { createStack, waitFor } from '../../../test/support/stack.js';
 import { metricsToken } from '../../../test/support/web.js';
 import type { Stack } from '../../../test/support/stack.js';
@@ -116,7 +116,7 @@ describe('composing a campaign', () => {
     const answers = await Promise.all([1, 2, 3].map(() => agent.post(`/admin/campaigns/${campaign.id}/start`).type('form').send({ _csrf: csrf })));
     expect(answers.map((answer) => answer.status).sort()).toEqual([303, 409, 409]);
     expect(await stack.web.db.delivery.count()).toBe(2);
-    await waitFor('the campaign sent', async () => (await stack.web.db.campaign.findUniqueOrThrow({ where: { id: campaign.id } })).status === 'sent');
+    await waitForCampaignSent(stack.web.db, campaign.id);
     expect(stack.sink.inbox.list().map((m) => m.recipients[0]).sort()).toEqual(['a@example.com', 'b@example.com']);
   });
 

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { createProducerConnection } from '@herald/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { postSend, seedAudience } from '../../../test/support/factories.js';
+import { sample } from '../../../test/support/metrics.js';
 import { createStack, waitFor } from '../../../test/support/stack.js';
 import type { Stack } from '../../../test/support/stack.js';
 import { createOpsServer } from '../src/ops/ops-server.js';
@@ -31,12 +32,6 @@ async function listen(server: Server): Promise<string> {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-/** The value of one series in Prometheus text, 0 when it has not been reported yet. */
-function sample(text: string, series: string): number {
-  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
-  return line ? Number(line.slice(series.length + 1)) : 0;
 }
 
 describe('the worker ops listener', () => {

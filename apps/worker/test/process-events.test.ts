@@ -6,7 +6,7 @@ import type { Express } from 'express';
 import { createApp } from '../../web/src/app.js';
 import { processEvents } from '../src/handlers/process-events.js';
 import { reconcile } from '../src/handlers/reconcile.js';
-import { deliveriesByStatus, postSend, seedSubscribers } from '../../../test/support/factories.js';
+import { deliveriesByStatus, postSend, seedSubscribers, waitForCampaignSent } from '../../../test/support/factories.js';
 import { createWebhookKeys, signedWebhookHeaders, webhookBody } from '../../../test/support/sendgrid-webhook.js';
 import { useStack, jobContext, waitFor } from '../../../test/support/stack.js';
 
@@ -96,7 +96,7 @@ describe('processEvents', () => {
     });
 
     await stack.startWorker();
-    await waitFor('campaign sent', async () => (await stack.web.db.campaign.findUnique({ where: { id: res.body.campaignId } }))?.status === 'sent');
+    await waitForCampaignSent(stack.web.db, res.body.campaignId);
     expect(stack.sink.inbox.list().map((message) => message.recipients[0])).toEqual(['grace@example.com']);
     expect(await deliveriesByStatus(stack.web.db, res.body.campaignId)).toEqual({ sent: 1, skipped: 1 });
   });

@@ -4,7 +4,8 @@ import { fanOut } from '../src/handlers/fan-out.js';
 import { reconcile } from '../src/handlers/reconcile.js';
 import { sendEmail } from '../src/handlers/send-email.js';
 import { deleteKeys } from '../../../test/support/redis.js';
-import { deliveriesByStatus, postSend, seedAudience } from '../../../test/support/factories.js';
+import { deliveriesByStatus, postSend, seedAudience, waitForCampaignSent } from '../../../test/support/factories.js';
+import { seriesValue } from '../../../test/support/metrics.js';
 import { useStack, jobContext, waitFor } from '../../../test/support/stack.js';
 
 const stack = useStack();
@@ -74,20 +75,16 @@ describe('the send window', () => {
     const res = await postSend(stack.web.app).expect(202);
     const tasks = res.body.tasks as string[];
     await enqueueDeliveries(workers[0]!.deps.queues, tasks.map((id) => ({ id, round: 1_000 })), 50);
-    await waitFor('campaign sent', async () => (await stack.web.db.campaign.findUniqueOrThrow({ where: { id: res.body.campaignId } })).status === 'sent', 60_000);
-    await waitFor('every second job done', async () => {
-      const counts = await stack.web.queues.sends.getJobCounts('waiting', 'active', 'delayed');
-      return counts.waiting! + counts.active! + counts.delayed! === 0;
-    });
+    await waitForCampaignSent(stack.web.db, res.body.campaignId, 60_000);
+    await waitFor('every second job done', async () =>
+      Object.values(await stack.web.queues.sends.getJobCounts('waiting', 'active', 'delayed')).every((count) => count === 0),
+    );
 
     expectEveryRecipientOnce(recipients);
     expect(await deliveriesByStatus(stack.web.db, res.body.campaignId)).toEqual({ sent: recipients });
-    const outcomes = await Promise.all(
-      workers.map(async ({ deps }) => Object.fromEntries((await deps.metrics.sends.get()).values.map((value) => [value.labels.outcome, value.value]))),
-    );
-    expect(outcomes.every((counts) => (counts.sent ?? 0) > 0)).toBe(true);
-    const total = (outcome: string) => outcomes.reduce((sum, counts) => sum + (counts[outcome] ?? 0), 0);
-    expect(total('sent')).toBe(recipients);
+    const sentBy = await Promise.all(workers.map(({ deps }) => seriesValue(deps.metrics.registry, 'herald_sends_total{outcome="sent"}')));
+    expect(sentBy.every((sent) => sent > 0)).toBe(true);
+    expect(sentBy.reduce((sum, sent) => sum + sent, 0)).toBe(recipients);
   });
 
   it('after Redis lost its data mid-send, re-enqueues only up to where the fan-out got and restarts the fan-out for the rest', { timeout: 120_000 }, async () => {
@@ -108,7 +105,7 @@ describe('the send window', () => {
     expect(restarted.map((job) => job.data)).toEqual([{ campaignId, after: await enqueuedThrough(campaignId) }]);
 
     await stack.startWorker(window);
-    await waitFor('campaign sent', async () => (await stack.web.db.campaign.findUniqueOrThrow({ where: { id: campaignId } })).status === 'sent', 60_000);
+    await waitForCampaignSent(stack.web.db, campaignId, 60_000);
     expectEveryRecipientOnce();
   });
 });
@@ -130,6 +127,6 @@ describe('the campaign-done check', () => {
     const res = await postSend(stack.web.app).expect(202);
     const deps = stack.workerDeps();
     await Promise.all((res.body.tasks as string[]).map((deliveryId) => sendEmail({ deliveryId }, jobContext(deps), deps)));
-    await waitFor('campaign sent', async () => (await stack.web.db.campaign.findUniqueOrThrow({ where: { id: res.body.campaignId } })).status === 'sent');
+    await waitForCampaignSent(stack.web.db, res.body.campaignId);
   });
 });

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { fanOut } from '../src/handlers/fan-out.js';
 import { sendEmail } from '../src/handlers/send-email.js';
-import { postSend, seedSubscribers } from '../../../test/support/factories.js';
+import { postSend, seedSubscribers, waitForCampaignSent } from '../../../test/support/factories.js';
 import { useStack, jobContext, waitFor } from '../../../test/support/stack.js';
 
 const stack = useStack();
@@ -156,7 +156,7 @@ describe('unsubscribe', () => {
     expect(await stack.web.db.delivery.findUnique({ where: { id: deliveryOf(leaver!.id) } })).toMatchObject({ status: 'skipped' });
 
     await stack.startWorker();
-    await waitFor('the campaign to finish', async () => (await stack.web.db.campaign.findUnique({ where: { id: res.body.campaignId } }))?.status === 'sent');
+    await waitForCampaignSent(stack.web.db, res.body.campaignId);
     expect(stack.sink.inbox.list().map((m) => m.recipients[0]).sort()).toEqual(['a@example.com', later!.email]);
   });
 });

@@ -3,7 +3,8 @@ import { reconcile } from '../src/handlers/reconcile.js';
 import { sendEmail } from '../src/handlers/send-email.js';
 import type { WorkerMetrics } from '../src/ops/worker-metrics.js';
 import { deleteKeys } from '../../../test/support/redis.js';
-import { postSend, seedSubscribers } from '../../../test/support/factories.js';
+import { postSend, seedSubscribers, waitForCampaignSent } from '../../../test/support/factories.js';
+import { seriesValue } from '../../../test/support/metrics.js';
 import { createStack, jobContext, waitFor } from '../../../test/support/stack.js';
 import type { Stack } from '../../../test/support/stack.js';
 
@@ -16,14 +17,9 @@ afterEach(async () => {
   await stack.close();
 });
 
-/** The value of one series (`name{labels}` as Prometheus prints it) in this deps' registry; 0 when never counted. */
-async function value(metrics: WorkerMetrics, series: string): Promise<number> {
-  const line = (await metrics.registry.metrics()).split('\n').find((candidate) => candidate.startsWith(`${series} `));
-  return line ? Number(line.slice(series.length + 1)) : 0;
-}
-
-async function campaignSent(campaignId: string) {
-  await waitFor('the campaign to be sent', async () => (await stack.web.db.campaign.findUnique({ where: { id: campaignId } }))?.status === 'sent');
+/** The value of one series in this deps' registry. */
+function value(metrics: WorkerMetrics, series: string): Promise<number> {
+  return seriesValue(metrics.registry, series);
 }
 
 const audience = [{ email: 'ada@example.com' }, { email: 'grace@example.com' }, { email: 'alan@example.com' }];
@@ -47,7 +43,7 @@ describe('worker metrics', () => {
     // One request per recipient, so each provider answer is one job's (batches are counted in send-batches.test.ts).
     const { deps } = await stack.startWorker({ SEND_BATCH_SIZE: '1' });
     const res = await postSend(stack.web.app).expect(202);
-    await campaignSent(res.body.campaignId);
+    await waitForCampaignSent(stack.web.db, res.body.campaignId);
     await waitFor('every send counted', async () => (await value(deps.metrics, 'herald_sends_total{outcome="sent"}')) === 3);
     expect(await value(deps.metrics, 'herald_sends_total{outcome="rate_limited"}')).toBe(2);
     expect(await value(deps.metrics, 'herald_rate_limit_waits_total')).toBe(2);
@@ -62,7 +58,7 @@ describe('worker metrics', () => {
     stack.sink.faults.update({ serverError: { count: 2, status: 503 } });
     const { deps } = await stack.startWorker();
     const res = await postSend(stack.web.app).expect(202);
-    await campaignSent(res.body.campaignId);
+    await waitForCampaignSent(stack.web.db, res.body.campaignId);
     await waitFor('the send counted', async () => (await value(deps.metrics, 'herald_sends_total{outcome="sent"}')) === 1);
     expect(await value(deps.metrics, 'herald_sends_total{outcome="retrying"}')).toBe(2);
     expect(await value(deps.metrics, 'herald_sendgrid_responses_total{status_class="5xx"}')).toBe(2);
