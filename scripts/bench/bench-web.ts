@@ -3,12 +3,15 @@
  * app listening on an ephemeral port over it, in this process or (webEnv) in one of its own.
  */
 import { once } from 'node:events';
+import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
+import type { Db } from '@herald/shared';
 import { closeQueues, createDb, createLogger, createProducerConnection, createQueues, loadEmailLayout } from '@herald/shared';
 import { createApp } from '../../apps/web/src/app.js';
 import { loadConfig } from '../../apps/web/src/config.js';
 import { migrateDeploy } from '../../tools/prisma-schema-engine/deploy.js';
+import { startChild, stopChild } from './child-processes.js';
 
 export const benchAdminDatabaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 export const benchAdminToken = 'bench-admin-token-0123456789abcdef0123456789';
@@ -72,6 +75,45 @@ export async function startBenchWeb(database: string, env: Record<string, string
       for (const queue of Object.values(queues)) await queue.obliterate({ force: true });
       await closeQueues(queues);
       redis.disconnect();
+      await db.$disconnect();
+      await scratch.drop();
+    },
+  };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export type WebProcess = { url: string; pid: number; databaseUrl: string; db: Db; close(): Promise<void> };
+
+/**
+ * The web as it runs in production, built, in a process of its own over a fresh database named
+ * `database`, so its CPU is its own; `db` is the bench's own small pool onto the same database.
+ */
+export async function startWebProcess(database: string, env: Record<string, string> = {}): Promise<WebProcess> {
+  const scratch = await createBenchDatabase(database);
+  const db = createDb(scratch.url, { poolSize: 2 });
+  const port = await freePort();
+  const child = startChild([process.execPath, 'apps/web/dist/main.js'], webEnv(scratch.url, { ...env, PORT: String(port), LOG_LEVEL: 'info' }));
+  try {
+    await child.waitForLine((line) => line.includes('"web listening"'));
+  } catch (err) {
+    await db.$disconnect();
+    await scratch.drop();
+    throw err;
+  }
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid: child.process.pid!,
+    databaseUrl: scratch.url,
+    db,
+    async close() {
+      await stopChild(child);
       await db.$disconnect();
       await scratch.drop();
     },

@@ -12,11 +12,9 @@ export type BenchOptions = {
   concurrency: number;
   /** The same two again at a concurrency too low for the CPU to bind: in flight should match it. */
   lowConcurrency: number;
-  batchSize: number;
-  batchConcurrency: number;
-  /** SEND_RATE_PER_SECOND for every Herald worker. */
-  ratePerSecond: number;
-  /** Recipients of the large run (Herald batched, 100 ms). */
+  /** SEND_RATE_PER_SECOND for every Herald worker; null leaves it unset, as by default (no cap). */
+  ratePerSecond: number | null;
+  /** Recipients of the large run (Herald at its defaults, 100 ms). */
   scale: number;
   /** Audiences whose POST /send answer is timed on their own (the large run times its own). */
   sendSizes: number[];
@@ -38,9 +36,7 @@ export const fullRun: BenchOptions = {
   recipients: 20_000,
   concurrency: 200,
   lowConcurrency: 20,
-  batchSize: 1_000,
-  batchConcurrency: 1_000,
-  ratePerSecond: 10_000,
+  ratePerSecond: null,
   scale: 1_000_000,
   sendSizes: [100_000],
   importRows: 200_000,
@@ -54,8 +50,8 @@ export const fullRun: BenchOptions = {
   note: null,
 };
 
-const usage = `npm run bench -- [--recipients=20000] [--concurrency=200] [--low-concurrency=20] [--batch-size=1000] [--batch-concurrency=1000]
-  [--rate=10000] [--scale=1000000] [--send-sizes=100000] [--import-rows=200000] [--import-runs=3]
+const usage = `npm run bench -- [--recipients=20000] [--concurrency=200] [--low-concurrency=20]
+  [--rate=<SEND_RATE_PER_SECOND, unset by default>] [--scale=1000000] [--send-sizes=100000] [--import-rows=200000] [--import-runs=3]
   [--signup-clients=64] [--signup-seconds=20] [--signup-campaign=5000] [--only=${phases.join(',')}]
   [--profile] [--no-readme] [--note="what was unusual about this run"]`;
 
@@ -63,8 +59,6 @@ const numeric: Record<string, keyof BenchOptions> = {
   recipients: 'recipients',
   concurrency: 'concurrency',
   'low-concurrency': 'lowConcurrency',
-  'batch-size': 'batchSize',
-  'batch-concurrency': 'batchConcurrency',
   rate: 'ratePerSecond',
   scale: 'scale',
   'import-rows': 'importRows',
@@ -85,7 +79,7 @@ export function parseOptions(args: string[]): BenchOptions {
   for (const arg of args) {
     const [, name = '', value] = /^--([a-z-]+)(?:=(.*))?$/.exec(arg) ?? [];
     const key = numeric[name];
-    if (key && value !== undefined) (options[key] as number) = positiveInteger(name, value);
+    if (key && value !== undefined) (options[key] as number | null) = positiveInteger(name, value);
     else if (name === 'send-sizes' && value !== undefined) options.sendSizes = value.split(',').map((size) => positiveInteger(name, size));
     else if (name === 'only' && value !== undefined) {
       const wanted = value.split(',');

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { Redis } from 'ioredis';
 import { track } from './child-processes.js';
 
-export type PrivateRedis = { url: string; client: Redis; usedMemoryMb(): Promise<number>; close(): Promise<void> };
+export type PrivateRedis = { url: string; pid: number; client: Redis; usedMemoryMb(): Promise<number>; close(): Promise<void> };
 
 let nextPort = 6390;
 
@@ -33,6 +33,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     const client = new Redis(url);
     return {
       url,
+      pid: server.pid!,
       client,
       async usedMemoryMb() {
         const info = await client.info('memory');

@@ -9,8 +9,13 @@ const systemNames: Record<SendRun['system'], string> = {
   'bare-empty': 'bare BullMQ, empty processor',
   'bare-client': 'bare BullMQ + @sendgrid/mail',
   herald: 'Herald, SEND_BATCH_SIZE=1',
-  'herald-batched': 'Herald, batched',
+  'herald-batched': 'Herald at its defaults (batched)',
 };
+
+/** Busy CPU per recipient in microseconds: the machine's, or one part of it. */
+const perRecipient = (run: SendRun, part: keyof NonNullable<SendRun['cpu']>) =>
+  run.cpu ? (run.cpu[part] * 1e6) / run.recipients : null;
+const micro = (value: number | null) => (value === null ? '—' : `${whole(value)} µs`);
 
 const whole = (value: number) => Math.round(value).toLocaleString('en-US');
 const fixed = (value: number | null, digits = 1) => (value === null ? '—' : value.toFixed(digits));
@@ -31,8 +36,8 @@ function ratioToBareClient(result: BenchResult, run: SendRun): number | null {
 
 function throughputTable(result: BenchResult): string[] {
   return [
-    '| system | latency | concurrency | batch | sends/s | × bare + client | provider requests | in flight avg / peak | worker RSS peak | worker CPU | Redis peak | each once |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| system | latency | concurrency | batch | sends/s | × bare + client | provider requests | in flight avg / peak | worker RSS peak | worker CPU | Redis peak | each once | machine CPU / recipient | of which worker / web / Postgres / Redis / rest |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...result.throughput.map((run) => {
       const ratio = ratioToBareClient(result, run);
       return [
@@ -48,6 +53,8 @@ function throughputTable(result: BenchResult): string[] {
         `${whole(run.workerCpuPercent)}%`,
         `${fixed(run.redisPeakMb)} MB`,
         run.exactlyOnce === null ? '—' : run.exactlyOnce ? 'yes' : '**NO**',
+        micro(perRecipient(run, 'machine')),
+        run.cpu ? (['worker', 'web', 'postgres', 'redis', 'other'] as const).map((part) => whole(perRecipient(run, part)!)).join(' / ') : '—',
       ].join(' | ');
     }).map((row) => `| ${row} |`),
   ];
@@ -68,14 +75,18 @@ function summaryRows(result: BenchResult): string[] {
       return run ? `${whole(run.sendsPerSecond)}/s${ratio ? ` (${ratio.toFixed(2)}× bare + client)` : ''}` : '—';
     };
     rows.push(
-      `| Sends, ${whole(options.recipients)} recipients, provider latency ${latencyMs} ms | batched (${options.batchSize} per request, concurrency ${options.batchConcurrency}) ${figure(batched)}; one request per recipient (concurrency ${options.concurrency}) ${figure(herald)}${low ? `; at concurrency ${low.concurrency} ${figure(low)}${latencyMs > 0 ? `, ${fixed(low.inFlightAverage)} in flight` : ''}` : ''} |`,
+      `| Sends, ${whole(options.recipients)} recipients, provider latency ${latencyMs} ms | at its defaults${batched ? ` (concurrency ${batched.concurrency}, up to ${batched.batchSize} per request)` : ''} ${figure(batched)}; one request per recipient (concurrency ${options.concurrency}) ${figure(herald)}${low ? `; at concurrency ${low.concurrency} ${figure(low)}${latencyMs > 0 ? `, ${fixed(low.inFlightAverage)} in flight` : ''}` : ''} |`,
     );
+  }
+  for (const latencyMs of [0, 100]) {
+    const row = cpuRow(result, latencyMs);
+    if (row) rows.push(row);
   }
   const large = result.large;
   if (large) {
     const marks = Object.entries(large.rssAtSentMb).map(([sent, mb]) => `${whole(Number(sent))} sent ${megabytes(mb)}`);
     rows.push(
-      `| Large run: ${whole(large.recipients)} recipients, batched, 100 ms, POST /send to the last recipient at the provider | ${large.seconds.toFixed(1)} s, ${whole(large.sendsPerSecond)}/s, each exactly once: ${large.exactlyOnce ? 'yes' : '**NO**'}; worker RSS ${[...marks, `peak ${megabytes(large.workerRssPeakMb)}`].join(', ')}; Redis peak ${fixed(large.redisPeakMb)} MB |`,
+      `| Large run: ${whole(large.recipients)} recipients, Herald at its defaults, 100 ms, POST /send to the last recipient at the provider | ${large.seconds.toFixed(1)} s, ${whole(large.sendsPerSecond)}/s, each exactly once: ${large.exactlyOnce ? 'yes' : '**NO**'}; worker RSS ${[...marks, `peak ${megabytes(large.workerRssPeakMb)}`].join(', ')}; Redis peak ${fixed(large.redisPeakMb)} MB |`,
     );
   }
   const answers = [...result.sendAnswers, ...(large?.sendAnswerMs ? [{ recipients: large.recipients, answerMs: large.sendAnswerMs }] : [])];
@@ -91,10 +102,29 @@ function summaryRows(result: BenchResult): string[] {
   const signups = result.signups;
   if (signups) {
     rows.push(
-      `| JSON signups, ${signups.clients} concurrent clients for ${signups.seconds.toFixed(0)} s while a ${whole(signups.campaignRecipients)}-recipient campaign sends | ${whole(signups.signupsPerSecond)}/s, p50 ${whole(signups.p50Ms)} ms, p99 ${whole(signups.p99Ms)} ms, ${signups.failed} failed; the campaign sent in ${signups.campaignSeconds === null ? 'more than the wait' : `${signups.campaignSeconds.toFixed(1)} s`} |`,
+      `| JSON signups, ${signups.clients} concurrent clients for ${signups.seconds.toFixed(0)} s while a ${whole(signups.campaignRecipients)}-recipient campaign sends | ${whole(signups.signupsPerSecond)}/s, p50 ${whole(signups.p50Ms)} ms, p99 ${whole(signups.p99Ms)} ms${signups.p99WarmMs === undefined ? '' : ` (${whole(signups.p99WarmMs)} ms after the first two seconds)`}, ${signups.failed} failed; the campaign sent in ${signups.campaignSeconds === null ? 'more than the wait' : `${signups.campaignSeconds.toFixed(1)} s`} |`,
     );
   }
   return ['| what | figure |', '|---|---|', ...rows];
+}
+
+/**
+ * What a recipient costs the whole machine, Herald at its defaults against the hand-written sender
+ * (bare BullMQ + the client, at the main concurrency) and against bare BullMQ with an empty
+ * processor (one job fetched and completed per recipient, and nothing else).
+ */
+function cpuRow(result: BenchResult, latencyMs: number): string | undefined {
+  const batched = result.throughput.find((run) => run.system === 'herald-batched' && run.latencyMs === latencyMs);
+  const client = result.throughput.find((run) => run.system === 'bare-client' && run.latencyMs === latencyMs && run.concurrency === result.options.concurrency);
+  const empty = result.throughput.find((run) => run.system === 'bare-empty');
+  const herald = batched && perRecipient(batched, 'machine');
+  if (!herald) return undefined;
+  const against = (run: SendRun | undefined, name: string) => {
+    const other = run && perRecipient(run, 'machine');
+    return other ? `${(herald / other).toFixed(2)}× ${name} (${micro(other)})` : undefined;
+  };
+  const comparisons = [against(client, 'the hand-written sender'), against(empty, 'bare BullMQ with an empty processor')].filter(Boolean);
+  return `| Machine CPU per recipient, provider latency ${latencyMs} ms | Herald at its defaults ${micro(herald)}${comparisons.length > 0 ? `: ${comparisons.join(', ')}` : ''} |`;
 }
 
 function machineLine(result: BenchResult): string {

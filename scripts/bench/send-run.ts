@@ -5,9 +5,11 @@
  * finishRun turns any of them into the same result.
  */
 import { Queue } from 'bullmq';
-import { startBenchWeb } from './bench-web.js';
+import { startWebProcess } from './bench-web.js';
 import { processStats, startChild, stopChild, tsxNode } from './child-processes.js';
 import type { Child } from './child-processes.js';
+import { cpuBetween, readCpu } from './cpu-usage.js';
+import type { CpuPids, CpuReading, CpuUsage } from './cpu-usage.js';
 import { benchMetricsToken, startHeraldWorker } from './herald-worker.js';
 import { postSend, seedAudience } from './post-send.js';
 import { startPrivateRedis } from './private-redis.js';
@@ -42,6 +44,12 @@ export type SendRun = {
   dbPoolWaitingAverage: number | null;
   eventLoopP99MedianMs: number | null;
   eventLoopP99MaxMs: number | null;
+  /**
+   * CPU seconds over the run, from the first job to the last recipient at the provider: the whole
+   * machine's busy time, and the sender (`worker`), the web, Postgres and Redis in it. Absent from
+   * results written before it was measured.
+   */
+  cpu?: CpuUsage;
 };
 
 type Finished = {
@@ -54,6 +62,8 @@ type Finished = {
   endedAt: number;
   pid: number;
   cpuBefore: number;
+  pids: CpuPids;
+  cpuAtStart: CpuReading;
   sampled: Sampled;
   /** The provider's counts, or, for the empty processor, how many jobs completed. */
   provider: ProviderStats | null;
@@ -85,6 +95,7 @@ export function finishRun(run: Finished): SendRun {
     dbPoolWaitingAverage: run.sampled.dbPoolWaitingAverage ?? null,
     eventLoopP99MedianMs: run.sampled.eventLoopP99MedianMs ?? null,
     eventLoopP99MaxMs: run.sampled.eventLoopP99MaxMs ?? null,
+    cpu: cpuBetween(run.cpuAtStart, readCpu(run.pids)),
   };
 }
 
@@ -124,6 +135,8 @@ export async function runBare(options: { provider?: Provider; concurrency: numbe
     await provider?.reset();
     const pid = child.process.pid!;
     const cpuBefore = processStats(pid).cpuSeconds;
+    const pids = { worker: pid, redis: redis.pid };
+    const cpuAtStart = readCpu(pids);
     sampler = sampleRun({ redis, pid });
     const startedAt = Date.now();
     for (let i = 0; i < count; i += 1_000) {
@@ -143,6 +156,8 @@ export async function runBare(options: { provider?: Provider; concurrency: numbe
       endedAt: stats?.lastAt ?? done,
       pid,
       cpuBefore,
+      pids,
+      cpuAtStart,
       sampled: await sampler.stop(),
       provider: stats,
     });
@@ -154,12 +169,13 @@ export async function runBare(options: { provider?: Provider; concurrency: numbe
   }
 }
 
+/** Settings left out keep the worker's defaults. */
 export type HeraldRunOptions = {
   provider: Provider;
-  concurrency: number;
-  batchSize: number;
+  concurrency?: number;
+  batchSize?: number;
   count: number;
-  ratePerSecond: number;
+  ratePerSecond?: number | null;
   /** Note the worker's RSS when this many recipients have been sent. */
   milestones?: number[];
   profileDir?: string;
@@ -169,10 +185,10 @@ let databaseCount = 0;
 
 /** Herald end to end, from POST /send to the last recipient at the provider. */
 export async function runHerald(options: HeraldRunOptions): Promise<SendRun> {
-  const { provider, concurrency, batchSize, count } = options;
+  const { provider, count } = options;
   const redis = await startPrivateRedis();
   const prefix = `herald-${Date.now()}`;
-  const web = await startBenchWeb(`herald_bench_send_${process.pid}_${(databaseCount += 1)}`, {
+  const web = await startWebProcess(`herald_bench_send_${process.pid}_${(databaseCount += 1)}`, {
     REDIS_URL: redis.url,
     QUEUE_PREFIX: prefix,
   });
@@ -181,17 +197,19 @@ export async function runHerald(options: HeraldRunOptions): Promise<SendRun> {
   try {
     await seedAudience(web.db, count);
     worker = await startHeraldWorker({
-      databaseUrl: web.config.databaseUrl,
+      databaseUrl: web.databaseUrl,
       redisUrl: redis.url,
       queuePrefix: prefix,
       providerUrl: provider.url,
-      concurrency,
-      batchSize,
+      concurrency: options.concurrency,
+      batchSize: options.batchSize,
       ratePerSecond: options.ratePerSecond,
       profileDir: options.profileDir,
     });
     await provider.reset();
     const cpuBefore = processStats(worker.pid).cpuSeconds;
+    const pids = { worker: worker.pid, web: web.pid, redis: redis.pid };
+    const cpuAtStart = readCpu(pids);
     sampler = sampleRun({
       redis,
       pid: worker.pid,
@@ -203,15 +221,17 @@ export async function runHerald(options: HeraldRunOptions): Promise<SendRun> {
     const { answerMs } = await postSend(web.url, count);
     const stats = await waitForRecipients(provider, count, worker.child);
     return finishRun({
-      system: batchSize > 1 ? 'herald-batched' : 'herald',
+      system: worker.sendBatchSize > 1 ? 'herald-batched' : 'herald',
       latencyMs: provider.latencyMs,
-      concurrency,
-      batchSize,
+      concurrency: worker.concurrency,
+      batchSize: worker.sendBatchSize,
       recipients: count,
       startedAt,
       endedAt: stats.lastAt,
       pid: worker.pid,
       cpuBefore,
+      pids,
+      cpuAtStart,
       sampled: await sampler.stop(),
       provider: stats,
       sendAnswerMs: answerMs,

@@ -8,11 +8,8 @@
  * The load is `measureSignups` (signup-load.ts): node:http with keep-alive, as fetch would spend as
  * much CPU per request on this machine as the web spends answering it.
  */
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
-import { createDb } from '@herald/shared';
-import { createBenchDatabase, webEnv } from './bench-web.js';
-import { startChild, stopChild, waitUntil } from './child-processes.js';
+import { startWebProcess } from './bench-web.js';
+import { stopChild, waitUntil } from './child-processes.js';
 import { startHeraldWorker } from './herald-worker.js';
 import { postSend, seedAudience } from './post-send.js';
 import { startPrivateRedis } from './private-redis.js';
@@ -28,35 +25,23 @@ export type SignupResult = {
   signupsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
+  /** p99 of the signups sent after the first two seconds, when the web, the load and the worker run warm. */
+  p99WarmMs?: number;
   /** From POST /send to the campaign seen `sent` (polled every 250 ms), or null if not within two minutes of the load. */
   campaignSeconds: number | null;
 };
 
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-export async function measureSignupsWhileSending(options: { clients: number; seconds: number; campaignRecipients: number; ratePerSecond: number }): Promise<SignupResult> {
+export async function measureSignupsWhileSending(options: { clients: number; seconds: number; campaignRecipients: number; ratePerSecond: number | null }): Promise<SignupResult> {
   const { clients, seconds, campaignRecipients } = options;
-  const scratch = await createBenchDatabase(`herald_bench_signups_${process.pid}`);
-  const db = createDb(scratch.url, { poolSize: 2 });
   const redis = await startPrivateRedis();
   const provider = await startProvider(100);
   const queuePrefix = `signups-${Date.now()}`;
-  const port = await freePort();
-  const web = startChild([process.execPath, 'apps/web/dist/main.js'], {
-    ...webEnv(scratch.url, { REDIS_URL: redis.url, QUEUE_PREFIX: queuePrefix, PORT: String(port), LOG_LEVEL: 'info' }),
-  });
+  const web = await startWebProcess(`herald_bench_signups_${process.pid}`, { REDIS_URL: redis.url, QUEUE_PREFIX: queuePrefix });
+  const { db, url } = web;
   let worker: Awaited<ReturnType<typeof startHeraldWorker>> | undefined;
   try {
     await seedAudience(db, campaignRecipients);
-    worker = await startHeraldWorker({ databaseUrl: scratch.url, redisUrl: redis.url, queuePrefix, providerUrl: provider.url, ratePerSecond: options.ratePerSecond });
-    await web.waitForLine((line) => line.includes('"web listening"'));
-    const url = `http://127.0.0.1:${port}`;
+    worker = await startHeraldWorker({ databaseUrl: web.databaseUrl, redisUrl: redis.url, queuePrefix, providerUrl: provider.url, ratePerSecond: options.ratePerSecond });
     const startedAt = Date.now();
     const [{ campaignId }, load] = await Promise.all([postSend(url, campaignRecipients), measureSignups({ baseUrl: url, clients, durationMs: seconds * 1000 })]);
     const deadline = Date.now() + 120_000;
@@ -75,14 +60,13 @@ export async function measureSignupsWhileSending(options: { clients: number; sec
       signupsPerSecond: (load.requests - load.errors) / load.seconds,
       p50Ms: load.p50Ms,
       p99Ms: load.p99Ms,
+      p99WarmMs: load.p99WarmMs,
       campaignSeconds: sentAt === null ? null : (sentAt - startedAt) / 1000,
     };
   } finally {
     if (worker) await stopChild(worker.child);
-    await stopChild(web);
+    await web.close();
     await provider.close();
     await redis.close();
-    await db.$disconnect();
-    await scratch.drop();
   }
 }

@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   await scheduleReconciler(deps);
   const schedule = keepReconcilerScheduled(deps);
   logger.info(
-    { concurrency: config.concurrency, ratePerSecond: config.sendRatePerSecond, opsPort },
+    { concurrency: config.concurrency, sendBatchSize: config.sendBatchSize, ratePerSecond: config.sendRatePerSecond ?? null, opsPort },
     'worker started',
   );
 

@@ -36,19 +36,27 @@ export const jobHandlers: { [K in keyof JobCatalog]: Handler<JobCatalog[K]> } = 
   sendTestEmail,
 };
 
+/**
+ * BullMQ honours a queue-wide hold (Queue#rateLimit, after a 429 or a refused key) only on a queue
+ * whose Worker has a limiter, so a queue without SEND_RATE_PER_SECOND gets one no sender reaches:
+ * the hold works, and nothing else is capped.
+ */
+const uncapped = 1_000_000_000;
+
 /** How each queue's Worker runs. */
 function workerOptions(config: WorkerConfig): Record<QueueKey, Partial<WorkerOptions>> {
+  const limiter = { max: config.sendRatePerSecond ?? uncapped, duration: 1_000 };
   return {
-    // The limiter is global: all workers together stay under SEND_RATE_PER_SECOND.
+    // The limiter is global: all workers together stay under SEND_RATE_PER_SECOND when it is set.
     // A send whose worker died is re-run once its lock expires; allowing a few stalls keeps a job that
     // is caught by several crashes in a row on that fast path instead of failing it to the backstop.
     // BullMQ re-runs a dead worker's job at the second stalled check after its 30 s lock expires: with
     // checks every 15 s instead of 30, that is within 60 s of the death rather than up to 90.
-    sends: { concurrency: config.concurrency, limiter: { max: config.sendRatePerSecond, duration: 1_000 }, maxStalledCount: 5, stalledInterval: 15_000 },
+    sends: { concurrency: config.concurrency, limiter, maxStalledCount: 5, stalledInterval: 15_000 },
     campaigns: { concurrency: 2 },
     // A limiter is what makes BullMQ honour a queue-wide hold (Queue#rateLimit) after a 429 or a
-    // refused key; it also keeps confirmations under SEND_RATE_PER_SECOND of their own.
-    confirmations: { concurrency: 5, limiter: { max: config.sendRatePerSecond, duration: 1_000 } },
+    // refused key; with SEND_RATE_PER_SECOND it also keeps confirmations under that rate of their own.
+    confirmations: { concurrency: 5, limiter },
     events: { concurrency: 1 },
     maintenance: { concurrency: 1 },
     testSends: { concurrency: 2 },
