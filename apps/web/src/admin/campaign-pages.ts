@@ -9,18 +9,24 @@ import { isEditable } from '../campaigns/save-draft.js';
 import { HttpError } from '../http/http-error.js';
 import { parseId, parseRequest } from '../http/parse-request.js';
 import type { AdminContext } from './admin-context.js';
+import { readMailHoldNotices } from './mail-hold-notices.js';
 import { plainSubject } from './view-helpers.js';
 
 const pageSize = 20;
 const listQuery = z.object({ before: z.uuid().optional() });
 const campaignQuery = z.object({ failures: failureCursor.optional(), notice: z.enum(['test-sent', 'started', 'saved']).optional() });
 
-/** The campaign list, a campaign's page with its live progress, and the pause/resume/cancel/retry buttons. */
+/**
+ * The campaign list (the admin's front page, with any mail the worker holds back), a campaign's
+ * page with its live progress, and the pause/resume/cancel/retry buttons.
+ */
 export function campaignPages({ deps, security, form, requireAdmin, render }: AdminContext): Router {
-  const { db } = deps;
+  const { db, queues } = deps;
   const router = Router();
 
-  router.get('/admin', requireAdmin, async (req, res) => {
+  // `/admin` is where login lands and `/admin/campaigns` is the list under which every campaign's
+  // page lives; both show the same page, so bookmarks of either keep working.
+  router.get(['/admin', '/admin/campaigns'], requireAdmin, async (req, res) => {
     const { before } = parseRequest(listQuery, req.query, 'query');
     const rows = await db.campaign.findMany({
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
@@ -28,15 +34,17 @@ export function campaignPages({ deps, security, form, requireAdmin, render }: Ad
       ...(before ? { cursor: { id: before }, skip: 1 } : {}),
     });
     const page = rows.slice(0, pageSize);
-    const [outcomes, audience] = await Promise.all([
+    const [outcomes, audience, mailHolds] = await Promise.all([
       readCampaignOutcomes(db, page.map((campaign) => campaign.id)),
       db.subscriber.groupBy({ by: ['status'], _count: { _all: true } }),
+      readMailHoldNotices(db, queues),
     ]);
     render(req, res, 'campaigns', {
       title: 'Campaigns',
       campaigns: page.map((campaign) => ({ ...campaignSummary(campaign), outcome: outcomes.get(campaign.id)! })),
       older: rows.length > pageSize ? page.at(-1)!.id : null,
       audience: Object.fromEntries(audience.map((group) => [group.status, group._count._all])),
+      mailHolds,
     });
   });
 

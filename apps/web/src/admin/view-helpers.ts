@@ -35,4 +35,17 @@ export function duration(from: Date | null | undefined, to: Date | null | undefi
   return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`;
 }
 
-export const adminViewHelpers = { markPlaceholders, plainSubject, utc, timeTag, duration };
+const countFormat = new Intl.NumberFormat('en');
+
+/** `128,470`: the same grouping whatever the server's locale. */
+export function count(value: number): string {
+  return countFormat.format(value);
+}
+
+/** `in about 4 min`, `in less than a minute`. */
+export function fromNow(date: Date, now = new Date()): string {
+  const minutes = Math.round((date.getTime() - now.getTime()) / 60_000);
+  return minutes < 1 ? 'in less than a minute' : `in about ${minutes} min`;
+}
+
+export const adminViewHelpers = { markPlaceholders, plainSubject, utc, timeTag, duration, count, fromNow };

@@ -1,0 +1,206 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { enqueueJob, jobs } from '@herald/shared';
+import type { Db } from '@herald/shared';
+import { truncateAll } from '../../../test/support/database.js';
+import { seedAudience, seedSubscribers } from '../../../test/support/factories.js';
+import { deleteKeys } from '../../../test/support/redis.js';
+import { adminPassword, createWebHarness } from '../../../test/support/web.js';
+import type { WebHarness } from '../../../test/support/web.js';
+
+/** Git-ignored; look at these after a change to the admin's front page. */
+const screenshotDir = fileURLToPath(new URL('../../../test-artifacts/admin/', import.meta.url));
+const launchArgs = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+const viewport = { width: 1280, height: 800 };
+
+let web: WebHarness;
+let server: Server;
+let baseUrl: string;
+let context: BrowserContext;
+let profileDir: string;
+
+beforeAll(async () => {
+  mkdirSync(screenshotDir, { recursive: true });
+  web = await createWebHarness();
+  server = web.app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  profileDir = mkdtempSync(join(tmpdir(), 'herald-admin-front-chromium-'));
+  context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: launchArgs,
+    viewport,
+    timezoneId: 'Europe/Paris',
+    locale: 'en-GB',
+  });
+}, 120_000);
+afterAll(async () => {
+  await context?.close();
+  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  server?.close();
+  await web?.close();
+});
+beforeEach(async () => {
+  await truncateAll(web.db);
+  await deleteKeys(`${web.config.queuePrefix}:auth-failures`);
+  await deleteKeys(`${web.config.queuePrefix}:confirmations`);
+  await context.clearCookies();
+});
+
+async function shoot(page: Page, name: string) {
+  await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
+}
+
+async function logIn(page: Page) {
+  await page.goto(`${baseUrl}/admin/login`);
+  await page.getByLabel('Password').fill(adminPassword);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect.poll(() => page.locator('h1').first().textContent()).toBe('Campaigns');
+}
+
+const hours = (n: number) => new Date(Date.now() - n * 60 * 60 * 1000);
+
+/** A sent campaign whose deliveries are `sent` sent and `failed` failed (no subscriber rows needed). */
+async function seedSentCampaign(db: Db, subject: string, sent: number, failed: number, startedHoursAgo: number) {
+  const campaign = await db.campaign.create({
+    data: { subject, html: '<p>x</p>', status: 'sent', recipientCount: sent + failed, startedAt: hours(startedHoursAgo), finishedAt: hours(startedHoursAgo - 1.2), createdAt: hours(startedHoursAgo) },
+  });
+  await db.$executeRaw`
+    INSERT INTO deliveries (campaign_id, status, attempts, sent_at, last_error)
+    SELECT ${campaign.id}::uuid,
+      CASE WHEN n < ${failed}::int THEN 'failed'::delivery_status ELSE 'sent'::delivery_status END, 1,
+      CASE WHEN n < ${failed}::int THEN NULL ELSE ${campaign.startedAt}::timestamp END,
+      CASE WHEN n < ${failed}::int THEN 'SendGrid 400: invalid address' END
+    FROM generate_series(0, ${sent + failed - 1}::int) AS n`;
+  return campaign;
+}
+
+/** Campaigns in every state the list shows, one with a subject far longer than its column. */
+async function seedCampaignList(db: Db) {
+  await seedSentCampaign(db, 'October roundup: ten things we shipped', 128_470, 312, 24 * 30);
+  await seedSentCampaign(
+    db,
+    'A very long subject line that keeps going, {{name}}, with everything we wanted to tell you about the autumn release, the new importer, and the conference schedule for next year',
+    98_214, 17, 24 * 7,
+  );
+  await db.campaign.create({ data: { subject: 'Paused halfway: the holiday special', html: '<p>x</p>', status: 'paused', recipientCount: 40_000, startedAt: hours(5), createdAt: hours(5) } });
+  await db.campaign.create({ data: { subject: 'December issue for {{name}}', html: '<p>x</p>', status: 'scheduled', sendAt: new Date(Date.now() + 3 * 24 * 60 * 60 * 1000), createdAt: hours(2) } });
+  await db.campaign.create({ data: { subject: 'Draft: notes for January', html: '<p>x</p>', status: 'draft', createdAt: hours(1) } });
+  await db.campaign.create({ data: { subject: 'Cancelled test', html: '<p>x</p>', status: 'cancelled', recipientCount: 3, startedAt: hours(48), finishedAt: hours(47.9), createdAt: hours(48) } });
+}
+
+type Box = { x: number; y: number; width: number; height: number };
+const right = (box: Box) => box.x + box.width;
+
+describe('the admin front page in Chromium at 1280 × 800', () => {
+  it('shows every column of the campaign list, a long subject included, without scrolling sideways', async () => {
+    await seedCampaignList(web.db);
+    await seedAudience(web.db, 3);
+    const page = await context.newPage();
+    await logIn(page);
+    await page.goto(`${baseUrl}/admin/campaigns`);
+    await shoot(page, 'front-01-campaign-list-1280');
+
+    const scroller = page.locator('.campaign-list').locator('xpath=..');
+    const visible = (await scroller.boundingBox())!;
+    // The table fits its container: nothing to scroll to, so nothing is hidden past its edge.
+    const widths = await scroller.evaluate((element) => ({ client: element.clientWidth, scroll: element.scrollWidth }));
+    expect(widths.scroll).toBeLessThanOrEqual(widths.client);
+    expect(right(visible)).toBeLessThanOrEqual(viewport.width);
+
+    const lastHeader = page.locator('.campaign-list thead th').last();
+    expect(await lastHeader.textContent()).toBe('Complained');
+    const cells = [lastHeader, ...(await page.locator('.campaign-list tbody tr td:last-child').all())];
+    expect(cells).toHaveLength(7);
+    for (const cell of cells) {
+      expect(await cell.isVisible()).toBe(true);
+      const box = (await cell.boundingBox())!;
+      expect(box.x).toBeGreaterThanOrEqual(visible.x);
+      expect(right(box)).toBeLessThanOrEqual(right(visible) + 0.5);
+      expect(right(box)).toBeLessThanOrEqual(viewport.width);
+      // The cell's own text is not clipped inside it either.
+      expect(await cell.evaluate((element) => element.scrollWidth <= element.clientWidth)).toBe(true);
+    }
+
+    // The long subject wraps within its column rather than pushing the others out.
+    const longSubject = page.locator('.campaign-list td.subject', { hasText: 'A very long subject line' });
+    const subjectBox = (await longSubject.boundingBox())!;
+    expect(subjectBox.width).toBeLessThan(visible.width / 2);
+    expect(subjectBox.height).toBeGreaterThan(30);
+    await page.close();
+  }, 60_000);
+
+  it('on narrower screens scrolls the list inside its card, never the page, and on a phone shows one card per campaign', async () => {
+    await seedCampaignList(web.db);
+    const page = await context.newPage();
+    await logIn(page);
+    const scroller = page.locator('.campaign-list').locator('xpath=..');
+    const pageScrollsSideways = () => page.evaluate<boolean>('document.documentElement.scrollWidth > window.innerWidth');
+
+    await page.setViewportSize({ width: 900, height: 800 });
+    await page.goto(`${baseUrl}/admin/campaigns`);
+    expect(await pageScrollsSideways()).toBe(false);
+    expect(await scroller.evaluate((element) => element.scrollWidth > element.clientWidth)).toBe(true);
+    await shoot(page, 'front-02-campaign-list-900');
+    await scroller.evaluate((element) => element.scrollTo({ left: element.scrollWidth }));
+    const visible = (await scroller.boundingBox())!;
+    const lastHeader = (await page.locator('.campaign-list thead th').last().boundingBox())!;
+    expect(right(lastHeader)).toBeLessThanOrEqual(right(visible) + 0.5);
+    await shoot(page, 'front-03-campaign-list-900-scrolled');
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${baseUrl}/admin/campaigns`);
+    await shoot(page, 'front-04-campaign-list-phone');
+    expect(await pageScrollsSideways()).toBe(false);
+    expect(await scroller.evaluate((element) => element.scrollWidth <= element.clientWidth)).toBe(true);
+    expect(await page.locator('.campaign-list thead').isVisible()).toBe(false);
+    await page.close();
+  }, 60_000);
+
+  it('tells the operator that confirmation emails are held, why, since when, and what to do', async () => {
+    await seedSentCampaign(web.db, 'October roundup: ten things we shipped', 1_200, 0, 24 * 30);
+    await web.db.mailHold.create({
+      data: {
+        kind: 'confirmations',
+        reason: 'SendGrid 401: The provided authorization grant is invalid, expired, or revoked',
+        heldSince: hours(2),
+        heldCount: 27,
+        updatedAt: hours(0.05),
+      },
+    });
+    // Three signups' confirmations wait behind the hold, as the worker leaves them (no worker runs here).
+    const pending = await seedSubscribers(web.db, ['a', 'b', 'c'].map((name) => ({ email: `${name}@example.com`, status: 'pending' as const })));
+    for (const subscriber of pending) await enqueueJob(web.queues, jobs.sendConfirmation, { subscriberId: subscriber.id }, new Date());
+    await web.queues.confirmations.rateLimit(4 * 60 * 1000);
+    const page = await context.newPage();
+    await logIn(page);
+    expect(page.url()).toBe(`${baseUrl}/admin`);
+
+    const notice = page.getByRole('alert');
+    expect(await notice.isVisible()).toBe(true);
+    const text = (await notice.innerText()).replace(/\s+/g, ' ');
+    expect(text).toContain('Confirmation emails are on hold');
+    expect(text).toContain('SendGrid 401: The provided authorization grant is invalid, expired, or revoked');
+    expect(text).toContain('Waiting to go out 3 emails · next try in about 4 min');
+    expect(text).toContain('Refused 27 times since then');
+    expect(text).toMatch(/On hold since \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    expect(text).toContain('SENDGRID_API_KEY');
+    expect(text).toContain('every five minutes');
+    const box = (await notice.boundingBox())!;
+    expect(box.y).toBeLessThan(viewport.height);
+    expect(right(box)).toBeLessThanOrEqual(viewport.width);
+    await shoot(page, 'front-05-confirmations-held');
+    await page.close();
+  }, 60_000);
+});
