@@ -7,7 +7,7 @@
 import { DelayedError, UnrecoverableError, Worker } from 'bullmq';
 import type { Job, WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { enqueueJob, jobs, queueNames } from '@herald/shared';
+import { enqueueJob, finishedSendJobs, jobs, queueNames } from '@herald/shared';
 import type { AnyJobDefinition, JobCatalog, JobPayload, QueueKey } from '@herald/shared';
 import type { WorkerConfig } from './config.js';
 import type { JobContext, WorkerDeps } from './deps.js';
@@ -52,7 +52,7 @@ function workerOptions(config: WorkerConfig): Record<QueueKey, Partial<WorkerOpt
     // is caught by several crashes in a row on that fast path instead of failing it to the backstop.
     // BullMQ re-runs a dead worker's job at the second stalled check after its 30 s lock expires: with
     // checks every 15 s instead of 30, that is within 60 s of the death rather than up to 90.
-    sends: { concurrency: config.concurrency, limiter, maxStalledCount: 5, stalledInterval: 15_000 },
+    sends: { concurrency: config.concurrency, limiter, maxStalledCount: 5, stalledInterval: 15_000, ...finishedSendJobs },
     campaigns: { concurrency: 2 },
     // A limiter is what makes BullMQ honour a queue-wide hold (Queue#rateLimit) after a 429 or a
     // refused key; with SEND_RATE_PER_SECOND it also keeps confirmations under that rate of their own.

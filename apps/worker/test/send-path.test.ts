@@ -1,3 +1,4 @@
+import type { Queue } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import { fanOut } from '../src/handlers/fan-out.js';
 import { sendJobId } from '@herald/shared';
@@ -276,7 +277,7 @@ describe('campaign controls', () => {
 
     await stack.startWorker();
     // The send jobs run while paused and leave their deliveries alone.
-    await waitFor('send jobs to drain', async () => (await deps.queues.sends.getJobCounts('completed')).completed === 3);
+    await waitFor('send jobs to drain', () => sendJobsDrained(deps.queues.sends));
     expect(stack.sink.inbox.list()).toHaveLength(1);
 
     await admin(stack.web.app).post(`/campaigns/${id}/resume`).expect(200);
@@ -293,7 +294,7 @@ describe('campaign controls', () => {
     const cancelled = await admin(stack.web.app).post(`/campaigns/${res.body.campaignId}/cancel`).expect(200);
     expect(cancelled.body).toMatchObject({ status: 'cancelled', counts: { cancelled: 3, queued: 0 } });
     await stack.startWorker();
-    await waitFor('send jobs to drain', async () => (await deps.queues.sends.getJobCounts('completed')).completed === 3);
+    await waitFor('send jobs to drain', () => sendJobsDrained(deps.queues.sends));
     expect(stack.sink.stats.get().requests).toBe(0);
   });
 
@@ -327,3 +328,9 @@ describe('campaign controls', () => {
     expect(stack.sink.inbox.list()).toHaveLength(3);
   });
 });
+
+/** Every send job has run: completed ones are removed at once, so none is left waiting, running or delayed. */
+async function sendJobsDrained(queue: Queue): Promise<boolean> {
+  const counts = await queue.getJobCounts('waiting', 'active', 'delayed');
+  return counts.waiting! + counts.active! + counts.delayed! === 0;
+}

@@ -73,6 +73,20 @@ export function retryingOptions(attempts: number, delayMs: number) {
   } satisfies JobsOptions;
 }
 
+/**
+ * What the sends queue keeps of its finished jobs. A completed send job is removed at once: one per
+ * recipient would make Redis grow with the audience, and keeping even the last thousand cost every
+ * completion a sorted-set add, a hash write and a trim. Its id deduplicated repeated adds of a
+ * finished job; that guard is the delivery's conditional claim in Postgres (a finished delivery is
+ * never claimed again), so an add after the removal is harmless, and one for a delivery still
+ * queued is what should happen (the reconciler re-adds a queued delivery whose job is gone). Failed
+ * jobs are kept a week, up to ten thousand, for the dashboard.
+ */
+export const finishedSendJobs = {
+  removeOnComplete: { count: 0 },
+  removeOnFail: { age: 7 * keepFinishedSeconds, count: 10_000 },
+} as const;
+
 /** Signups repeated within this window share one confirmation job. */
 export const confirmationWindowMs = 10 * 60 * 1000;
 
@@ -103,22 +117,15 @@ export const jobs = {
   /**
    * One email to one recipient. Keyed by the delivery's `round`, which is bumped whenever a
    * delivery must be enqueued anew (resume, retry-failed, recovery), so the new job is not mistaken
-   * for the finished one BullMQ remembers. Six attempts; producers set the backoff base
-   * (SEND_RETRY_DELAY_MS) so tests need not wait seconds. Finished send jobs are kept by number,
-   * not for a day: one per recipient would make Redis grow with the audience. Their ids
-   * deduplicated repeated adds of a finished job; that guard is the delivery's conditional claim in
-   * Postgres (a finished delivery is never claimed again), so an add after the removal is harmless,
-   * and one for a delivery still queued is what should happen.
+   * for a failed one BullMQ remembers. Six attempts; producers set the backoff base
+   * (SEND_RETRY_DELAY_MS) so tests need not wait seconds. What BullMQ keeps of a finished send job
+   * is `finishedSendJobs`, set on the Worker rather than written into every job.
    */
   sendEmail: defineJob({
     queue: 'sends',
     name: 'send-email',
     schema: z.object({ deliveryId: uuid }),
-    options: {
-      ...retryingOptions(6, 2_000),
-      removeOnComplete: { count: 1_000 },
-      removeOnFail: { age: 7 * keepFinishedSeconds, count: 10_000 },
-    },
+    options: { attempts: 6, backoff: { type: 'exponential', delay: 2_000, jitter: 1 } },
     jobId: ({ deliveryId }, round: number) => sendJobId(deliveryId, round),
   }),
 

@@ -25,6 +25,17 @@ export type ClaimedDelivery = {
 export const takenOverNote = 'worker stopped during the SendGrid call; sent again by the re-run of its job';
 
 /**
+ * A value per row, looked up by the row's id: a JSON object parsed once per statement. Joining the
+ * rows to `unnest()`ed arrays instead left the join to the planner, and with the statistics of a
+ * fresh audience not yet caught up it chose a nested loop comparing every row of a 1,000-row batch
+ * with every element (a million comparisons, 0.2 s of Postgres CPU per claim) or a scan of the
+ * whole table; `id = ANY` alone always finds the rows by primary key.
+ */
+function byId(values: [id: string, value: string | null][]): string {
+  return JSON.stringify(Object.fromEntries(values));
+}
+
+/**
  * Claims (`queued -> sending`) each delivery whose campaign is sending and whose subscriber is still
  * active, under its own job's claim token; returns the rows claimed. SET expressions see the row as
  * it was, so `taken_over` says whether a row was found under its own token rather than queued.
@@ -35,15 +46,15 @@ export async function claimDeliveries(pool: PgPool, claims: { id: string; claimT
   // audience, walk every delivery of the campaign for each batch.
   const { rows } = await pool.query<ClaimedDelivery>(
     `UPDATE deliveries d
-    SET status = 'sending', claimed_at = now(), claim_token = r.claim_token, attempts = d.attempts + 1, updated_at = now(),
+    SET status = 'sending', claimed_at = now(), claim_token = $2::jsonb ->> d.id::text, attempts = d.attempts + 1, updated_at = now(),
       last_error = CASE WHEN d.status = 'sending' THEN $3 ELSE d.last_error END
-    FROM unnest($1::uuid[], $2::text[]) AS r(id, claim_token), subscribers s
-    WHERE d.id = ANY($1::uuid[]) AND d.id = r.id
-      AND (d.status = 'queued' OR (d.status = 'sending' AND d.claim_token = r.claim_token))
+    FROM subscribers s
+    WHERE d.id = ANY($1::uuid[])
+      AND (d.status = 'queued' OR (d.status = 'sending' AND d.claim_token = $2::jsonb ->> d.id::text))
       AND (SELECT c.status FROM campaigns c WHERE c.id = d.campaign_id) = 'sending'
       AND s.id = d.subscriber_id AND s.status = 'active'
     RETURNING d.id, d.campaign_id, s.email, s.name, s.unsubscribe_token, d.last_error IS NOT DISTINCT FROM $3 AS taken_over`,
-    [claims.map((claim) => claim.id), claims.map((claim) => claim.claimToken), takenOverNote],
+    [claims.map((claim) => claim.id), byId(claims.map((claim) => [claim.id, claim.claimToken])), takenOverNote],
   );
   return rows;
 }
@@ -51,11 +62,10 @@ export async function claimDeliveries(pool: PgPool, claims: { id: string; claimT
 /** SendGrid accepted these deliveries, each under the message id of its request. */
 export async function markSent(pool: PgPool, sent: { id: string; messageId: string | null }[]): Promise<number> {
   const { rowCount } = await pool.query(
-    `UPDATE deliveries d SET status = 'sent', sent_at = now(), provider_message_id = m.message_id, last_error = NULL,
+    `UPDATE deliveries d SET status = 'sent', sent_at = now(), provider_message_id = $2::jsonb ->> d.id::text, last_error = NULL,
       claim_token = NULL, updated_at = now()
-    FROM unnest($1::uuid[], $2::text[]) AS m(id, message_id)
-    WHERE d.id = ANY($1::uuid[]) AND d.id = m.id AND d.status = 'sending'`,
-    [sent.map((row) => row.id), sent.map((row) => row.messageId)],
+    WHERE d.id = ANY($1::uuid[]) AND d.status = 'sending'`,
+    [sent.map((row) => row.id), byId(sent.map((row) => [row.id, row.messageId]))],
   );
   return rowCount ?? 0;
 }
@@ -81,11 +91,10 @@ export function releaseDeliveries(db: SqlClient, ids: string[], lastError: strin
 
 /** Failed for good, each with its own reason. */
 export function failDeliveries(db: SqlClient, failures: { id: string; reason: string }[]): Promise<number> {
-  const ids = failures.map((failure) => failure.id);
+  const reasons = byId(failures.map((failure) => [failure.id, failure.reason]));
   return db.$executeRaw`
-    UPDATE deliveries d SET status = 'failed', last_error = f.reason, updated_at = now()
-    FROM unnest(${ids}::uuid[], ${failures.map((failure) => failure.reason)}::text[]) AS f(id, reason)
-    WHERE d.id = ANY(${ids}::uuid[]) AND d.id = f.id AND d.status = 'sending'`;
+    UPDATE deliveries d SET status = 'failed', last_error = ${reasons}::jsonb ->> d.id::text, updated_at = now()
+    WHERE d.id = ANY(${failures.map((failure) => failure.id)}::uuid[]) AND d.status = 'sending'`;
 }
 
 /**

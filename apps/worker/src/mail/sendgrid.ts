@@ -50,21 +50,29 @@ export function createSendGridMailer(options: SendGridOptions): Mailer {
         }),
       );
     },
+    // A batch goes to the same client as its v3 Mail Send body, written as the API documents it:
+    // the mail helper's copy of every personalization (deep clones, key-case conversions) was a
+    // twentieth of a worker's CPU and its largest allocations, and a batch has no field it would
+    // fill in. Sent as written, so the keys of headers, custom args and substitutions stay exact.
     async sendBatch(batch: OutgoingBatch) {
       return accepted(
-        await service.send({
-          from: options.from,
-          subject: batch.subject,
-          html: batch.html,
-          text: batch.text,
-          // The keys go out as written: the client would otherwise wrap each in `{{ }}`.
-          substitutionWrappers: ['', ''],
-          personalizations: batch.personalizations.map(({ to, headers, customArgs, substitutions }) => ({
-            to: toRecipient(to),
-            headers,
-            customArgs,
-            substitutions,
-          })),
+        await client.request({
+          method: 'POST',
+          url: '/v3/mail/send',
+          body: {
+            from: options.from,
+            subject: batch.subject,
+            content: [
+              { type: 'text/plain', value: batch.text },
+              { type: 'text/html', value: batch.html },
+            ],
+            personalizations: batch.personalizations.map(({ to, headers, customArgs, substitutions }) => ({
+              to: [toRecipient(to)],
+              headers,
+              custom_args: customArgs,
+              substitutions,
+            })),
+          },
         }),
       );
     },
