@@ -1,4 +1,4 @@
-/** What one `npm run bench` writes to bench/results/<YYYY-MM-DD>T<HHMM>.json, and reads back for the README. */
+/** What one `npm run bench` writes to bench/results/<YYYY-MM-DD>T<HHMM>.json, and reads back for docs/performance.md. */
 import type { ImportResult } from './csv-import.js';
 import type { Machine } from './machine.js';
 import type { BenchOptions } from './options.js';

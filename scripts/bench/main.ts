@@ -12,7 +12,7 @@
  *
  * Each sending system runs in a process of its own over a private Redis, against a provider
  * stand-in in its own process. Writes bench/results/<YYYY-MM-DD>T<HHMM>.json and .md, prints the
- * Markdown and regenerates the README's table. Flags: see options.ts; an unknown one prints them all.
+ * Markdown and regenerates the tables in docs/performance.md. Flags: see options.ts; an unknown one prints them all.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -26,7 +26,7 @@ import { measureImport } from './csv-import.js';
 import { describeMachine, loadAverage } from './machine.js';
 import { isFullRun, parseOptions } from './options.js';
 import { startProvider } from './provider.js';
-import { updateReadme } from './readme-table.js';
+import { benchTablePage, updateBenchTable } from './readme-table.js';
 import { renderReport } from './render-report.js';
 import { measureSendAnswer } from './send-answer.js';
 import { runBare, runHerald } from './send-run.js';
@@ -155,7 +155,7 @@ writeFileSync(path.join(resultsDir, `${name}.md`), report);
 console.log(report);
 console.log(`written: bench/results/${name}.json and .md`);
 if (!options.noReadme) {
-  updateReadme(path.join(repoRoot, 'README.md'), resultsDir);
-  console.log('README.md: performance table regenerated');
+  updateBenchTable(path.join(repoRoot, benchTablePage), resultsDir);
+  console.log(`${benchTablePage}: performance tables regenerated`);
 }
 process.exit(result.failures.length > 0 ? 1 : 0);

@@ -26,7 +26,7 @@ export type BenchOptions = {
   only: Phase[];
   /** CPU-profile both Herald workers at 100 ms and summarise where their time went. */
   profile: boolean;
-  /** Leave README.md alone. */
+  /** Leave docs/performance.md alone. */
   noReadme: boolean;
   /** Said with the figures wherever they are shown: what was unusual about this run. */
   note: string | null;

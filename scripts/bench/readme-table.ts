@@ -1,6 +1,7 @@
 /**
- * The README's performance figures come from the newest bench result: everything between
+ * The bench's tables in docs/performance.md come from the newest bench result: everything between
  * `<!-- bench:start -->` and `<!-- bench:end -->` is regenerated; the prose around it is left alone.
+ * The README's headline figures are prose, updated by hand from the same page.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,14 +11,20 @@ import { readmeBlock } from './render-report.js';
 const start = '<!-- bench:start -->';
 const end = '<!-- bench:end -->';
 
-/** `readme` with what stands between the markers replaced by `block`; fails unless both are there once, in order. */
-export function replaceBenchBlock(readme: string, block: string): string {
-  const from = readme.indexOf(start);
-  const to = readme.indexOf(end);
-  if (from < 0 || to < from || readme.indexOf(start, from + 1) >= 0 || readme.indexOf(end, to + 1) >= 0) {
-    throw new Error(`README.md needs exactly one ${start} followed by one ${end}`);
+/** The page that holds the generated tables, relative to the repository root. */
+export const benchTablePage = 'docs/performance.md';
+
+/**
+ * `page` with what stands between the markers replaced by `block`; fails unless both are there
+ * once, in order. `name` says which file in the error.
+ */
+export function replaceBenchBlock(page: string, block: string, name = benchTablePage): string {
+  const from = page.indexOf(start);
+  const to = page.indexOf(end);
+  if (from < 0 || to < from || page.indexOf(start, from + 1) >= 0 || page.indexOf(end, to + 1) >= 0) {
+    throw new Error(`${name} needs exactly one ${start} followed by one ${end}`);
   }
-  return `${readme.slice(0, from + start.length)}\n${block}\n${readme.slice(to)}`;
+  return `${page.slice(0, from + start.length)}\n${block}\n${page.slice(to)}`;
 }
 
 /** The newest result file in `dir`: names are <YYYY-MM-DD>T<HHMM>.json, so they sort by time. */
@@ -30,9 +37,10 @@ export function newestResultFile(dir: string): string {
   return path.join(dir, newest);
 }
 
-export function updateReadme(readmePath: string, resultsDir: string): string {
+/** Rewrites the tables in `pagePath` from the newest result in `resultsDir`; returns that result's file. */
+export function updateBenchTable(pagePath: string, resultsDir: string): string {
   const file = newestResultFile(resultsDir);
   const result = JSON.parse(readFileSync(file, 'utf8')) as BenchResult;
-  writeFileSync(readmePath, replaceBenchBlock(readFileSync(readmePath, 'utf8'), readmeBlock(result)));
+  writeFileSync(pagePath, replaceBenchBlock(readFileSync(pagePath, 'utf8'), readmeBlock(result), pagePath));
   return file;
 }

@@ -1,5 +1,5 @@
 /**
- * The Markdown of a bench result: the summary and the throughput table (also what the README shows,
+ * The Markdown of a bench result: the summary and the throughput table (also what docs/performance.md shows,
  * see readmeBlock), then the machine, CPU profiles and failures for the result file.
  */
 import type { BenchResult } from './bench-result.js';
@@ -141,7 +141,7 @@ function runLabel(result: BenchResult): string {
   return result.options.note ? `${label}. Note: ${result.options.note}. Measured` : `${label}, measured`;
 }
 
-/** What the README shows between its bench markers. */
+/** What docs/performance.md shows between its bench markers. */
 export function readmeBlock(result: BenchResult): string {
   return [
     `${runLabel(result)} on ${machineLine(result)}:`,

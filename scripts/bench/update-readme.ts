@@ -1,7 +1,7 @@
-/** `npm run bench:readme`: the README's performance table from the newest file in bench/results. */
+/** `npm run bench:readme`: the bench's tables in docs/performance.md from the newest file in bench/results. */
 import path from 'node:path';
-import { updateReadme } from './readme-table.js';
+import { benchTablePage, updateBenchTable } from './readme-table.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
-const file = updateReadme(path.join(root, 'README.md'), path.join(root, 'bench/results'));
-console.log(`README.md: performance table from ${path.relative(root, file)}`);
+const file = updateBenchTable(path.join(root, benchTablePage), path.join(root, 'bench/results'));
+console.log(`${benchTablePage}: performance tables from ${path.relative(root, file)}`);

@@ -40,9 +40,10 @@ export function succeeds(command: string, args: string[]): Promise<boolean> {
 }
 
 /**
- * Makes sure a Docker engine answers and the base images are there. Where they are not, and the
- * workplace's offline-docker tool exists, it runs that tool (it installs the engine and builds
- * local stand-ins for the base images); elsewhere compose pulls the real images from Docker Hub.
+ * Makes sure a Docker engine answers that can build the stack's images from `baseImages`. When
+ * OFFLINE_DOCKER_SETUP names a script, it is run where no engine answers or a base image is
+ * missing, to provide them (CI sets it; see .ci/run). Without it, an engine must answer; base
+ * images it lacks are pulled from the registry by compose.
  */
 export async function ensureDocker(): Promise<void> {
   const engine = await succeeds('docker', ['info']);
@@ -52,16 +53,18 @@ export async function ensureDocker(): Promise<void> {
   }
   if (engine && missing.length === 0) return;
 
-  const setup = process.env.OFFLINE_DOCKER_SETUP ?? fileURLToPath(new URL('../../../shared/tools/offline-docker/setup', import.meta.url));
-  if (existsSync(setup)) {
+  const setup = process.env.OFFLINE_DOCKER_SETUP || undefined;
+  if (setup) {
+    if (!existsSync(setup)) throw new Error(`OFFLINE_DOCKER_SETUP names ${setup}, which does not exist.`);
     console.log(`compose-smoke: ${engine ? `base images missing (${missing.join(', ')})` : 'no Docker engine answers'}; running ${setup}`);
     await run(setup, [], { echo: true });
+    if (!(await succeeds('docker', ['info']))) throw new Error(`No Docker engine answers after ${setup} ran (docker info failed).`);
     return;
   }
   if (!engine) {
     throw new Error(
-      `No Docker engine answers (docker info failed), and the offline-docker setup tool is not at ${setup}. ` +
-        'Start Docker, or set OFFLINE_DOCKER_SETUP to the path of offline-docker/setup.',
+      'No Docker engine answers (docker info failed). npm run test:compose needs a Docker engine that can build ' +
+        `images from ${baseImages.join(', ')}: start one, or set OFFLINE_DOCKER_SETUP to a script that provides one.`,
     );
   }
   console.log(`compose-smoke: base images missing (${missing.join(', ')}); compose will pull them from the registry`);

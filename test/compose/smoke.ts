@@ -8,6 +8,9 @@
  *   2. a copied .env.example: start, the same journey.
  * `docker compose down -v` runs after each, also when a step failed, and nothing of the project
  * may be left behind. Prints what it measured.
+ *
+ * Needs a Docker engine that can build the images from node:22-bookworm-slim, postgres:17 and
+ * redis:7; OFFLINE_DOCKER_SETUP may name a script that provides one (see ensureDocker).
  */
 import { spawnSync } from 'node:child_process';
 import { composeFor, ensureDocker, leftovers, repoRoot } from './docker.js';
