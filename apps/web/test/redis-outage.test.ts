@@ -10,6 +10,9 @@ import { campaignBody, postSend, seedSubscribers } from '../../../test/support/f
 import { adminPassword, adminToken } from '../../../test/support/web.js';
 import { deleteKeys, uniqueQueuePrefix } from '../../../test/support/redis.js';
 import { redisUrl } from '../../../test/support/services.js';
+import { jobContext, useStack } from '../../../test/support/stack.js';
+import { reconcile } from '../../worker/src/handlers/reconcile.js';
+import { sendConfirmation } from '../../worker/src/handlers/send-confirmation.js';
 import { enqueueUnsentConfirmations } from '../../worker/src/subscribers/enqueue-unsent-confirmations.js';
 
 // Nothing listens on port 1: this web process never reaches Redis.
@@ -91,5 +94,47 @@ describe('with Redis down', () => {
       redis.disconnect();
       await deleteKeys(prefix);
     }
+  });
+});
+
+describe('a signup made while Redis is down, once Redis answers again', () => {
+  // Postgres, a Redis that answers and a worker's dependencies; the web app below shares the
+  // database and the queue prefix but was started with Redis unreachable.
+  const stack = useStack();
+  let outage: { app: Express; close(): Promise<void> };
+  beforeAll(() => {
+    const redis = createProducerConnection('redis://127.0.0.1:1');
+    redis.on('error', () => undefined);
+    const queues = createQueues(redis, stack.web.config.queuePrefix, stack.web.logger);
+    outage = {
+      app: createApp({ ...stack.web, redis, queues }),
+      close: async () => {
+        await closeQueues(queues).catch(() => undefined);
+        redis.disconnect();
+      },
+    };
+  });
+  afterAll(async () => {
+    await outage.close();
+  });
+
+  it('is owed in Postgres, so the reconciler enqueues its confirmation and the email goes out', async () => {
+    const answer = await request(outage.app).post('/register').type('form').send({ email: 'offline@example.com', name: 'Offline' });
+    expect(answer.status).toBe(200);
+    expect(answer.text).toContain('Check your inbox');
+    const subscriber = await stack.web.db.subscriber.findUniqueOrThrow({ where: { email: 'offline@example.com' } });
+    expect(subscriber).toMatchObject({ status: 'pending', confirmationSentAt: null });
+    expect(await stack.web.queues.confirmations.count()).toBe(0);
+
+    const deps = stack.workerDeps();
+    const report = await reconcile({}, jobContext(deps), deps);
+    expect(report.confirmationsQueued).toBe(1);
+    const queued = await deps.queues.confirmations.getJobs(['waiting']);
+    expect(queued.map((job) => job.data)).toEqual([{ subscriberId: subscriber.id }]);
+    // The job now stands for what is owed: the next pass adds no second one.
+    expect((await reconcile({}, jobContext(deps), deps)).confirmationsQueued).toBe(0);
+
+    expect(await sendConfirmation(queued[0]!.data, jobContext(deps), deps)).toBe('sent');
+    expect(stack.sink.inbox.findByRecipient('offline@example.com')).toHaveLength(1);
   });
 });
