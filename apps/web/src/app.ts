@@ -16,14 +16,15 @@ import { subscriberRoutes } from './routes/subscribers.js';
 import { subscriptionPageRoutes } from './routes/subscription-pages.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
-const viewsDir = fileURLToPath(new URL('../views', import.meta.url));
+export const viewsDir = fileURLToPath(new URL('../views', import.meta.url));
 const publicDir = fileURLToPath(new URL('../public', import.meta.url));
 
 /** Builds the whole HTTP surface. It never listens: main.ts does, and tests drive it with supertest. */
 export function createApp(deps: WebDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  // req.ip, which the auth throttle counts, comes from X-Forwarded-For only through these proxies.
+  app.set('trust proxy', deps.config.trustProxy);
   app.set('view engine', 'ejs');
   app.set('views', viewsDir);
   app.locals.productName = 'Herald';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { checkNewsletterName, commonEnv, developmentNewsletterName, emailEnv, emailSettingsOf, parseEnv } from '@herald/shared';
+import { trustProxySetting } from './http/trust-proxy.js';
 
 const webEnv = z.object({
   ...commonEnv,
@@ -7,6 +8,17 @@ const webEnv = z.object({
   /** Shown in the footer of previews, as the worker puts it in every email. */
   MAIL_POSTAL_ADDRESS: z.string().trim().max(500).optional(),
   PORT: z.coerce.number().int().min(1).max(65_535).default(3000),
+  /**
+   * Which peers may set X-Forwarded-For (see http/trust-proxy.ts). Only the local host by default:
+   * a proxy on another address must be named, or its clients' addresses are not believed.
+   */
+  TRUST_PROXY: trustProxySetting.default(['loopback']),
+  /**
+   * How long an idle keep-alive connection stays open. Longer than the idle timeout of a proxy in
+   * front (an AWS ALB's is 60 s), so the proxy, never Node, closes it: a connection Node closes as
+   * the proxy reuses it fails that request with a 502.
+   */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().positive().default(65_000),
   ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters (generate one with `openssl rand -hex 32`)'),
   ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters'),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters'),
@@ -40,6 +52,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     env: parsed.NODE_ENV,
     logLevel: parsed.LOG_LEVEL,
     port: parsed.PORT,
+    trustProxy: parsed.TRUST_PROXY,
+    keepAliveTimeoutMs: parsed.HTTP_KEEP_ALIVE_TIMEOUT_MS,
     publicUrl: parsed.PUBLIC_URL.replace(/\/+$/, ''),
     newsletterName,
     email: emailSettingsOf(parsed, { newsletterName, postalAddress: parsed.MAIL_POSTAL_ADDRESS || undefined }),

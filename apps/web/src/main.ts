@@ -4,8 +4,11 @@
  */
 import { once } from 'node:events';
 import { closeQueues, createDb, createLogger, createProducerConnection, createQueues, loadEmailLayout, productionWarnings, reportFatal, stopOnSignals } from '@herald/shared';
-import { createApp } from './app.js';
+import { createApp, viewsDir } from './app.js';
 import { loadConfig } from './config.js';
+import { startServer } from './http/start-server.js';
+import { webWarmUpSteps } from './readiness/warm-up-steps.js';
+import { startWarmUp } from './readiness/warm-up.js';
 
 const shutdownDeadlineMs = 10_000;
 
@@ -20,9 +23,10 @@ async function main(): Promise<void> {
   await redis.connect().catch((err: unknown) => logger.warn({ err }, 'redis unreachable at start; will retry'));
   const queues = createQueues(redis, config.queuePrefix, logger);
 
-  const app = createApp({ config, db, redis, queues, logger, emailLayout });
-  const server = app.listen(config.port);
-  await once(server, 'listening');
+  // Runs while the port opens: /healthz answers at once, /readyz once this has finished.
+  const warmUp = startWarmUp(webWarmUpSteps({ db, queues }, viewsDir), logger);
+  const app = createApp({ config, db, redis, queues, logger, emailLayout, warmUp });
+  const server = await startServer(app, { port: config.port, keepAliveTimeoutMs: config.keepAliveTimeoutMs });
   logger.info({ port: config.port, publicUrl: config.publicUrl }, 'web listening');
 
   stopOnSignals(logger, shutdownDeadlineMs, async () => {

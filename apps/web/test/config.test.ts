@@ -56,6 +56,33 @@ describe('configuration', () => {
     );
   });
 
+  it('trusts X-Forwarded-For from the local host only, unless TRUST_PROXY says otherwise', () => {
+    expect(loadWebConfig(web).trustProxy).toEqual(['loopback']);
+    expect(loadWebConfig({ ...web, TRUST_PROXY: '' }).trustProxy).toEqual(['loopback']);
+    expect(loadWebConfig({ ...web, TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadWebConfig({ ...web, TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(loadWebConfig({ ...web, TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadWebConfig({ ...web, TRUST_PROXY: 'loopback, uniquelocal,10.1.2.3, 10.0.0.0/8, 192.168.0.0/255.255.0.0, fd00::/8, ::1' }).trustProxy).toEqual([
+      'loopback', 'uniquelocal', '10.1.2.3', '10.0.0.0/8', '192.168.0.0/255.255.0.0', 'fd00::/8', '::1',
+    ]);
+  });
+
+  it('refuses a TRUST_PROXY Express could not use, naming each bad entry', () => {
+    for (const bad of ['proxy.internal', '10.0.0.0/33', '10.0.0.0/255.0.255.0', 'fd00::/129', '-1', '1.5', 'loopback,,uniquelocal']) {
+      expect(() => loadWebConfig({ ...web, TRUST_PROXY: bad }), bad).toThrowError(/TRUST_PROXY: /);
+    }
+    expect(() => loadWebConfig({ ...web, TRUST_PROXY: 'loopback, localhost, 300.1.1.1' })).toThrowError(/TRUST_PROXY: .*"localhost", "300\.1\.1\.1"/);
+  });
+
+  it('keeps idle connections open 65 s unless HTTP_KEEP_ALIVE_TIMEOUT_MS says otherwise', () => {
+    expect(loadWebConfig(web).keepAliveTimeoutMs).toBe(65_000);
+    expect(loadWebConfig({ ...web, HTTP_KEEP_ALIVE_TIMEOUT_MS: '' }).keepAliveTimeoutMs).toBe(65_000);
+    expect(loadWebConfig({ ...web, HTTP_KEEP_ALIVE_TIMEOUT_MS: '120000' }).keepAliveTimeoutMs).toBe(120_000);
+    for (const bad of ['0', '-5', '1.5', 'long']) {
+      expect(() => loadWebConfig({ ...web, HTTP_KEEP_ALIVE_TIMEOUT_MS: bad }), bad).toThrowError(/HTTP_KEEP_ALIVE_TIMEOUT_MS: /);
+    }
+  });
+
   it('refuses unsigned webhooks in production', () => {
     expect(() => loadWebConfig({ ...web, NODE_ENV: 'production', SENDGRID_WEBHOOK_ALLOW_UNSIGNED: 'true' })).toThrowError(
       /SENDGRID_WEBHOOK_ALLOW_UNSIGNED: must not be true in production/,
