@@ -106,6 +106,10 @@ function corpus(): Case[] {
     { name: 'campaign action: unknown action', method: 'POST', path: () => `/campaigns/${uuid}/explode`, admin: true } as unknown as Case,
     { name: 'campaign tasks: bad status filter', method: 'GET', path: `/campaigns/${uuid}/tasks?status=';DROP`, admin: true },
     { name: 'subscriber erase: not a uuid', method: 'DELETE', path: '/subscribers/..%2F..', admin: true },
+    // The client address behind TRUST_PROXY: a forged or malformed X-Forwarded-For changes nothing.
+    register('X-Forwarded-For not an address', '{"email": "not-an-email"}', { ...json, 'x-forwarded-for': 'not-an-ip, <script>, ::::' }),
+    register('X-Forwarded-For overlong', '{"email": "not-an-email"}', { ...json, 'x-forwarded-for': Array.from({ length: 500 }, (_, i) => `10.0.${i % 256}.1`).join(', ') }),
+    { name: 'tasks: X-Forwarded-For with a port and brackets', method: 'GET', path: '/tasks/not-a-uuid', admin: true, headers: { 'x-forwarded-for': '[::1]:80, 1.2.3.4:5' } },
   ].map((c) => (typeof c.path === 'function' ? { ...c, path: (c.path as () => string)() } : c));
 }
 
