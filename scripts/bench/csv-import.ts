@@ -32,7 +32,7 @@ export async function measureImport(rows: number, runs: number): Promise<ImportR
   try {
     const rates: number[] = [];
     for (let run = 0; run < runs; run++) {
-      await web.db.$executeRaw`TRUNCATE email_events, deliveries, campaigns, subscribers`;
+      await web.db.$executeRaw`TRUNCATE email_events, deliveries, campaign_lists, campaigns, welcome_emails, subscriptions, subscribers`;
       await web.queues.maintenance.obliterate({ force: true });
       const started = performance.now();
       const res = await fetch(`${web.url}/subscribers/import`, {

@@ -34,7 +34,15 @@ export async function createTestDatabase(): Promise<{ url: string; db: Db; drop(
 export async function truncateAll(db: Db): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await db.$executeRawUnsafe('TRUNCATE email_events, malformed_email_events, deliveries, campaigns, subscribers, mail_holds CASCADE');
+      await db.$executeRawUnsafe(
+        'TRUNCATE email_events, malformed_email_events, deliveries, campaign_lists, campaigns, segments, welcome_emails, subscriptions, subscribers, mail_holds CASCADE',
+      );
+      // The default list is part of the schema (the audiences migration makes it): keep it, as the
+      // migration left it, and remove every other list.
+      await db.$executeRawUnsafe('DELETE FROM lists WHERE NOT is_default');
+      await db.$executeRawUnsafe(
+        "UPDATE lists SET name = 'Newsletter', slug = 'newsletter', description = NULL, visibility = 'public', double_opt_in = true, welcome_subject = NULL, welcome_body = NULL, welcome_format = 'markdown', archived_at = NULL WHERE is_default",
+      );
       return;
     } catch (err) {
       if (attempt === 5 || !isDeadlock(err)) throw err;
