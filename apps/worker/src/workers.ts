@@ -18,6 +18,7 @@ import { sendConfirmation } from './handlers/send-confirmation.js';
 import { sendEmail } from './handlers/send-email.js';
 import { countSendOutcome } from './ops/count-send-outcome.js';
 import { sendTestEmail } from './handlers/send-test-email.js';
+import { sendWelcome } from './handlers/send-welcome.js';
 
 type Handler<J extends AnyJobDefinition> = (payload: JobPayload<J>, ctx: JobContext, deps: WorkerDeps) => Promise<unknown>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -31,6 +32,7 @@ export const jobHandlers: { [K in keyof JobCatalog]: Handler<JobCatalog[K]> } = 
     return deps.pressure ? deps.pressure.trackJob(run) : run();
   },
   sendConfirmation,
+  sendWelcome,
   reconcile,
   processEvents,
   sendTestEmail,

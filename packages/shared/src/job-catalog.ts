@@ -15,7 +15,7 @@ export const queueNames = {
   campaigns: 'campaigns',
   /** One job per recipient: the only queue that talks to SendGrid for campaigns. */
   sends: 'sends',
-  /** Double opt-in emails, apart from campaigns so a large send never delays a signup. */
+  /** Double opt-in and welcome emails, apart from campaigns so a large send never delays a signup. */
   confirmations: 'confirmations',
   /** Applying SendGrid webhook events (suppressing bounced and complaining addresses). */
   events: 'events',
@@ -97,6 +97,11 @@ export function sendJobId(deliveryId: string, round: number): string {
   return `send-${deliveryId}-${round}`;
 }
 
+/** Job id of a welcome email's send job (see `jobs.sendWelcome`). */
+export function welcomeJobId(welcomeEmailId: string): string {
+  return `welcome-${welcomeEmailId}`;
+}
+
 export const jobs = {
   /**
    * Pages through a campaign's queued deliveries and enqueues one send job each, keeping a window
@@ -139,6 +144,21 @@ export const jobs = {
     schema: z.object({ subscriberId: uuid }),
     options: retryingOptions(8, 2_000),
     jobId: ({ subscriberId }, now: Date) => `confirm-${subscriberId}-${Math.floor(now.getTime() / confirmationWindowMs)}`,
+  }),
+
+  /**
+   * A list's welcome email to one new subscriber: one `welcome_emails` row, written in the
+   * transaction that activated the subscription. On the confirmations queue: like a confirmation it
+   * answers a person's own act, and must not wait behind a campaign. One id per row; a completed job
+   * is removed at once, so the reconciler can add the job again for a row recovered from a crash. The
+   * row's conditional claim, not the id, is what keeps a second job from sending a second email.
+   */
+  sendWelcome: defineJob({
+    queue: 'confirmations',
+    name: 'send-welcome',
+    schema: z.object({ welcomeEmailId: uuid }),
+    options: { ...retryingOptions(8, 2_000), removeOnComplete: true },
+    jobId: ({ welcomeEmailId }) => welcomeJobId(welcomeEmailId),
   }),
 
   /** Makes Redis agree with Postgres again; also runs every minute from a job scheduler. */
@@ -184,3 +204,4 @@ export type SendConfirmationPayload = JobPayload<JobCatalog['sendConfirmation']>
 export type ReconcilePayload = JobPayload<JobCatalog['reconcile']>;
 export type ProcessEventsPayload = JobPayload<JobCatalog['processEvents']>;
 export type SendTestEmailPayload = JobPayload<JobCatalog['sendTestEmail']>;
+export type SendWelcomePayload = JobPayload<JobCatalog['sendWelcome']>;

@@ -8,6 +8,7 @@ import { countQueuedWithinWindow, queuedDeliveryPages, recoverStuckDeliveries, s
 import type { JobContext, WorkerDeps } from '../deps.js';
 import { countUnprocessedEvents } from '../events/unprocessed-events.js';
 import { countUnsentConfirmations, enqueueUnsentConfirmations } from '../subscribers/enqueue-unsent-confirmations.js';
+import { countOwedWelcomeEmails, requeueWelcomeEmails, resendStuckWelcomeEmails } from '../welcome-emails/requeue-welcome-emails.js';
 
 const pageSize = 1_000;
 
@@ -19,6 +20,10 @@ export type ReconcileReport = {
   /** Sending campaigns with deliveries never given a job and no fan-out running: a fan-out was started. */
   fanOutsRestarted: number;
   confirmationsQueued: number;
+  /** Welcome emails a stopped worker left `sending`: queued and enqueued again. */
+  welcomesStuckResent: number;
+  /** Queued welcome emails with no job in Redis (or a finished one): enqueued. */
+  welcomesQueued: number;
   /** Webhook events stored over a minute ago and still unprocessed; a processing job was queued for them. */
   unprocessedEvents: number;
   campaignsFinished: number;
@@ -40,6 +45,8 @@ export async function reconcile(_payload: ReconcilePayload, ctx: JobContext, dep
     requeued: 0,
     fanOutsRestarted: 0,
     confirmationsQueued: 0,
+    welcomesStuckResent: await resendStuckWelcomeEmails(db, queues, new Date(Date.now() - deps.config.stuckSendingAfterMs)),
+    welcomesQueued: 0,
     unprocessedEvents: await queueUnprocessedEvents(deps),
     campaignsFinished: 0,
   };
@@ -47,8 +54,12 @@ export async function reconcile(_payload: ReconcilePayload, ctx: JobContext, dep
   // The per-row checks below cost a Redis call per row, so they run only when Redis holds fewer
   // live jobs than Postgres has work waiting: after a flush or lost jobs, not on every minute of a
   // large send that is simply still going.
-  if ((await countUnsentConfirmations(db)) > (await liveJobs(queues.confirmations))) {
-    report.confirmationsQueued = await enqueueUnsentConfirmations(db, queues);
+  // Confirmations and welcome emails share their queue, so both are owed its live jobs.
+  const unsentConfirmations = await countUnsentConfirmations(db);
+  const owedWelcomes = await countOwedWelcomeEmails(db);
+  if (unsentConfirmations + owedWelcomes > (await liveJobs(queues.confirmations))) {
+    if (unsentConfirmations > 0) report.confirmationsQueued = await enqueueUnsentConfirmations(db, queues);
+    if (owedWelcomes > 0) report.welcomesQueued = await requeueWelcomeEmails(db, queues);
   }
   // The fan-out keeps only a window of send jobs in Redis: a queued delivery should have a job
   // only up to its campaign's `enqueued_through`. Beyond it the fan-out has yet to come, and the

@@ -48,6 +48,12 @@ export function createWorkerMetrics(registry: Registry = new Registry()) {
       help: 'Confirmation emails held back because SendGrid refused the credentials (401/403); each waits in its queue until the hold clears.',
       registers: [registry],
     }),
+    welcomeEmails: new Counter({
+      name: 'herald_welcome_emails_total',
+      help: 'Welcome email jobs finished, by outcome: sent; skipped (the person left the list or everything, or is suppressed); not_claimed (another job had it, or it was done); rate_limited (429, job waits); held (credentials refused, queue held); retrying (transient failure); failed (permanent).',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
     claimsLost: new Counter({
       name: 'herald_claims_lost_total',
       help: 'Send jobs whose claim found its delivery no longer queued (another job had it, it was done, or its campaign was not sending).',

@@ -11,3 +11,4 @@ export * from './public-urls.js';
 export * from './preheader.js';
 export * from './render-campaign.js';
 export * from './render-confirmation.js';
+export * from './render-welcome.js';
