@@ -115,6 +115,8 @@ export async function createFaultStack(options: FaultStackOptions) {
     webUrl,
     sinkUrl,
     databaseUrl,
+    /** The BullMQ prefix the web and workers share, for a scenario that enqueues as the web does. */
+    queuePrefix,
     web,
     workers,
     /** Starts a worker process and waits until it takes jobs. */
