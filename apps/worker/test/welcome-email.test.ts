@@ -11,7 +11,7 @@ import type { Browser } from 'playwright-core';
 import type { Queue } from 'bullmq';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { enqueueWelcomeEmails, queueWelcomeEmails, subscribe, unsubscribeFromLists, welcomeJobId } from '@herald/shared';
+import { enqueueWelcomeEmails, listIdHeader, queueWelcomeEmails, subscribe, unsubscribeFromLists, welcomeJobId } from '@herald/shared';
 import type { Db } from '@herald/shared';
 import { reconcile } from '../src/handlers/reconcile.js';
 import { credentialHoldMs } from '../src/handlers/send-confirmation.js';
@@ -83,6 +83,7 @@ describe('a welcome email', () => {
     expect(message.text).toContain(`Unsubscribe: ${unsubscribeUrl}`);
     expect(message.headers['List-Unsubscribe']).toBe(`<${unsubscribeUrl}>`);
     expect(message.headers['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
+    expect(message.headers['List-Id']).toBe(`"Weekly digest" <${list.slug}.herald.test>`);
     expect(message.customArgs).toEqual({ herald_subscriber_id: ada.id, herald_welcome_email_id: ids[0] });
 
     const sent = await row(ids[0]!);
@@ -158,6 +159,22 @@ describe('a welcome email', () => {
     expect(await sendWelcome({ welcomeEmailId: archivedId! }, jobContext(deps), deps)).toBe('skipped');
     expect(await row(archivedId!)).toMatchObject({ status: 'skipped', lastError: 'list archived' });
     expect(stack.sink.inbox.list()).toEqual([]);
+  });
+});
+
+describe('the List-Id of a list', () => {
+  it('names the list in a header no name can break', () => {
+    expect(listIdHeader({ name: 'Weekly digest', slug: 'weekly' }, 'https://news.example.com:8443/base')).toBe('"Weekly digest" <weekly.news.example.com>');
+    expect(listIdHeader({ name: 'Say "hi" \\ bye\r\nBcc: x@example.com', slug: 'hi' }, 'http://herald.test')).toBe(
+      '"Say \\"hi\\" \\\\ bye Bcc: x@example.com" <hi.herald.test>',
+    );
+    const encoded = listIdHeader({ name: 'Café — les nouvelles de la semaine, chaque vendredi matin', slug: 'cafe' }, 'http://herald.test');
+    expect(encoded).toMatch(/^(=\?UTF-8\?B\?[A-Za-z0-9+/=]+\?= ?)+ <cafe\.herald\.test>$/);
+    const words = encoded.replace(/ <.*$/, '').split(' ');
+    expect(words.length).toBeGreaterThan(1);
+    expect(words.every((word) => word.length <= 75)).toBe(true);
+    const decoded = words.map((word) => Buffer.from(word.slice(10, -2), 'base64').toString('utf8')).join('');
+    expect(decoded).toBe('Café — les nouvelles de la semaine, chaque vendredi matin');
   });
 });
 

@@ -1,6 +1,6 @@
 import { UnrecoverableError, Worker } from 'bullmq';
 import type { Logger, SendWelcomePayload } from '@herald/shared';
-import { renderWelcomeEmail, unsubscribeUrl } from '@herald/shared';
+import { listIdHeader, renderWelcomeEmail, unsubscribeUrl } from '@herald/shared';
 import { decideOnFailure } from '../mail/failure-policy.js';
 import { holdMail, releaseMailHold } from '../mail/mail-holds.js';
 import type { JobContext, WorkerDeps } from '../deps.js';
@@ -46,6 +46,7 @@ export async function sendWelcome(payload: SendWelcomePayload, ctx: JobContext, 
   try {
     ({ messageId } = await mailer.send({
       ...email,
+      headers: { ...email.headers, 'List-Id': listIdHeader({ name: row.list_name, slug: row.list_slug }, config.publicUrl) },
       to: row.name ? { email: row.email, name: row.name } : { email: row.email },
       // The subscriber id makes a bounce or complaint on this email suppress the address, as on a confirmation.
       customArgs: { herald_subscriber_id: row.subscriber_id, herald_welcome_email_id: row.id },

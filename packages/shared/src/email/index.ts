@@ -7,6 +7,7 @@ export * from './email-env.js';
 export * from './email-layout.js';
 export * from './email-size.js';
 export * from './escape-html.js';
+export * from './list-id.js';
 export * from './public-urls.js';
 export * from './preheader.js';
 export * from './render-campaign.js';
