@@ -1,5 +1,5 @@
 import { UnrecoverableError, Worker } from 'bullmq';
-import type { Logger, SendWelcomePayload } from '@herald/shared';
+import type { Logger, RenderedEmail, SendWelcomePayload } from '@herald/shared';
 import { listIdHeader, renderWelcomeEmail, unsubscribeUrl } from '@herald/shared';
 import { decideOnFailure } from '../mail/failure-policy.js';
 import { holdMail, releaseMailHold } from '../mail/mail-holds.js';
@@ -36,12 +36,21 @@ export async function sendWelcome(payload: SendWelcomePayload, ctx: JobContext, 
   }
 
   const recipient = { email: row.email, name: row.name, attributes: row.attributes };
-  const email = renderWelcomeEmail(
-    { subject: row.welcome_subject!, body: row.welcome_body!, format: row.welcome_format },
-    recipient,
-    emailLayout,
-    { unsubscribeUrl: unsubscribeUrl(config.publicUrl, row.unsubscribe_token), postalAddress: config.mail.postalAddress },
-  );
+  let email: RenderedEmail;
+  try {
+    email = renderWelcomeEmail(
+      { subject: row.welcome_subject!, body: row.welcome_body!, format: row.welcome_format },
+      recipient,
+      emailLayout,
+      { unsubscribeUrl: unsubscribeUrl(config.publicUrl, row.unsubscribe_token), postalAddress: config.mail.postalAddress },
+    );
+  } catch (err) {
+    // The same text renders the same way every time: a retry, or the reconciler, would fail again.
+    const reason = `welcome email could not be rendered: ${(err as Error).message}`;
+    await failWelcomeEmail(db, row.id, reason);
+    metrics.welcomeEmails.inc({ outcome: 'failed' });
+    throw new UnrecoverableError(reason);
+  }
   let messageId: string | null;
   try {
     ({ messageId } = await mailer.send({
