@@ -105,6 +105,17 @@ describe('a welcome email', () => {
     expect(await stack.web.db.welcomeEmail.count({ where: { subscriberId: ada.id } })).toBe(1);
   });
 
+  it('has one job however often it is enqueued (the web, a retry, the reconciler)', async () => {
+    const list = await weeklyList(stack.web.db);
+    const ada = await person('enqueued@example.com');
+    const [id] = await activate(stack.web.db, ada.id, list.id);
+    const deps = stack.workerDeps();
+    await enqueueWelcomeEmails(deps.queues, [id!, id!]);
+    await enqueueWelcomeEmails(deps.queues, [id!]);
+    const waiting = await deps.queues.confirmations.getJobs(['waiting']);
+    expect(waiting.map((job) => [job.id, job.name, job.data])).toEqual([[welcomeJobId(id!), 'send-welcome', { welcomeEmailId: id }]]);
+  });
+
   it('is not owed for a list without a welcome email', async () => {
     const list = await weeklyList(stack.web.db, { welcomeSubject: null, welcomeBody: null });
     const ada = await person('plain@example.com');
