@@ -11,6 +11,7 @@ import { archiveRoutes } from './routes/archive.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { healthRoutes } from './routes/health.js';
 import { sendRoutes } from './routes/send.js';
+import { segmentRoutes } from './routes/segments.js';
 import { signupRoutes } from './routes/signup.js';
 import { subscriberRoutes } from './routes/subscribers.js';
 import { subscriptionPageRoutes } from './routes/subscription-pages.js';
@@ -45,6 +46,7 @@ export function createApp(deps: WebDeps): Express {
   app.use(sendRoutes(deps));
   app.use(campaignRoutes(deps));
   app.use(subscriberRoutes(deps));
+  app.use(segmentRoutes(deps));
   app.use(adminRoutes(deps));
 
   app.use(handleNotFound);

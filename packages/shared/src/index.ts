@@ -10,6 +10,7 @@ export * from './metrics-access.js';
 export * from './queues.js';
 export * from './redis.js';
 export * from './secrets.js';
+export * from './segments/index.js';
 export * from './stop-on-signals.js';
 export * from './storable-text.js';
 export * from './subscriber-state.js';

@@ -1,0 +1,82 @@
+import { Router } from 'express';
+import type { RequestHandler } from 'express';
+import { z } from 'zod';
+import type { WebDeps } from '../deps.js';
+import { HttpError } from '../http/http-error.js';
+import { requireAdminToken } from '../http/admin-auth.js';
+import { requireJsonBody } from '../http/json-body.js';
+import { parseId, parseRequest } from '../http/parse-request.js';
+import { SegmentInputError, parseCreateSegment, parsePreviewSegment, parseUpdateSegment } from '../segments/segment-input.js';
+import { countSegment, createSegment, deleteSegment, findSegment, listSegments, previewSegment, updateSegment } from '../segments/segment-store.js';
+
+const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.uuid().optional(),
+});
+
+/** Rules are at most 100 small objects; 256 kB holds them with room for 500-value `in` lists. */
+const jsonBody = requireJsonBody('256kb');
+
+/** Fields that do not fit are 422 with a message per field, as everywhere in the API. */
+const invalid = (err: SegmentInputError) => new HttpError(422, 'invalid_request', 'Some fields need attention.', err.fields);
+
+/** Runs a handler, turning a SegmentInputError into the 422 answer. */
+function withInputErrors(handler: RequestHandler): RequestHandler {
+  return async (req, res, next) => {
+    try {
+      await handler(req, res, next);
+    } catch (err) {
+      throw err instanceof SegmentInputError ? invalid(err) : err;
+    }
+  };
+}
+
+/** Saved segments (rule sets that select subscribers), their live counts and previews. */
+export function segmentRoutes(deps: WebDeps): Router {
+  const { db } = deps;
+  const router = Router();
+  const auth = requireAdminToken(deps);
+  const notFound = () => new HttpError(404, 'not_found', 'No segment with that id.');
+
+  router.get('/segments', auth, async (req, res) => {
+    res.json(await listSegments(db, parseRequest(listQuery, req.query, 'query')));
+  });
+
+  router.post('/segments', auth, ...jsonBody, withInputErrors(async (req, res) => {
+    const segment = await createSegment(db, parseCreateSegment(req.body));
+    res.status(201).json(segment);
+  }));
+
+  router.post('/segments/preview', auth, ...jsonBody, withInputErrors(async (req, res) => {
+    res.json(await previewSegment(db, parsePreviewSegment(req.body)));
+  }));
+
+  router.get('/segments/:id', auth, async (req, res) => {
+    const segment = await findSegment(db, parseId(req.params.id, 'segment'));
+    if (!segment) throw notFound();
+    res.json(segment);
+  });
+
+  router.patch('/segments/:id', auth, ...jsonBody, withInputErrors(async (req, res) => {
+    const id = parseId(req.params.id, 'segment');
+    const segment = await updateSegment(db, id, parseUpdateSegment(req.body));
+    if (!segment) throw notFound();
+    res.json(segment);
+  }));
+
+  router.delete('/segments/:id', auth, async (req, res) => {
+    const outcome = await deleteSegment(db, parseId(req.params.id, 'segment'));
+    if (outcome === 'not_found') throw notFound();
+    if (outcome === 'in_use') throw new HttpError(409, 'invalid_state', 'A campaign was sent to this segment; it cannot be deleted.');
+    res.status(204).end();
+  });
+
+  router.get('/segments/:id/count', auth, withInputErrors(async (req, res) => {
+    const segment = await findSegment(db, parseId(req.params.id, 'segment'));
+    if (!segment) throw notFound();
+    // Saved rules were valid when saved; a list deleted since holds nobody.
+    res.json({ count: await countSegment(db, segment.rules, { unknownLists: 'match-nobody' }) });
+  }));
+
+  return router;
+}

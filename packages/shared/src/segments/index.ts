@@ -1,0 +1,3 @@
+export * from './audience-segment.js';
+export * from './compile-segment.js';
+export * from './segment-rules.js';
