@@ -6,9 +6,13 @@ import { adminToken } from './web.js';
 
 type SubscriberSeed = { email: string; name?: string | null; status?: SubscriberStatus };
 
-/** Subscribers with sensible defaults: active, named after their address. */
+/**
+ * Subscribers with sensible defaults: active, named after their address, each with a subscription
+ * to the default list (the audience of a campaign that names no list) in the matching state, as
+ * the upgrade gives existing subscribers.
+ */
 export async function seedSubscribers(db: Db, seeds: SubscriberSeed[]) {
-  return Promise.all(
+  const subscribers = await Promise.all(
     seeds.map((seed) =>
       db.subscriber.create({
         data: {
@@ -23,14 +27,33 @@ export async function seedSubscribers(db: Db, seeds: SubscriberSeed[]) {
       }),
     ),
   );
+  await subscribeToDefaultList(db, subscribers.map((subscriber) => subscriber.id));
+  return subscribers;
 }
 
-/** `count` active subscribers named reader-0 … reader-(count-1). */
+/** Subscriptions to the default list for these subscribers, in the state their own status implies. */
+export async function subscribeToDefaultList(db: Db, subscriberIds: string[]): Promise<void> {
+  await db.$executeRaw`
+    INSERT INTO subscriptions (subscriber_id, list_id, status, consent_at, consent_source, confirmed_at, unsubscribed_at)
+    SELECT s.id, l.id,
+      (CASE s.status WHEN 'pending' THEN 'pending' WHEN 'unsubscribed' THEN 'unsubscribed' ELSE 'active' END)::subscription_status,
+      now(), 'test', CASE WHEN s.status NOT IN ('pending', 'unsubscribed') THEN now() END, CASE WHEN s.status = 'unsubscribed' THEN now() END
+    FROM subscribers s CROSS JOIN lists l
+    WHERE s.id = ANY(${subscriberIds}::uuid[]) AND l.is_default
+    ON CONFLICT DO NOTHING`;
+}
+
+/** `count` active subscribers named reader-0 … reader-(count-1), on the default list. */
 export async function seedAudience(db: Db, count: number): Promise<void> {
   await db.$executeRaw`
-    INSERT INTO subscribers (email, name, status, consent_at, consent_source)
-    SELECT 'reader-' || n || '@example.com', 'Reader ' || n, 'active', now(), 'test'
-    FROM generate_series(0, ${count - 1}::int) AS n`;
+    WITH added AS (
+      INSERT INTO subscribers (email, name, status, consent_at, consent_source)
+      SELECT 'reader-' || n || '@example.com', 'Reader ' || n, 'active', now(), 'test'
+      FROM generate_series(0, ${count - 1}::int) AS n
+      RETURNING id
+    )
+    INSERT INTO subscriptions (subscriber_id, list_id, status, consent_at, consent_source, confirmed_at)
+    SELECT added.id, l.id, 'active', now(), 'test', now() FROM added CROSS JOIN lists l WHERE l.is_default`;
 }
 
 export const campaignBody = {

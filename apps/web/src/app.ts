@@ -9,6 +9,7 @@ import { requestLogger } from './http/request-logger.js';
 import { adminRoutes } from './routes/admin.js';
 import { archiveRoutes } from './routes/archive.js';
 import { campaignRoutes } from './routes/campaigns.js';
+import { campaignUnsubscribeRoutes } from './routes/campaign-unsubscribe-pages.js';
 import { healthRoutes } from './routes/health.js';
 import { sendRoutes } from './routes/send.js';
 import { segmentRoutes } from './routes/segments.js';
@@ -41,6 +42,7 @@ export function createApp(deps: WebDeps): Express {
   app.use(metrics.router);
   app.use(signupRoutes(deps));
   app.use(subscriptionPageRoutes(deps));
+  app.use(campaignUnsubscribeRoutes(deps));
   app.use(archiveRoutes(deps));
   app.use(webhookRoutes(deps, { malformedEvents: metrics.webhookMalformedEvents }));
   app.use(sendRoutes(deps));

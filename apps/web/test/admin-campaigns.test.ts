@@ -60,9 +60,14 @@ describe('composing a campaign', () => {
     // What the worker's send path does with a campaign and a recipient.
     const viewInBrowserUrl = issueUrl(stack.web.config.publicUrl, 'preview');
     const expected = renderCampaignEmail(
-      prepareCampaignContent({ subject: 'Hi {{name}}', html: campaignHtml(body, 'html'), text: null }, stack.web.emailLayout, { viewInBrowserUrl }),
+      prepareCampaignContent({ subject: 'Hi {{name}}', html: campaignHtml(body, 'html'), text: null }, stack.web.emailLayout, { viewInBrowserUrl, preferencesLink: true }),
       { email: 'ada@example.com', name: 'Ada <Lovelace>' },
-      { unsubscribeUrl: `${stack.web.config.publicUrl}/unsubscribe/${ada!.unsubscribeToken}`, postalAddress, viewInBrowserUrl },
+      {
+        unsubscribeUrl: `${stack.web.config.publicUrl}/unsubscribe/${ada!.unsubscribeToken}/c/preview`,
+        preferencesUrl: `${stack.web.config.publicUrl}/preferences/${ada!.unsubscribeToken}`,
+        postalAddress,
+        viewInBrowserUrl,
+      },
     );
     expect(preview.body).toMatchObject({ subject: expected.subject, html: expected.html, text: expected.text, unknownRecipient: false });
     expect(preview.body.html).toContain('Dear Ada &lt;Lovelace&gt;');

@@ -98,7 +98,7 @@ describe('the designed emails in a real browser', () => {
     const res = await postSend(stack.web.app, { subject: 'The week in review', body: richBody }).expect(202);
     const message = await waitFor('the campaign email', () => stack.sink.inbox.findByRecipient('ada@example.com')[0]);
     const html = message.html!;
-    const unsubscribeUrl = `http://herald.test/unsubscribe/${ada!.unsubscribeToken}`;
+    const unsubscribeUrl = `http://herald.test/unsubscribe/${ada!.unsubscribeToken}/c/${res.body.campaignId}`;
 
     for (const width of widths) {
       const page = await openEmail(html, width, 'campaign');

@@ -94,10 +94,10 @@ describe('a campaign written in Markdown', () => {
   it('arrives as correct HTML and text, placeholders filled in and escaped', async () => {
     await seedSubscribers(stack.web.db, [{ email: 'ann@example.com', name: 'Ann & <Co>' }]);
     await stack.startWorker();
-    await postSend(stack.web.app, { subject: 'Markdown for {{name}}', body: markdown, format: 'markdown' }).expect(202);
+    const res = await postSend(stack.web.app, { subject: 'Markdown for {{name}}', body: markdown, format: 'markdown' }).expect(202);
     const message = await sentTo('ann@example.com');
     const token = (await stack.web.db.subscriber.findUniqueOrThrow({ where: { email: 'ann@example.com' } })).unsubscribeToken;
-    const unsubscribe = `http://herald.test/unsubscribe/${token}`;
+    const unsubscribe = `http://herald.test/unsubscribe/${token}/c/${res.body.campaignId}`;
 
     expect(message.subject).toBe('Markdown for Ann & <Co>');
     expect(withoutInlineStyles(message.html!)).toContain('<h1>Issue Ann &amp; &lt;Co&gt;</h1>');

@@ -44,7 +44,8 @@ describe('sending a campaign', () => {
 
     const ada = stack.sink.inbox.findByRecipient('ada@example.com')[0]!;
     const adaRow = subscribers.find((s) => s.email === 'ada@example.com')!;
-    const unsubscribeUrl = `http://herald.test/unsubscribe/${adaRow.unsubscribeToken}`;
+    // The campaign's own link: it leaves the lists this campaign went to.
+    const unsubscribeUrl = `http://herald.test/unsubscribe/${adaRow.unsubscribeToken}/c/${res.body.campaignId}`;
     expect(ada.subject).toBe('Hello Ada <Lovelace>');
     expect(ada.html).toContain('Dear Ada &lt;Lovelace&gt;, this goes to ada@example.com.');
     expect(withoutInlineStyles(ada.html!)).toContain(`<a href="${unsubscribeUrl}">Leave</a>`);
@@ -54,6 +55,8 @@ describe('sending a campaign', () => {
     const headers = ada.request.headers ?? ada.request.personalizations[0]?.headers ?? {};
     expect(headers['List-Unsubscribe']).toBe(`<${unsubscribeUrl}>`);
     expect(headers['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
+    expect(headers['List-Id']).toBe('"Newsletter" <newsletter.herald.test>');
+    expect(ada.text).toContain(`Manage your subscriptions: http://herald.test/preferences/${adaRow.unsubscribeToken}`);
     expect(Object.keys(ada.customArgs)).toEqual(['herald_delivery_id']);
     expect(res.body.tasks).toContain(ada.customArgs.herald_delivery_id);
 

@@ -151,8 +151,8 @@ describe('unsubscribe', () => {
 
     // The one-click URL is the one in the email that went out.
     const sentHeaders = stack.sink.inbox.list()[0]!.request.headers ?? {};
-    expect(sentHeaders['List-Unsubscribe']).toBe(`<http://herald.test/unsubscribe/${early!.unsubscribeToken}>`);
-    await request(stack.web.app).post(`/unsubscribe/${leaver!.unsubscribeToken}`).send('List-Unsubscribe=One-Click').expect(200);
+    expect(sentHeaders['List-Unsubscribe']).toBe(`<http://herald.test/unsubscribe/${early!.unsubscribeToken}/c/${res.body.campaignId}>`);
+    await request(stack.web.app).post(`/unsubscribe/${leaver!.unsubscribeToken}/c/${res.body.campaignId}`).send('List-Unsubscribe=One-Click').expect(200);
     expect(await stack.web.db.delivery.findUnique({ where: { id: deliveryOf(leaver!.id) } })).toMatchObject({ status: 'skipped' });
 
     await stack.startWorker();

@@ -1,4 +1,4 @@
-import { campaignHtml, issueUrl, prepareCampaignContent, renderCampaignEmail, unsubscribeUrl } from '@herald/shared';
+import { campaignHtml, campaignUnsubscribeUrl, issueUrl, preferencesUrl, prepareCampaignContent, renderCampaignEmail } from '@herald/shared';
 import type { CampaignFormat, Db, EmailLayout, RenderedEmail } from '@herald/shared';
 import type { WebConfig } from '../config.js';
 
@@ -19,13 +19,16 @@ export async function previewEmail(
   recipientEmail?: string,
 ): Promise<{ email: RenderedEmail; recipient: PreviewRecipient; unknownRecipient: boolean }> {
   const wanted = recipientEmail?.trim().toLowerCase();
-  const subscriber = wanted ? await db.subscriber.findUnique({ where: { email: wanted }, select: { id: true, email: true, name: true, unsubscribeToken: true } }) : null;
+  const subscriber = wanted ? await db.subscriber.findUnique({ where: { email: wanted }, select: { id: true, email: true, name: true, unsubscribeToken: true, attributes: true } }) : null;
   const recipient = subscriber ? { email: subscriber.email, name: subscriber.name, subscriberId: subscriber.id } : sampleRecipient;
   // The same two steps as the worker's send path (campaign-content.ts, send-email.ts).
   const viewInBrowserUrl = issueUrl(config.publicUrl, content.id ?? 'preview');
-  const prepared = prepareCampaignContent({ ...content, html: campaignHtml(content.html, content.format) }, emailLayout, { viewInBrowserUrl });
-  const email = renderCampaignEmail(prepared, recipient, {
-    unsubscribeUrl: unsubscribeUrl(config.publicUrl, subscriber?.unsubscribeToken ?? 'preview'),
+  const prepared = prepareCampaignContent({ ...content, html: campaignHtml(content.html, content.format) }, emailLayout, { viewInBrowserUrl, preferencesLink: true });
+  const token = subscriber?.unsubscribeToken ?? 'preview';
+  const attributes = subscriber?.attributes && typeof subscriber.attributes === 'object' ? (subscriber.attributes as Record<string, unknown>) : null;
+  const email = renderCampaignEmail(prepared, { ...recipient, attributes }, {
+    unsubscribeUrl: campaignUnsubscribeUrl(config.publicUrl, token, content.id ?? 'preview'),
+    preferencesUrl: preferencesUrl(config.publicUrl, token),
     postalAddress: config.mail.postalAddress,
     viewInBrowserUrl,
   });

@@ -66,7 +66,7 @@ export async function readTaskIdList(db: Db, campaignId: string): Promise<string
  */
 export async function snapshotAudienceTaskIds(tx: Tx, campaignId: string): Promise<{ recipients: number; taskIds: string }> {
   const [row] = await tx.$queryRaw<{ recipients: number; ids: string }[]>`
-    WITH added AS (${audienceSnapshotInsert(campaignId)} RETURNING id)
+    WITH added AS (${await audienceSnapshotInsert(tx, campaignId)} RETURNING id)
     SELECT count(*)::int AS recipients, ${taskIdList} AS ids FROM added`;
   return { recipients: row?.recipients ?? 0, taskIds: row?.ids ?? '' };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { storableText } from '@herald/shared';
+import { audienceFields } from './campaign-audience-input.js';
 
 const maxBodyBytes = 1_000_000;
 
@@ -31,6 +32,10 @@ export const sendInput = z.strictObject({
     .optional(),
   /** Whether the sent issue is listed in the public archive and its feed. */
   inArchive: z.boolean({ error: 'inArchive must be true or false' }).default(true),
+  /** Lists by id or slug, in order (the first names the List-Id); the default list when absent. */
+  lists: audienceFields.lists,
+  /** A saved segment's id or inline rules narrowing the lists' audience. */
+  segment: audienceFields.segment,
 });
 
 export type SendInput = z.infer<typeof sendInput>;

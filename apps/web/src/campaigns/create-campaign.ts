@@ -4,6 +4,7 @@ import type { Campaign, Db } from '@herald/shared';
 import { DomainError } from '../domain-error.js';
 import type { SendInput } from './campaign-schema.js';
 import { snapshotAudienceTaskIds } from './campaign-queries.js';
+import { recordAudience, resolveAudience } from './campaign-audience-input.js';
 
 /**
  * `taskIds`: the new campaign's task ids as snapshotAudienceTaskIds gives them; absent when the
@@ -16,6 +17,7 @@ function requestHash(input: SendInput): string {
   // Appended only when not the default, so keys stored before these fields existed still match.
   if (input.format !== 'html' || !input.inArchive) fields.push(input.format, input.inArchive);
   if (input.preheader !== undefined) fields.push({ preheader: input.preheader });
+  if (input.lists !== undefined || input.segment !== undefined) fields.push({ lists: input.lists ?? null, segment: input.segment ?? null });
   const canonical = JSON.stringify(fields);
   return createHash('sha256').update(canonical).digest('hex');
 }
@@ -26,7 +28,9 @@ function requestHash(input: SendInput): string {
  *
  * With an idempotency key, a repeat of the same request returns the first campaign and creates
  * nothing; the same key with a different request is refused. The unique index on the key settles
- * concurrent repeats.
+ * concurrent repeats. The audience (lists, segment) is resolved before anything is written: an
+ * unknown list or segment throws AudienceInputError and creates nothing; the campaign's lists are
+ * recorded in the transaction that creates it.
  */
 export async function createCampaign(db: Db, input: SendInput, key: string | undefined): Promise<CreatedCampaign> {
   const hash = requestHash(input);
@@ -34,6 +38,7 @@ export async function createCampaign(db: Db, input: SendInput, key: string | und
     const existing = await findByKey(db, key, hash);
     if (existing) return { campaign: existing, created: false };
   }
+  const audience = await resolveAudience(db, input);
   const now = new Date();
   try {
     return await db.$transaction(
@@ -53,6 +58,7 @@ export async function createCampaign(db: Db, input: SendInput, key: string | und
             requestHash: hash,
           },
         });
+        await recordAudience(tx, created.id, audience);
         // A scheduled campaign takes its audience when it starts (startScheduledCampaign).
         if (input.sendAt) return { campaign: created, created: true, taskIds: '' };
         const { recipients, taskIds } = await snapshotAudienceTaskIds(tx, created.id);

@@ -2,20 +2,42 @@ import type { Campaign, Db } from '@herald/shared';
 import { DomainError } from '../domain-error.js';
 import type { SendInput } from './campaign-schema.js';
 import { editCampaign } from './edit-campaign.js';
+import { recordAudience, resolveAudience } from './campaign-audience-input.js';
 
 /**
  * Writes a draft: a new campaign in `draft` (no audience, nothing queued), or new content for an
  * existing one. Content can change only while nothing has been sent: a draft, or a scheduled
  * campaign that has not started, which goes through editCampaign (the API's PATCH) and its lock
  * against the scheduler. The status condition is in each UPDATE itself, so an edit racing a start
- * either lands before it (and is what gets sent) or is refused with 409.
+ * either lands before it (and is what gets sent) or is refused with 409. The draft's lists and
+ * segment are recorded with its content (an unknown one throws AudienceInputError first).
  */
 export async function saveDraft(db: Db, input: SendInput, id?: string): Promise<Campaign> {
   const content = { subject: input.subject, preheader: input.preheader?.trim() || null, html: input.body, format: input.format, inArchive: input.inArchive, text: input.text ?? null, sendAt: input.sendAt ?? null };
-  if (!id) return db.campaign.create({ data: { ...content, status: 'draft' } });
-  const { count } = await db.campaign.updateMany({ where: { id, status: 'draft' }, data: content });
-  if (count > 0) return db.campaign.findUniqueOrThrow({ where: { id } });
-  const edit = await editCampaign(db, id, { subject: input.subject, preheader: input.preheader?.trim() || null, body: input.body, format: input.format, inArchive: input.inArchive, text: input.text ?? null, ...(input.sendAt ? { sendAt: input.sendAt } : {}) });
+  const audience = await resolveAudience(db, input);
+  const draft = await db.$transaction(async (tx) => {
+    if (!id) {
+      const created = await tx.campaign.create({ data: { ...content, status: 'draft' } });
+      await recordAudience(tx, created.id, audience);
+      return created.id;
+    }
+    const { count } = await tx.campaign.updateMany({ where: { id, status: 'draft' }, data: content });
+    if (count === 0) return null;
+    await recordAudience(tx, id, audience);
+    return id;
+  });
+  if (draft) return db.campaign.findUniqueOrThrow({ where: { id: draft } });
+  const edit = await editCampaign(db, id!, {
+    subject: input.subject,
+    preheader: input.preheader?.trim() || null,
+    body: input.body,
+    format: input.format,
+    inArchive: input.inArchive,
+    text: input.text ?? null,
+    ...(input.sendAt ? { sendAt: input.sendAt } : {}),
+    ...(input.lists !== undefined ? { lists: input.lists } : {}),
+    segment: input.segment ?? null,
+  });
   if (edit.edited) return edit.campaign;
   if (!edit.campaign) throw new DomainError('not_found', 'No campaign with that id.');
   throw new DomainError('invalid_state', `The campaign is ${edit.campaign.status}; only drafts and scheduled campaigns that have not started can be edited.`);

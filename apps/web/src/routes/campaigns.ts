@@ -12,6 +12,8 @@ import { beforeEveryUuid } from '@herald/shared';
 import { countCampaignEvents } from '../webhooks/count-campaign-events.js';
 import { editCampaign, editInput } from '../campaigns/edit-campaign.js';
 import { fieldErrors } from '../http/field-errors.js';
+import { readAudience } from '../campaigns/campaign-audience-input.js';
+import { audienceProblem } from './send.js';
 
 const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -46,9 +48,9 @@ export function campaignRoutes(deps: WebDeps): Router {
     const id = parseId(req.params.id, 'campaign');
     const campaign = await db.campaign.findUnique({ where: { id } });
     if (!campaign) throw new HttpError(404, 'not_found', 'No campaign with that id.');
-    const [counts, events] = await Promise.all([countDeliveries(db, id), countCampaignEvents(db, id)]);
+    const [counts, events, audience] = await Promise.all([countDeliveries(db, id), countCampaignEvents(db, id), readAudience(db, id)]);
     // `counts`: where each delivery stands; `events`: what SendGrid reported back (bounces, complaints…).
-    res.json({ ...campaignSummary(campaign), total: campaign.recipientCount, counts, events });
+    res.json({ ...campaignSummary(campaign), ...audience, total: campaign.recipientCount, counts, events });
   });
 
   // Edits a campaign that has not started yet (cancel it with POST /campaigns/:id/cancel).
@@ -65,12 +67,14 @@ export function campaignRoutes(deps: WebDeps): Router {
       if (Object.values(parsed.data).every((value) => value === undefined)) {
         throw new HttpError(400, 'invalid_request', 'Send at least one field to change.');
       }
-      const { campaign, edited } = await editCampaign(db, id, parsed.data);
+      const { campaign, edited } = await editCampaign(db, id, parsed.data).catch((err: unknown) => {
+        throw audienceProblem(err);
+      });
       if (!campaign) throw new HttpError(404, 'not_found', 'No campaign with that id.');
       if (!edited) {
         throw new HttpError(409, 'invalid_state', `The campaign is ${campaign.status}; only a scheduled campaign that has not started can be edited.`);
       }
-      res.json(campaignSummary(campaign));
+      res.json({ ...campaignSummary(campaign), ...(await readAudience(db, id)) });
     },
   );
 

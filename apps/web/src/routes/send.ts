@@ -13,6 +13,12 @@ import { campaignWarnings } from '../campaigns/campaign-warnings.js';
 import { campaignLinks, sendAnswerChunks } from '../campaigns/campaign-view.js';
 import { readTaskIdList } from '../campaigns/campaign-queries.js';
 import { fieldErrors } from '../http/field-errors.js';
+import { AudienceInputError } from '../campaigns/campaign-audience-input.js';
+
+/** An unknown or archived list, an unknown segment or rules that do not fit: 422 naming the field. */
+export function audienceProblem(err: unknown): unknown {
+  return err instanceof AudienceInputError ? new HttpError(422, 'invalid_request', 'Some fields need attention.', err.fields) : err;
+}
 
 /**
  * `POST /send`: creates the campaign and its deliveries, starts the fan-out and answers 202 with
@@ -41,7 +47,9 @@ export function sendRoutes({ db, queues, config, emailLayout, redis }: WebDeps, 
         throw new HttpError(400, 'invalid_request', 'Some fields need attention.', fieldErrors(parsed.error));
       }
 
-      const { campaign, created, taskIds: newTaskIds } = await createCampaign(db, parsed.data, key?.data);
+      const { campaign, created, taskIds: newTaskIds } = await createCampaign(db, parsed.data, key?.data).catch((err: unknown) => {
+        throw audienceProblem(err);
+      });
       if (created && campaign.status === 'sending') {
         await enqueueOrDefer('campaign fan-out', () => enqueueJob(queues, jobs.fanOut, { campaignId: campaign.id }, campaign.updatedAt), req.log);
       }

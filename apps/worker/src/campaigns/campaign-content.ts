@@ -1,11 +1,13 @@
 import type { CampaignContent, Db, EmailLayout } from '@herald/shared';
-import { campaignHtml, prepareCampaignContent } from '@herald/shared';
+import { campaignHtml, listIdHeader, prepareCampaignContent } from '@herald/shared';
 
 /**
  * A campaign laid out for sending, prepared once per worker process rather than once per recipient:
  * the body can be a megabyte, and rendering Markdown, the layout, the inlining of its styles and the
  * text part take milliseconds. Content can be edited only while a campaign is scheduled, before any
- * of its emails is sent, so entries need no invalidation, only a size bound.
+ * of its emails is sent, so entries need no invalidation, only a size bound. The campaign's first
+ * list names its List-Id (RFC 2919), the same header for every recipient; its lists are fixed once
+ * it sends, like its content.
  */
 const cache = new Map<string, Promise<CampaignContent>>();
 const maxCampaigns = 20;
@@ -14,13 +16,20 @@ export function loadCampaignContent(
   db: Db,
   campaignId: string,
   layout: EmailLayout,
-  links: { viewInBrowserUrl: string },
+  links: { viewInBrowserUrl: string; publicUrl: string },
 ): Promise<CampaignContent> {
   let content = cache.get(campaignId);
   if (!content) {
-    content = db.campaign
-      .findUniqueOrThrow({ where: { id: campaignId }, select: { subject: true, html: true, format: true, text: true, preheader: true } })
-      .then((campaign) => prepareCampaignContent({ ...campaign, html: campaignHtml(campaign.html, campaign.format) }, layout, links));
+    content = Promise.all([
+      db.campaign.findUniqueOrThrow({ where: { id: campaignId }, select: { subject: true, html: true, format: true, text: true, preheader: true } }),
+      db.campaignList.findFirst({ where: { campaignId }, orderBy: [{ position: 'asc' }, { listId: 'asc' }], select: { list: { select: { name: true, slug: true } } } }),
+    ]).then(([campaign, first]) =>
+      prepareCampaignContent({ ...campaign, html: campaignHtml(campaign.html, campaign.format) }, layout, {
+        viewInBrowserUrl: links.viewInBrowserUrl,
+        preferencesLink: true,
+        ...(first ? { headers: { 'List-Id': listIdHeader(first.list, links.publicUrl) } } : {}),
+      }),
+    );
     // A failed read is not remembered; the next job tries again.
     content.catch(() => cache.delete(campaignId));
     if (cache.size >= maxCampaigns) cache.delete(cache.keys().next().value!);

@@ -110,3 +110,18 @@ export function skipInactive(db: SqlClient, ids: string[]): Promise<{ id: string
       AND NOT EXISTS (SELECT 1 FROM subscribers s WHERE s.id = d.subscriber_id AND s.status = 'active')
     RETURNING d.id, d.campaign_id`;
 }
+
+/**
+ * The attributes `keys` of the subscribers of `ids` (claimed deliveries), by delivery id: only for a
+ * campaign whose content uses `{{attributes.KEY}}`, and only those keys, so the claim itself, which
+ * every send runs, reads no attributes. By primary key, like the claim.
+ */
+export async function readRecipientAttributes(pool: PgPool, ids: string[], keys: string[]): Promise<Map<string, Record<string, unknown>>> {
+  const { rows } = await pool.query<{ id: string; attributes: Record<string, unknown> | null }>(
+    `SELECT d.id, (SELECT jsonb_object_agg(k, s.attributes -> k) FROM unnest($2::text[]) AS k WHERE s.attributes ? k) AS attributes
+    FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
+    WHERE d.id = ANY($1::uuid[])`,
+    [ids, keys],
+  );
+  return new Map(rows.map((row) => [row.id, row.attributes ?? {}]));
+}

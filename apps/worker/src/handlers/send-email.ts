@@ -1,10 +1,10 @@
 import { UnrecoverableError, Worker } from 'bullmq';
 import type { CampaignContent, Logger, SendEmailPayload } from '@herald/shared';
-import { issueUrl, pauseCampaign, renderCampaignBatch, renderCampaignEmail, unsubscribeUrl } from '@herald/shared';
+import { campaignUnsubscribeUrl, issueUrl, pauseCampaign, preferencesUrl, renderCampaignBatch, renderCampaignEmail } from '@herald/shared';
 import { loadCampaignContent } from '../campaigns/campaign-content.js';
 import { collectBatches } from '../deliveries/collect-batches.js';
 import type { ClaimedDelivery } from '../deliveries/delivery-statements.js';
-import { claimDeliveries, countAttempt, failDeliveries, markSent, releaseDeliveries, skipInactive } from '../deliveries/delivery-statements.js';
+import { claimDeliveries, countAttempt, failDeliveries, markSent, readRecipientAttributes, releaseDeliveries, skipInactive } from '../deliveries/delivery-statements.js';
 import { decideOnFailure } from '../mail/failure-policy.js';
 import { classifySendError, refusedPersonalizations } from '../mail/sendgrid.js';
 import type { JobContext, WorkerDeps } from '../deps.js';
@@ -13,7 +13,8 @@ export type SendOutcome = 'sent' | 'skipped' | 'paused';
 
 /** One send job waiting for its batch. */
 type SendRequest = { deliveryId: string; ctx: JobContext };
-type Claim = { request: SendRequest; row: ClaimedDelivery };
+/** `attributes`: the keys of the subscriber's attributes the campaign uses, when it uses any. */
+type Claim = { request: SendRequest; row: ClaimedDelivery; attributes?: Record<string, unknown> };
 type Answer = SendOutcome | Error;
 
 /**
@@ -152,7 +153,11 @@ function asError(err: unknown): Error {
 /** The campaign's content, laid out once per worker, then one request per SEND_BATCH_SIZE recipients. */
 async function sendCampaign(campaignId: string, claims: Claim[], deps: WorkerDeps): Promise<Answer[]> {
   const viewInBrowserUrl = issueUrl(deps.config.publicUrl, campaignId);
-  const content = await loadCampaignContent(deps.db, campaignId, deps.emailLayout, { viewInBrowserUrl });
+  const content = await loadCampaignContent(deps.db, campaignId, deps.emailLayout, { viewInBrowserUrl, publicUrl: deps.config.publicUrl });
+  if (content.attributeKeys && content.attributeKeys.length > 0) {
+    const attributes = await readRecipientAttributes(deps.pool, claims.map((claim) => claim.row.id), content.attributeKeys);
+    for (const claim of claims) claim.attributes = attributes.get(claim.row.id) ?? {};
+  }
   const size = deps.config.sendBatchSize;
   const requests: Promise<Answer[]>[] = [];
   for (let start = 0; start < claims.length; start += size) {
@@ -167,19 +172,25 @@ type Campaign = { campaignId: string; content: CampaignContent; viewInBrowserUrl
 async function deliver(claims: Claim[], campaign: Campaign, deps: WorkerDeps): Promise<Answer[]> {
   const { mailer, config } = deps;
   const links = { postalAddress: config.mail.postalAddress, viewInBrowserUrl: campaign.viewInBrowserUrl };
-  const unsubscribeUrlOf = (row: ClaimedDelivery) => unsubscribeUrl(config.publicUrl, row.unsubscribe_token);
+  // The campaign's own unsubscribe link: it leaves the lists this campaign went to.
+  const unsubscribeUrlOf = (row: ClaimedDelivery) => campaignUnsubscribeUrl(config.publicUrl, row.unsubscribe_token, campaign.campaignId);
+  const preferencesUrlOf = (row: ClaimedDelivery) => preferencesUrl(config.publicUrl, row.unsubscribe_token);
   const recipient = (row: ClaimedDelivery) => (row.name ? { email: row.email, name: row.name } : { email: row.email });
   const customArgs = (row: ClaimedDelivery) => ({ herald_delivery_id: row.id });
 
   let messageId: string | null;
   try {
     if (claims.length === 1) {
-      const { row } = claims[0]!;
-      const email = renderCampaignEmail(campaign.content, row, { ...links, unsubscribeUrl: unsubscribeUrlOf(row) });
+      const { row, attributes } = claims[0]!;
+      const email = renderCampaignEmail(campaign.content, { ...row, attributes }, { ...links, unsubscribeUrl: unsubscribeUrlOf(row), preferencesUrl: preferencesUrlOf(row) });
       ({ messageId } = await mailer.send({ ...email, to: recipient(row), customArgs: customArgs(row) }));
     } else {
       const rows = claims.map((claim) => claim.row);
-      const batch = renderCampaignBatch(campaign.content, rows.map((row) => ({ ...row, unsubscribeUrl: unsubscribeUrlOf(row) })), links);
+      const batch = renderCampaignBatch(
+        campaign.content,
+        claims.map(({ row, attributes }) => ({ ...row, attributes, unsubscribeUrl: unsubscribeUrlOf(row), preferencesUrl: preferencesUrlOf(row) })),
+        links,
+      );
       ({ messageId } = await mailer.sendBatch({
         ...batch,
         personalizations: batch.personalizations.map((personalization, index) => ({

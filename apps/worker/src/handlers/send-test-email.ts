@@ -1,5 +1,5 @@
 import { UnrecoverableError } from 'bullmq';
-import { campaignHtml, issueUrl, prepareCampaignContent, renderCampaignEmail, unsubscribeUrl } from '@herald/shared';
+import { campaignHtml, campaignUnsubscribeUrl, issueUrl, preferencesUrl, prepareCampaignContent, renderCampaignEmail } from '@herald/shared';
 import type { SendTestEmailPayload } from '@herald/shared';
 import { classifySendError } from '../mail/sendgrid.js';
 import type { JobContext, WorkerDeps } from '../deps.js';
@@ -19,17 +19,20 @@ export async function sendTestEmail(payload: SendTestEmailPayload, ctx: JobConte
     ctx.log.info({ test: true }, 'test email skipped: campaign gone');
     return 'skipped';
   }
-  const subscriber = await db.subscriber.findUnique({ where: { email: payload.to.toLowerCase() }, select: { name: true, unsubscribeToken: true } });
+  const subscriber = await db.subscriber.findUnique({ where: { email: payload.to.toLowerCase() }, select: { name: true, unsubscribeToken: true, attributes: true } });
   // As the send path lays it out (campaign-content.ts), with the subject marked as a test.
   const viewInBrowserUrl = issueUrl(config.publicUrl, payload.campaignId);
   const content = prepareCampaignContent(
     { ...campaign, subject: `[Test] ${campaign.subject}`, html: campaignHtml(campaign.html, campaign.format) },
     emailLayout,
-    { viewInBrowserUrl },
+    { viewInBrowserUrl, preferencesLink: true },
   );
-  const email = renderCampaignEmail(content, { email: payload.to, name: subscriber?.name ?? null }, {
+  const token = subscriber?.unsubscribeToken ?? 'test-email';
+  const attributes = subscriber?.attributes && typeof subscriber.attributes === 'object' ? (subscriber.attributes as Record<string, unknown>) : null;
+  const email = renderCampaignEmail(content, { email: payload.to, name: subscriber?.name ?? null, attributes }, {
     // Without a subscriber the link leads to the "link not valid" page, which is what a test should show.
-    unsubscribeUrl: unsubscribeUrl(config.publicUrl, subscriber?.unsubscribeToken ?? 'test-email'),
+    unsubscribeUrl: campaignUnsubscribeUrl(config.publicUrl, token, payload.campaignId),
+    preferencesUrl: preferencesUrl(config.publicUrl, token),
     postalAddress: config.mail.postalAddress,
     viewInBrowserUrl,
   });

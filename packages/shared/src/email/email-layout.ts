@@ -23,6 +23,8 @@ export type LayoutParts = {
   content: string;
   /** Empty for emails with no list to leave (the confirmation email). */
   unsubscribeUrl?: string | undefined;
+  /** The recipient's preference centre; empty for emails that do not link it. */
+  preferencesUrl?: string | undefined;
   viewInBrowserUrl?: string | undefined;
 };
 
@@ -59,6 +61,7 @@ const sample: Required<LayoutParts> = {
   preheader: 'Sample preheader',
   content: '<p>herald-sample-content</p>',
   unsubscribeUrl: 'https://example.invalid/unsubscribe/sample-token',
+  preferencesUrl: 'https://example.invalid/preferences/sample-token',
   viewInBrowserUrl: 'https://example.invalid/archive/sample',
 };
 
@@ -85,6 +88,7 @@ export function loadEmailLayout(brand: EmailBrand, templatePath: string = defaul
         postalAddress: brand.postalAddress ?? '',
         ...parts,
         unsubscribeUrl: parts.unsubscribeUrl ?? '',
+        preferencesUrl: parts.preferencesUrl ?? '',
         viewInBrowserUrl: parts.viewInBrowserUrl ?? '',
       });
       return juice(html, inlineOptions);

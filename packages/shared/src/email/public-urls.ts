@@ -7,3 +7,16 @@ export function issueUrl(publicUrl: string, campaignId: string): string {
 export function unsubscribeUrl(publicUrl: string, unsubscribeToken: string): string {
   return `${publicUrl}/unsubscribe/${unsubscribeToken}`;
 }
+
+/**
+ * A campaign email's unsubscribe link and List-Unsubscribe target: it unsubscribes the person from
+ * the lists that campaign went to (its page also offers "unsubscribe from everything").
+ */
+export function campaignUnsubscribeUrl(publicUrl: string, unsubscribeToken: string, campaignId: string): string {
+  return `${publicUrl}/unsubscribe/${unsubscribeToken}/c/${campaignId}`;
+}
+
+/** A subscriber's preference centre; the same capability as the unsubscribe link. */
+export function preferencesUrl(publicUrl: string, unsubscribeToken: string): string {
+  return `${publicUrl}/preferences/${unsubscribeToken}`;
+}
