@@ -6,6 +6,7 @@ import { campaignPages } from '../admin/campaign-pages.js';
 import { composePages } from '../admin/compose-pages.js';
 import { loginPages } from '../admin/login-pages.js';
 import { queueDashboard } from '../admin/queue-dashboard.js';
+import { segmentPages } from '../admin/segment-pages.js';
 import { subscriberPages } from '../admin/subscriber-pages.js';
 import { adminViewHelpers } from '../admin/view-helpers.js';
 import { HttpError } from '../http/http-error.js';
@@ -36,6 +37,7 @@ export function adminRoutes(deps: WebDeps): Router {
   router.use(composePages(context));
   router.use(campaignPages(context));
   router.use(subscriberPages(context));
+  router.use(segmentPages(context));
 
   // Unknown admin addresses: the login page without a session, an admin 404 with one.
   router.use('/admin', context.requireAdmin, () => {
