@@ -2,6 +2,7 @@
 import type { ImportResult } from './csv-import.js';
 import type { Machine } from './machine.js';
 import type { BenchOptions } from './options.js';
+import type { SegmentCountResult } from './segment-count.js';
 import type { SendRun } from './send-run.js';
 import type { SignupResult } from './signups-while-sending.js';
 
@@ -17,6 +18,8 @@ export type BenchResult = {
   sendAnswers: { recipients: number; answerMs: number }[];
   csvImport: ImportResult | null;
   signups: SignupResult | null;
+  /** A saved segment's count over the large audience (absent in results from before segments). */
+  segmentCount?: SegmentCountResult | null;
   profiles: { system: string; top: { share: number; where: string }[] }[];
   /** Runs that failed, and why; the others still count. */
   failures: { what: string; error: string }[];

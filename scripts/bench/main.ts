@@ -28,6 +28,7 @@ import { isFullRun, parseOptions } from './options.js';
 import { startProvider } from './provider.js';
 import { benchTablePage, updateBenchTable } from './readme-table.js';
 import { renderReport } from './render-report.js';
+import { measureSegmentCount } from './segment-count.js';
 import { measureSendAnswer } from './send-answer.js';
 import { runBare, runHerald } from './send-run.js';
 import type { SendRun } from './send-run.js';
@@ -131,6 +132,7 @@ if (options.only.includes('send')) {
     const answer = await attempt(`POST /send answer time, ${size} recipients`, () => measureSendAnswer(size));
     if (answer) result.sendAnswers.push(answer);
   }
+  result.segmentCount = (await attempt(`segment count, ${options.scale} subscribers`, () => measureSegmentCount(options.scale))) ?? null;
 }
 
 if (options.only.includes('import')) {

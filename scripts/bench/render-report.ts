@@ -93,6 +93,12 @@ function summaryRows(result: BenchResult): string[] {
   if (answers.length > 0) {
     rows.push(`| \`POST /send\` answered with every task id | ${answers.map((answer) => `${whole(answer.recipients)} recipients: ${seconds(answer.answerMs)}`).join('; ')} |`);
   }
+  const segment = result.segmentCount;
+  if (segment) {
+    rows.push(
+      `| Segment count over ${whole(segment.subscribers)} subscribers, \`GET /segments/:id/count\` for an attribute rule (plan = pro, ${whole(segment.count)} match) | ${whole(segment.medianMs)} ms median of ${segment.runsMs.length}; index used: ${segment.indexes.join(', ') || 'none'} |`,
+    );
+  }
   const csv = result.csvImport;
   if (csv) {
     rows.push(
