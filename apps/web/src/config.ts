@@ -19,6 +19,22 @@ const webEnv = z.object({
    * the proxy reuses it fails that request with a 502.
    */
   HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().positive().default(65_000),
+  /**
+   * Origins (`https://example.com`, comma-separated) an embedded signup form may send the person
+   * back to with its `redirect` field; any other target gets Herald's own page.
+   */
+  SIGNUP_REDIRECT_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      const origins: string[] = [];
+      for (const entry of value.split(',').map((part) => part.trim()).filter(Boolean)) {
+        const origin = originOf(entry.replace(/\/+$/, ''));
+        if (origin && origin === entry.replace(/\/+$/, '')) origins.push(origin);
+        else ctx.addIssue({ code: 'custom', message: `${entry} is not an origin like https://example.com (scheme and host, no path)` });
+      }
+      return origins;
+    }),
   ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters (generate one with `openssl rand -hex 32`)'),
   ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters'),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters'),
@@ -61,6 +77,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     redisUrl: parsed.REDIS_URL,
     queuePrefix: parsed.QUEUE_PREFIX,
     doubleOptIn: parsed.DOUBLE_OPT_IN,
+    signupRedirectOrigins: parsed.SIGNUP_REDIRECT_ORIGINS,
     adminToken: parsed.ADMIN_TOKEN,
     metricsToken: parsed.METRICS_TOKEN,
     adminPassword: parsed.ADMIN_PASSWORD,
@@ -71,4 +88,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       allowUnsigned: parsed.SENDGRID_WEBHOOK_ALLOW_UNSIGNED,
     },
   };
+}
+
+/** The origin of an http(s) URL, or null. */
+function originOf(text: string): string | null {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url.origin : null;
+  } catch {
+    return null;
+  }
 }

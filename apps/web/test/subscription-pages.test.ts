@@ -33,7 +33,8 @@ describe('the unsubscribe link', () => {
     const ann = await subscriber('ann@example.com');
     const ask = await request(stack.web.app).get(ann.link).expect(200);
     expect(ask.text).toContain('<title>Unsubscribe · The Weekly Lantern</title>');
-    expect(ask.text).toContain('Stop sending The Weekly Lantern to <strong>ann@example.com</strong>?');
+    expect(ask.text).toContain('Stop sending everything from The Weekly Lantern to <strong>ann@example.com</strong>?');
+    expect(ask.text).toContain(`href="/preferences/${ann.unsubscribeToken}"`);
 
     const done = await request(stack.web.app).post(ann.link).expect(200);
     expect(done.text).toContain('<h1>You are unsubscribed</h1>');
@@ -69,9 +70,14 @@ describe('the unsubscribe link', () => {
     const page = await request(stack.web.app).post(confirm!).expect(200);
     expect(page.text).toContain('The next issue of The Weekly Lantern will come to your inbox.');
     expect(await statusOf('ann@example.com')).toBe('active');
+    // They had no list left to go back to: the confirmation made them a member of the default list.
+    const subscriptions = await stack.web.db.$queryRaw<{ status: string }[]>`
+      SELECT sub.status::text AS status FROM subscriptions sub JOIN lists l ON l.id = sub.list_id AND l.is_default
+      WHERE sub.subscriber_id = ${ann.id}::uuid`;
+    expect(subscriptions).toEqual([{ status: 'active' }]);
 
     // The unsubscribe link works as before, and "subscribe again" now says they already are.
-    await request(stack.web.app).get(ann.link).expect(200).expect(/Stop sending The Weekly Lantern/);
+    await request(stack.web.app).get(ann.link).expect(200).expect(/Stop sending everything from The Weekly Lantern/);
     const twice = await request(stack.web.app).post(`${ann.link}/resubscribe`).expect(200);
     expect(twice.text).toContain('<h1>You are already subscribed</h1>');
     expect(await statusOf('ann@example.com')).toBe('active');

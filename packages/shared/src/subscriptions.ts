@@ -123,6 +123,9 @@ export async function unsubscribeFromLists(tx: SqlClient, subscriberId: string, 
  */
 export async function unsubscribeFromEverything(db: Db, subscriberId: string): Promise<boolean> {
   return db.$transaction(async (tx) => {
+    // The person's row first, then their subscriptions: the order a signup and a confirmation
+    // take them in, so this never deadlocks with either.
+    await tx.$queryRaw`SELECT 1 FROM subscribers WHERE id = ${subscriberId}::uuid FOR UPDATE`;
     const lists = await tx.$executeRaw`
       UPDATE subscriptions SET status = 'unsubscribed', unsubscribed_at = now(), updated_at = now()
       WHERE subscriber_id = ${subscriberId}::uuid AND status <> 'unsubscribed'`;

@@ -1,13 +1,13 @@
 import express, { Router } from 'express';
 import type { Response } from 'express';
-import { enqueueJob, jobs, suppressSubscribers } from '@herald/shared';
+import { enqueueJob, enqueueWelcomeEmails, jobs, unsubscribeFromEverything } from '@herald/shared';
 import type { SubscriberStatus } from '@herald/shared';
 import type { WebDeps } from '../deps.js';
 import { enqueueOrDefer } from '../jobs/enqueue-or-defer.js';
 import { confirmSubscription, inspectConfirmToken } from '../subscribers/confirm-subscription.js';
+import { findByUnsubscribeToken as findSubscriberByUnsubscribeToken } from '../subscribers/find-by-unsubscribe-token.js';
 import { resubscribe } from '../subscribers/resubscribe.js';
-
-const unsubscribeTokenShape = /^[0-9a-f]{64}$/;
+import { preferenceCentreRoutes } from './preference-centre-pages.js';
 
 function invalidLink(res: Response, status: 404 | 409 | 410, title: string, message: string): void {
   res.status(status).render('link-problem', { title, message });
@@ -51,7 +51,8 @@ export function subscriptionPageRoutes({ db, queues, config }: WebDeps): Router 
   });
 
   router.post('/confirm/:token', smallForm, async (req, res) => {
-    const outcome = await confirmSubscription(db, req.params.token);
+    const { outcome, welcomeEmailIds } = await confirmSubscription(db, req.params.token);
+    if (welcomeEmailIds.length > 0) await enqueueOrDefer('welcome email', () => enqueueWelcomeEmails(queues, welcomeEmailIds), req.log);
     if (outcome === 'confirmed') {
       res.render('message', { title: 'You are subscribed', message: `Thanks for confirming. The next issue of ${name} will come to your inbox.` });
     } else if (outcome === 'already-confirmed') {
@@ -76,6 +77,7 @@ export function subscriptionPageRoutes({ db, queues, config }: WebDeps): Router 
       title: justNow ? 'You are unsubscribed' : 'You are already unsubscribed',
       email: subscriber.email,
       resubscribeAction: `/unsubscribe/${token}/resubscribe`,
+      preferencesUrl: `/preferences/${token}`,
     });
   };
 
@@ -83,16 +85,19 @@ export function subscriptionPageRoutes({ db, queues, config }: WebDeps): Router 
     const subscriber = await findByUnsubscribeToken(req.params.token);
     if (!subscriber) return invalidLink(res, 404, 'This link is not valid', unknownUnsubscribeLink);
     if (subscriber.status !== 'active' && subscriber.status !== 'pending') return stopped(res, req.params.token, subscriber, false);
-    res.render('unsubscribe', { title: 'Unsubscribe', email: subscriber.email, action: req.originalUrl });
+    res.render('unsubscribe', { title: 'Unsubscribe', email: subscriber.email, action: req.originalUrl, preferencesUrl: `/preferences/${req.params.token}` });
   });
 
   // RFC 8058 one-click target: no session, no CSRF token (the unguessable token is the credential),
-  // idempotent, 200 every time for a known token.
+  // idempotent, 200 every time for a known token. Without a campaign in the link (a confirmation
+  // email's footer, older campaign emails) it means "unsubscribe from everything".
   router.post('/unsubscribe/:token', smallForm, async (req, res) => {
     const subscriber = await findByUnsubscribeToken(req.params.token);
     if (!subscriber) return invalidLink(res, 404, 'This link is not valid', unknownUnsubscribeLink);
-    const changed = await suppressSubscribers(db, [subscriber.id], 'unsubscribed');
-    stopped(res, req.params.token, changed > 0 ? { ...subscriber, status: 'unsubscribed' } : subscriber, changed > 0);
+    const suppressed = subscriber.status === 'bounced' || subscriber.status === 'complained';
+    const changed = await unsubscribeFromEverything(db, subscriber.id);
+    const justNow = changed && subscriber.status !== 'unsubscribed';
+    stopped(res, req.params.token, justNow && !suppressed ? { ...subscriber, status: 'unsubscribed' } : subscriber, justNow);
   });
 
   // "Subscribe again" goes through confirmation, as a new signup would.
@@ -118,9 +123,9 @@ export function subscriptionPageRoutes({ db, queues, config }: WebDeps): Router 
   });
 
   function findByUnsubscribeToken(token: string) {
-    if (!unsubscribeTokenShape.test(token)) return null;
-    return db.subscriber.findUnique({ where: { unsubscribeToken: token }, select: { id: true, email: true, status: true } });
+    return findSubscriberByUnsubscribeToken(db, token);
   }
 
+  preferenceCentreRoutes(router, { db, queues, config });
   return router;
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { activatePendingSubscriptions, queueWelcomeEmails } from '@herald/shared';
 import type { Db } from '@herald/shared';
 
 export type ConfirmOutcome = 'confirmed' | 'already-confirmed' | 'expired' | 'unknown';
@@ -25,23 +26,37 @@ export async function inspectConfirmToken(db: Db, token: string): Promise<Confir
   });
   if (!subscriber) return 'unknown';
   if (subscriber.confirmTokenHash !== hash) return subscriber.status === 'active' ? 'already-confirmed' : 'unknown';
-  if (subscriber.status !== 'pending') return 'unknown';
+  // A confirmed person may still hold a live link: it confirms lists they asked for since.
+  if (subscriber.status !== 'pending' && subscriber.status !== 'active') return 'unknown';
   return subscriber.confirmTokenExpiresAt && subscriber.confirmTokenExpiresAt > new Date() ? 'valid' : 'expired';
 }
 
 /**
- * Confirms a pending subscriber. The token works once: the conditional update clears it, so a second
- * POST (or a concurrent one) changes nothing and is told the subscription is already confirmed.
+ * Confirms an address and, in the same transaction, every subscription the person asked for and
+ * has not confirmed yet (double opt-in confirms them all in one click), recording their welcome
+ * emails; the caller enqueues the returned ids after the commit. The link also serves a person
+ * whose address was confirmed before and who has since asked for a double opt-in list.
+ *
+ * The token works once: the conditional update clears it, so a second POST (or a concurrent one)
+ * changes nothing and is told the subscription is already confirmed; the welcome emails' unique
+ * key means a double confirmation never owes a second one. The person's row is locked before their
+ * subscriptions, the order every writer of both keeps.
  */
-export async function confirmSubscription(db: Db, token: string): Promise<ConfirmOutcome> {
-  if (!tokenShape.test(token)) return 'unknown';
+export async function confirmSubscription(db: Db, token: string): Promise<{ outcome: ConfirmOutcome; welcomeEmailIds: string[] }> {
+  if (!tokenShape.test(token)) return { outcome: 'unknown', welcomeEmailIds: [] };
   const hash = hashToken(token);
-  const confirmed = await db.$executeRaw`
-    UPDATE subscribers
-    SET status = 'active', confirmed_at = now(), confirm_token_hash = NULL, confirm_token_expires_at = NULL,
-        used_confirm_token_hash = ${hash}, updated_at = now()
-    WHERE confirm_token_hash = ${hash} AND status = 'pending' AND confirm_token_expires_at > now()`;
-  if (confirmed > 0) return 'confirmed';
+  const confirmed = await db.$transaction(async (tx) => {
+    const [person] = await tx.$queryRaw<{ id: string }[]>`
+      UPDATE subscribers
+      SET status = 'active', confirmed_at = CASE WHEN status = 'pending' THEN now() ELSE confirmed_at END,
+          confirm_token_hash = NULL, confirm_token_expires_at = NULL, used_confirm_token_hash = ${hash}, updated_at = now()
+      WHERE confirm_token_hash = ${hash} AND status IN ('pending', 'active') AND confirm_token_expires_at > now()
+      RETURNING id`;
+    if (!person) return null;
+    const activated = await activatePendingSubscriptions(tx, [person.id]);
+    return queueWelcomeEmails(tx, activated);
+  });
+  if (confirmed) return { outcome: 'confirmed', welcomeEmailIds: confirmed };
   const state = await inspectConfirmToken(db, token);
-  return state === 'valid' ? 'unknown' : state;
+  return { outcome: state === 'valid' ? 'unknown' : state, welcomeEmailIds: [] };
 }

@@ -1,4 +1,4 @@
-import { enqueueJobs, jobs } from '@herald/shared';
+import { enqueueJobs, enqueueWelcomeEmails, jobs } from '@herald/shared';
 import type { Db, Logger, Queues } from '@herald/shared';
 import { coalesceCalls } from '../batching/coalesce-calls.js';
 import { enqueueOrDefer } from '../jobs/enqueue-or-defer.js';
@@ -21,7 +21,7 @@ const maxBatch = 1_000;
  * Records public signups and enqueues their confirmations, many per round trip: the signups that
  * arrive together share one upsert, and their confirmation jobs one call to Redis. The two stages
  * are apart so that a slow Redis never holds a Postgres connection. Each signup resolves once its
- * row is committed and its confirmation is enqueued or left to the reconciler (the row says it is
+ * row is committed and its confirmation (and any welcome email) is enqueued or left to the reconciler (the row says it is
  * owed, see registerSubscribers), as a lone signup would.
  */
 export function createSignupIntake({ db, queues, logger }: { db: Db; queues: Queues; logger: Logger }) {
@@ -35,10 +35,22 @@ export function createSignupIntake({ db, queues, logger }: { db: Db; queues: Que
     },
     { maxBatch, maxInFlight: enqueuesInFlight },
   );
+  // Welcome emails of lists without double opt-in; the rows are committed, so a Redis that does
+  // not answer only delays them (the reconciler enqueues what is left queued).
+  const enqueueWelcome = coalesceCalls(
+    async (ids: string[][]) => {
+      await enqueueOrDefer('welcome email', () => enqueueWelcomeEmails(queues, ids.flat()), logger);
+      return ids.map(() => undefined);
+    },
+    { maxBatch, maxInFlight: enqueuesInFlight },
+  );
 
   return async (signup: Signup): Promise<Registration> => {
     const registration = await upsert(signup);
-    if (registration.needsConfirmation) await enqueueConfirmation(registration.subscriberId);
+    await Promise.all([
+      registration.needsConfirmation ? enqueueConfirmation(registration.subscriberId) : undefined,
+      registration.welcomeEmailIds.length > 0 ? enqueueWelcome(registration.welcomeEmailIds) : undefined,
+    ]);
     return registration;
   };
 }

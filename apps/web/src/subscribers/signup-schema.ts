@@ -21,4 +21,19 @@ export const signupInput = z.object({
     .transform((name) => (name ? name : null)),
 });
 
+/** The most lists one signup may name; the form offers far fewer. */
+export const maxSignupLists = 50;
+
+/** Lists a signup names, by id or slug; none means the default list. */
+export const signupListRefs = z
+  .array(storableText('lists', 'lists must be ids or slugs').trim().min(1, 'lists must not hold empty names').max(100, 'A list id or slug is shorter than that.'), {
+    error: 'lists must be an array of list ids or slugs',
+  })
+  .max(maxSignupLists, `Name at most ${maxSignupLists} lists.`)
+  .optional()
+  .transform((refs) => [...new Set(refs ?? [])]);
+
+export const signupRequest = signupInput.extend({ lists: signupListRefs });
+
 export type SignupInput = z.infer<typeof signupInput>;
+export type SignupRequest = z.infer<typeof signupRequest>;

@@ -18,7 +18,8 @@ export const credentialHoldMs = 5 * 60 * 1000;
 export type ConfirmationOutcome = 'sent' | 'skipped';
 
 /**
- * Sends a double opt-in email to a pending subscriber, at most once per ten minutes. A fresh
+ * Sends a double opt-in email to a pending subscriber, or to a confirmed one who has asked for a
+ * double opt-in list since (a pending subscription), at most once per ten minutes. A fresh
  * 256-bit token is made for each email; only its SHA-256 is stored, so the newest link is the one
  * that works.
  */
@@ -38,7 +39,10 @@ export async function sendConfirmation(
         confirm_token_expires_at = ${new Date(now.getTime() + tokenLifetimeMs)},
         confirmation_sent_at = ${now}, updated_at = now()
     FROM (SELECT id, confirmation_sent_at FROM subscribers WHERE id = ${payload.subscriberId}::uuid FOR UPDATE) old
-    WHERE s.id = ${payload.subscriberId}::uuid AND s.id = old.id AND s.status = 'pending'
+    WHERE s.id = ${payload.subscriberId}::uuid AND s.id = old.id
+      AND (s.status = 'pending'
+           OR (s.status = 'active' AND EXISTS (
+                SELECT 1 FROM subscriptions sub WHERE sub.subscriber_id = s.id AND sub.status = 'pending')))
       AND (s.confirmation_sent_at IS NULL OR s.confirmation_sent_at < ${new Date(now.getTime() - confirmationWindowMs)})
     RETURNING s.email, s.name, old.confirmation_sent_at AS previous`;
   if (!subscriber) return 'skipped';
