@@ -11,6 +11,7 @@ import { archiveRoutes } from './routes/archive.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { campaignUnsubscribeRoutes } from './routes/campaign-unsubscribe-pages.js';
 import { healthRoutes } from './routes/health.js';
+import { listRoutes } from './routes/lists.js';
 import { sendRoutes } from './routes/send.js';
 import { segmentRoutes } from './routes/segments.js';
 import { signupRoutes } from './routes/signup.js';
@@ -48,6 +49,7 @@ export function createApp(deps: WebDeps): Express {
   app.use(sendRoutes(deps));
   app.use(campaignRoutes(deps));
   app.use(subscriberRoutes(deps));
+  app.use(listRoutes(deps));
   app.use(segmentRoutes(deps));
   app.use(adminRoutes(deps));
 

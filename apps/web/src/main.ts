@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const queues = createQueues(redis, config.queuePrefix, logger);
 
   // Runs while the port opens: /healthz answers at once, /readyz once this has finished.
-  const warmUp = startWarmUp(webWarmUpSteps({ db, queues }, viewsDir), logger);
+  const warmUp = startWarmUp(webWarmUpSteps({ db, queues, newsletterName: config.newsletterName }, viewsDir), logger);
   const app = createApp({ config, db, redis, queues, logger, emailLayout, warmUp });
   const server = await startServer(app, { port: config.port, keepAliveTimeoutMs: config.keepAliveTimeoutMs });
   logger.info({ port: config.port, publicUrl: config.publicUrl }, 'web listening');

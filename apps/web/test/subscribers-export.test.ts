@@ -90,7 +90,10 @@ describe('GET /subscribers/export', () => {
 describe('GET /subscribers/:id/export', () => {
   it('returns everything held about the person, without tokens', async () => {
     const [ada] = await seedSubscribers(web.db, [{ email: 'ada@example.com', name: 'Ada' }, { email: 'bob@example.com' }]);
-    await web.db.subscriber.update({ where: { id: ada!.id }, data: { confirmTokenHash: 'f'.repeat(64), confirmTokenExpiresAt: new Date() } });
+    await web.db.subscriber.update({
+      where: { id: ada!.id },
+      data: { confirmTokenHash: 'f'.repeat(64), confirmTokenExpiresAt: new Date(), attributes: { plan: 'pro', seats: 3 } },
+    });
     const sent = await postSend(web.app, { subject: 'Issue 1', body: '<p>Hi</p>' }).expect(202);
     const delivery = await web.db.delivery.findFirstOrThrow({ where: { subscriberId: ada!.id } });
     await web.db.delivery.update({ where: { id: delivery.id }, data: { status: 'sent', sentAt: new Date(), attempts: 1 } });
@@ -120,6 +123,10 @@ describe('GET /subscribers/:id/export', () => {
       { type: 'open', occurredAt: occurredAt.toISOString(), payload: { event: 'open', email: 'ada@example.com', ip: '203.0.113.9' } },
     ]);
     expect(JSON.stringify(res.body)).not.toContain('bob@example.com');
+    expect(res.body.subscriber.attributes).toEqual({ plan: 'pro', seats: 3 });
+    expect(res.body.subscriptions).toEqual([
+      expect.objectContaining({ list: { name: 'Newsletter', slug: 'newsletter' }, status: 'active', consentSource: 'test', consentAt: expect.any(String), confirmedAt: expect.any(String), unsubscribedAt: null }),
+    ]);
   });
 
   it('answers 404 for an unknown or malformed id', async () => {

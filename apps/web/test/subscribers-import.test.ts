@@ -90,6 +90,8 @@ describe('POST /subscribers/import', () => {
       imported: 4,
       updated: 1,
       skipped: 6,
+      // The four new people join the default list; the existing pending and active ones are on it.
+      subscribed: 4,
       invalid: [
         { line: 5, reason: 'email address is not valid' },
         { line: 8, reason: 'name is longer than 100 characters' },
@@ -138,7 +140,7 @@ describe('POST /subscribers/import', () => {
     ].join('\n');
     const res = await postCsv(file, '?consent=confirmed').expect(200);
 
-    expect(res.body).toEqual({ imported: 1, updated: 2, skipped: 3, invalid: [], invalidCount: 0 });
+    expect(res.body).toEqual({ imported: 1, updated: 2, skipped: 3, subscribed: 2, invalid: [], invalidCount: 0 });
     const created = await subscriber('new@example.com');
     expect(created).toMatchObject({ status: 'active', name: 'New Person', consentSource: 'import' });
     expect(created.confirmedAt).toBeInstanceOf(Date);

@@ -23,7 +23,7 @@ describe('GET /subscribers', () => {
     expect(res.body.subscribers).toHaveLength(5);
     expect(res.body.nextCursor).toBeNull();
     expect(Object.keys(res.body.subscribers[0]).sort()).toEqual(
-      ['consentAt', 'consentSource', 'confirmedAt', 'createdAt', 'email', 'id', 'name', 'status', 'unsubscribedAt', 'updatedAt'].sort(),
+      ['attributes', 'consentAt', 'consentSource', 'confirmedAt', 'createdAt', 'email', 'id', 'name', 'status', 'unsubscribedAt', 'updatedAt'].sort(),
     );
   });
 

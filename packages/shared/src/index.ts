@@ -1,3 +1,4 @@
+export * from './attributes.js';
 export * from './campaign-audience.js';
 export * from './campaign-state.js';
 export * from './config.js';

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { enqueueJob, jobs } from '@herald/shared';
+import { attributesSchema, enqueueJob, jobs } from '@herald/shared';
 import { enqueueOrDefer } from '../jobs/enqueue-or-defer.js';
 import { fieldErrors } from '../http/field-errors.js';
 import { toHttpError } from '../http/error-handler.js';
@@ -11,6 +11,12 @@ import { eraseSubscriber } from '../subscribers/erase-subscriber.js';
 import { exportSubscriberData } from '../subscribers/export-subscriber-data.js';
 import { importSubscribers } from '../subscribers/import-subscribers.js';
 import { listSubscribers, listSubscribersQuery } from '../subscribers/list-subscribers.js';
+import { resolveSubscriberFilter } from '../subscribers/resolve-subscriber-filter.js';
+import { listLists } from '../lists/list-queries.js';
+import { addToList, removeFromList, subscriptionsOf } from '../lists/list-membership.js';
+import { listRefOf } from '../lists/list-schema.js';
+import { membershipAnswer } from '../routes/subscribers.js';
+import { editSubscriber } from '../subscribers/edit-subscriber.js';
 import { readImportCsv } from '../subscribers/read-import-csv.js';
 import { registerSubscriber } from '../subscribers/register-subscriber.js';
 import { signupInput } from '../subscribers/signup-schema.js';
@@ -23,6 +29,13 @@ import { subscriberTimeline } from './subscriber-timeline.js';
 const pageSize = 50;
 const maxImportBytes = 200 * 1024 * 1024;
 const listNotice = z.object({ notice: z.enum(['erased']).optional() });
+const exportFilter = listSubscribersQuery.pick({ list: true, segment: true });
+const subscriberNotices: Record<string, string> = {
+  subscribed: 'Subscription saved.',
+  unsubscribed: 'Unsubscribed from the list.',
+  attributes: 'Attributes saved.',
+  'no-list': 'Choose a list first.',
+};
 
 /** An empty search box or "all statuses" is no filter. */
 function withoutBlanks(query: Record<string, unknown>): Record<string, unknown> {
@@ -37,9 +50,13 @@ export function subscriberPages({ deps, security, form, requireAdmin, render }: 
   router.get('/admin/subscribers', requireAdmin, async (req, res) => {
     const { notice } = parseRequest(listNotice, { notice: req.query.notice }, 'query');
     const query = parseRequest(listSubscribersQuery, withoutBlanks({ ...req.query, notice: undefined, limit: pageSize }), 'query');
-    const [page, counts] = await Promise.all([
-      listSubscribers(db, query),
+    const { cursor, limit, ...wanted } = query;
+    const filter = await resolveSubscriberFilter(db, wanted);
+    const [page, counts, lists, segments] = await Promise.all([
+      listSubscribers(db, { ...filter, cursor, limit }),
       db.subscriber.groupBy({ by: ['status'], _count: { _all: true } }),
+      listLists(db),
+      db.$queryRaw<{ id: string; name: string }[]>`SELECT id, name FROM segments ORDER BY name`,
     ]);
     const byStatus = Object.fromEntries(subscriberStatuses.map((status) => [status, 0])) as Record<string, number>;
     for (const group of counts) byStatus[group.status] = group._count._all;
@@ -47,7 +64,9 @@ export function subscriberPages({ deps, security, form, requireAdmin, render }: 
       title: 'Subscribers',
       subscribers: page.subscribers,
       nextCursor: page.nextCursor,
-      query: { q: query.q ?? '', status: query.status ?? '' },
+      query: { q: query.q ?? '', status: query.status ?? '', list: query.list ?? '', subscription: query.subscription ?? '', segment: query.segment ?? '' },
+      lists,
+      segments,
       counts: byStatus,
       total: Object.values(byStatus).reduce((sum, count) => sum + count, 0),
       statuses: subscriberStatuses,
@@ -112,12 +131,14 @@ export function subscriberPages({ deps, security, form, requireAdmin, render }: 
   });
 
   router.get('/admin/subscribers/export', requireAdmin, async (req, res) => {
+    const { list, segment } = parseRequest(exportFilter, withoutBlanks({ list: req.query.list, segment: req.query.segment }), 'query');
+    const filter = await resolveSubscriberFilter(db, { list, segment });
     res.status(200).set({
       'Content-Type': 'text/csv; charset=utf-8',
       'Content-Disposition': `attachment; filename="subscribers-${new Date().toISOString().slice(0, 10)}.csv"`,
       'Cache-Control': 'no-store',
     });
-    await writeSubscribersCsv(db, res);
+    await writeSubscribersCsv(db, res, filter);
   });
 
   const findData = async (rawId: unknown) => {
@@ -126,17 +147,68 @@ export function subscriberPages({ deps, security, form, requireAdmin, render }: 
     return data;
   };
 
-  router.get('/admin/subscribers/:id', requireAdmin, async (req, res) => {
+  const showSubscriber = async (req: Request, res: Response, extra: { attributesText?: string; attributesError?: string } = {}) => {
     const data = await findData(req.params.id);
+    const [subscriptions, lists] = await Promise.all([subscriptionsOf(db, data.subscriber.id), listLists(db)]);
+    const notice = typeof req.query.notice === 'string' ? (subscriberNotices[req.query.notice] ?? null) : null;
     render(req, res, 'subscriber', {
       title: data.subscriber.email,
       subscriber: data.subscriber,
+      subscriptions,
+      // Lists the person can be added to (or back to): every open list they are not active on.
+      addableLists: lists.filter((list) => !subscriptions.some((sub) => sub.listId === list.id && sub.status !== 'unsubscribed')),
+      attributesText: extra.attributesText ?? JSON.stringify(data.subscriber.attributes, null, 2),
+      attributesError: extra.attributesError ?? null,
+      notice,
       timeline: subscriberTimeline(data),
       deliveries: data.deliveries.slice(-50).reverse(),
       deliveryCount: data.deliveries.length,
       events: data.events.slice(-50).reverse(),
       eventCount: data.events.length,
     });
+  };
+
+  router.get('/admin/subscribers/:id', requireAdmin, (req, res) => showSubscriber(req, res));
+
+  router.post('/admin/subscribers/:id/lists', requireAdmin, form, security.csrfProtection, async (req, res) => {
+    const id = parseId(req.params.id, 'subscriber');
+    const listRef = listRefOf((req.body as Record<string, unknown> | undefined)?.list);
+    if (listRef === undefined) return res.redirect(303, `/admin/subscribers/${id}?notice=no-list`);
+    await membershipAnswer(deps, req, await addToList(db, id, listRef, 'admin'));
+    res.redirect(303, `/admin/subscribers/${id}?notice=subscribed`);
+  });
+
+  router.post('/admin/subscribers/:id/lists/:listId/remove', requireAdmin, form, security.csrfProtection, async (req, res) => {
+    const id = parseId(req.params.id, 'subscriber');
+    const result = await removeFromList(db, id, parseId(req.params.listId, 'list'));
+    if (result.outcome === 'no_subscriber') throw new HttpError(404, 'not_found', 'No subscriber with that id. They may have been erased.');
+    if (result.outcome === 'no_list') throw new HttpError(404, 'not_found', 'No list with that id.');
+    res.redirect(303, `/admin/subscribers/${id}?notice=unsubscribed`);
+  });
+
+  // The attributes as one JSON object; keys left out are removed.
+  router.post('/admin/subscribers/:id/attributes', requireAdmin, form, security.csrfProtection, async (req, res) => {
+    const id = parseId(req.params.id, 'subscriber');
+    const attributesText = typeof (req.body as Record<string, unknown> | undefined)?.attributes === 'string' ? String((req.body as Record<string, unknown>).attributes) : '';
+    const refuse = (message: string) => {
+      res.status(422);
+      return showSubscriber(req, res, { attributesText, attributesError: message });
+    };
+    let wanted: unknown;
+    try {
+      wanted = attributesText.trim() === '' ? {} : JSON.parse(attributesText);
+    } catch {
+      return refuse('This is not valid JSON. Write an object like {"plan": "pro", "seats": 3}.');
+    }
+    const parsed = attributesSchema.safeParse(wanted);
+    if (!parsed.success) return refuse(parsed.error.issues[0]?.message ?? 'These attributes cannot be stored.');
+    const current = await db.subscriber.findUnique({ where: { id }, select: { attributes: true } });
+    if (!current) throw new HttpError(404, 'not_found', 'No subscriber with that id. They may have been erased.');
+    const removed = Object.keys(current.attributes as object).filter((key) => !(key in parsed.data));
+    const result = await editSubscriber(db, id, { attributes: { ...Object.fromEntries(removed.map((key) => [key, null])), ...parsed.data } });
+    if (result.outcome === 'not_found') throw new HttpError(404, 'not_found', 'No subscriber with that id. They may have been erased.');
+    if (result.outcome === 'too_big') return refuse(result.problem);
+    res.redirect(303, `/admin/subscribers/${id}?notice=attributes`);
   });
 
   router.get('/admin/subscribers/:id/export', requireAdmin, async (req, res) => {

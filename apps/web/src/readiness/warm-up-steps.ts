@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import ejs from 'ejs';
 import type { Db, Queues } from '@herald/shared';
+import { nameDefaultList } from '../lists/name-default-list.js';
 import type { WarmUpStep } from './warm-up.js';
 
 /**
@@ -11,10 +12,14 @@ import type { WarmUpStep } from './warm-up.js';
  */
 const warmConnections = 4;
 
-/** What the web process prepares before it reports ready (see warm-up.ts). */
-export function webWarmUpSteps({ db, queues }: { db: Db; queues: Queues }, viewsDir: string): WarmUpStep[] {
+/**
+ * What the web process prepares before it reports ready (see warm-up.ts). With `newsletterName`,
+ * the default list is named after it while it still has the migration's placeholder name.
+ */
+export function webWarmUpSteps({ db, queues, newsletterName }: { db: Db; queues: Queues; newsletterName?: string }, viewsDir: string): WarmUpStep[] {
   return [
     { name: 'database', run: () => openConnections(db) },
+    ...(newsletterName === undefined ? [] : [{ name: 'default list name', run: () => nameDefaultList(db, newsletterName) }]),
     { name: 'templates', run: () => compileTemplates(viewsDir) },
     { name: 'queues', run: () => Promise.all(Object.values(queues).map((queue) => queue.waitUntilReady())) },
   ];

@@ -4,6 +4,7 @@ import { createAdminContext } from '../admin/admin-context.js';
 import { createAdminSecurity } from '../admin/admin-security.js';
 import { campaignPages } from '../admin/campaign-pages.js';
 import { composePages } from '../admin/compose-pages.js';
+import { listPages } from '../admin/list-pages.js';
 import { loginPages } from '../admin/login-pages.js';
 import { queueDashboard } from '../admin/queue-dashboard.js';
 import { segmentPages } from '../admin/segment-pages.js';
@@ -37,6 +38,7 @@ export function adminRoutes(deps: WebDeps): Router {
   router.use(composePages(context));
   router.use(campaignPages(context));
   router.use(subscriberPages(context));
+  router.use(listPages(context));
   router.use(segmentPages(context));
 
   // Unknown admin addresses: the login page without a session, an admin 404 with one.

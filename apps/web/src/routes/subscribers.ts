@@ -1,16 +1,27 @@
 import { Router } from 'express';
 import type { Request } from 'express';
 import { z } from 'zod';
+import { enqueueWelcomeEmails, storableText } from '@herald/shared';
 import type { WebDeps } from '../deps.js';
 import { HttpError } from '../http/http-error.js';
 import { requireAdminToken } from '../http/admin-auth.js';
+import { fieldErrors } from '../http/field-errors.js';
+import { requireJsonBody } from '../http/json-body.js';
 import { parseId, parseRequest } from '../http/parse-request.js';
+import { enqueueOrDefer } from '../jobs/enqueue-or-defer.js';
+import { addToList, removeFromList, subscriptionsOf } from '../lists/list-membership.js';
+import type { MembershipResult } from '../lists/list-membership.js';
+import { importListId } from '../lists/import-list.js';
+import { listRefOf } from '../lists/list-schema.js';
+import { editSubscriber, editSubscriberInput } from '../subscribers/edit-subscriber.js';
 import { eraseSubscriber } from '../subscribers/erase-subscriber.js';
 import { exportSubscriberData } from '../subscribers/export-subscriber-data.js';
 import { importSubscribers } from '../subscribers/import-subscribers.js';
 import { listSubscribers, listSubscribersQuery } from '../subscribers/list-subscribers.js';
 import { readImportCsv } from '../subscribers/read-import-csv.js';
-import { subscriberStatuses } from '../subscribers/subscriber-view.js';
+import { resolveSubscriberFilter } from '../subscribers/resolve-subscriber-filter.js';
+import { subscriberStatuses, subscriberViewColumns } from '../subscribers/subscriber-view.js';
+import type { SubscriberView } from '../subscribers/subscriber-view.js';
 import { writeSubscribersCsv } from '../subscribers/write-subscribers-csv.js';
 
 export type SubscriberRouteOptions = {
@@ -20,10 +31,19 @@ export type SubscriberRouteOptions = {
 
 const defaultMaxImportBytes = 200 * 1024 * 1024;
 
+const listRef = storableText('list').trim().min(1, 'list must name a list').max(100).optional();
 const importQuery = z.object({
   consent: z.literal('confirmed', { error: 'consent must be "confirmed", or left out' }).optional(),
+  list: listRef,
 });
-const exportQuery = z.object({ status: z.enum(subscriberStatuses).optional() });
+const exportQuery = z.object({
+  status: z.enum(subscriberStatuses).optional(),
+  list: listRef,
+  segment: z.uuid({ error: 'segment must be a saved segment id' }).optional(),
+});
+
+const noSubscriber = () => new HttpError(404, 'not_found', 'No subscriber with that id.');
+const noList = () => new HttpError(404, 'not_found', 'No list with that id or slug.');
 
 /** UTF-8 only; US-ASCII is a subset of it. Compressed uploads are not decoded. */
 function requireCsvBody(req: Request): void {
@@ -44,18 +64,21 @@ export function subscriberRoutes(deps: WebDeps, options: SubscriberRouteOptions 
   const auth = requireAdminToken(deps);
 
   router.get('/subscribers', auth, async (req, res) => {
-    res.json(await listSubscribers(db, parseRequest(listSubscribersQuery, req.query, 'query')));
+    const { cursor, limit, ...filter } = parseRequest(listSubscribersQuery, req.query, 'query');
+    const resolved = await resolveSubscriberFilter(db, filter);
+    res.json(await listSubscribers(db, { status: resolved.status, q: resolved.q, listId: resolved.listId, subscription: resolved.subscription, segment: resolved.segment, cursor, limit }));
   });
 
   router.post('/subscribers/import', auth, async (req, res) => {
     try {
       requireCsvBody(req);
-      const { consent } = parseRequest(importQuery, req.query, 'query');
+      const { consent, list } = parseRequest(importQuery, req.query, 'query');
       if (Number(req.get('content-length')) > maxImportBytes) {
         throw new HttpError(413, 'payload_too_large', `Import files are limited to ${Math.floor(maxImportBytes / 1024 / 1024)} MB.`);
       }
+      const listId = await importListId(db, list);
       const rows = await readImportCsv(req, { maxBytes: maxImportBytes });
-      res.json(await importSubscribers({ ...deps, logger: req.log }, rows, { consentConfirmed: consent === 'confirmed' }));
+      res.json(await importSubscribers({ ...deps, logger: req.log }, rows, { consentConfirmed: consent === 'confirmed', listId }));
     } catch (err) {
       // Refused before the upload finished: answer now, discard the rest and close the connection,
       // rather than reading up to 200 MB nobody will use.
@@ -69,14 +92,15 @@ export function subscriberRoutes(deps: WebDeps, options: SubscriberRouteOptions 
   });
 
   router.get('/subscribers/export', auth, async (req, res) => {
-    const { status } = parseRequest(exportQuery, req.query, 'query');
+    const { status, list, segment } = parseRequest(exportQuery, req.query, 'query');
+    const filter = await resolveSubscriberFilter(db, { status, list, segment });
     res.status(200).set({
       'Content-Type': 'text/csv; charset=utf-8',
       'Content-Disposition': `attachment; filename="subscribers-${new Date().toISOString().slice(0, 10)}.csv"`,
       'Cache-Control': 'no-store',
     });
     try {
-      await writeSubscribersCsv(db, res, { status });
+      await writeSubscribersCsv(db, res, filter);
     } catch (err) {
       // Before the first byte the error handler can still answer; after it the response is cut off,
       // which a CSV client notices as a truncated download.
@@ -87,6 +111,42 @@ export function subscriberRoutes(deps: WebDeps, options: SubscriberRouteOptions 
       }
       if (!res.writableFinished && !req.destroyed) req.log.error({ err }, 'subscriber export failed midway');
     }
+  });
+
+  router.get('/subscribers/:id', auth, async (req, res) => {
+    const id = parseId(req.params.id, 'subscriber');
+    const [subscriber] = await db.$queryRaw<SubscriberView[]>`SELECT ${subscriberViewColumns} FROM subscribers WHERE id = ${id}::uuid`;
+    if (!subscriber) throw noSubscriber();
+    res.json({ ...subscriber, subscriptions: await subscriptionsOf(db, id) });
+  });
+
+  router.patch('/subscribers/:id', auth, ...requireJsonBody('64kb'), async (req, res) => {
+    const id = parseId(req.params.id, 'subscriber');
+    const parsed = editSubscriberInput.safeParse(req.body);
+    if (!parsed.success) throw new HttpError(422, 'invalid_request', 'Some fields need attention.', fieldErrors(parsed.error));
+    if (parsed.data.name === undefined && parsed.data.attributes === undefined) {
+      throw new HttpError(422, 'invalid_request', 'Send name or attributes to change.');
+    }
+    const result = await editSubscriber(db, id, parsed.data);
+    if (result.outcome === 'not_found') throw noSubscriber();
+    if (result.outcome === 'too_big') throw new HttpError(422, 'invalid_request', 'Some fields need attention.', { attributes: result.problem });
+    res.json(result.subscriber);
+  });
+
+  // Adds the person to a list (or re-activates their subscription); answers the subscription.
+  router.put('/subscribers/:id/lists/:listId', auth, async (req, res) => {
+    const id = parseId(req.params.id, 'subscriber');
+    const result = await addToList(db, id, listRefOf(req.params.listId) ?? '', 'api');
+    res.json(await membershipAnswer(deps, req, result));
+  });
+
+  router.delete('/subscribers/:id/lists/:listId', auth, async (req, res) => {
+    const id = parseId(req.params.id, 'subscriber');
+    const result = await removeFromList(db, id, listRefOf(req.params.listId) ?? '');
+    if (result.outcome === 'no_subscriber') throw noSubscriber();
+    if (result.outcome === 'no_list') throw noList();
+    if (!result.subscription) throw new HttpError(404, 'not_found', 'The subscriber has no subscription to that list.');
+    res.json(result.subscription);
   });
 
   router.delete('/subscribers/:id', auth, async (req, res) => {
@@ -102,4 +162,26 @@ export function subscriberRoutes(deps: WebDeps, options: SubscriberRouteOptions 
   });
 
   return router;
+}
+
+/**
+ * The answer to a membership change, shared with the admin pages: the subscription, after
+ * enqueueing its welcome email (the row is already committed; Redis missing it only delays it).
+ */
+export async function membershipAnswer(deps: Pick<WebDeps, 'queues'>, req: Request, result: MembershipResult) {
+  switch (result.outcome) {
+    case 'no_subscriber':
+      throw noSubscriber();
+    case 'no_list':
+      throw noList();
+    case 'archived':
+      throw new HttpError(409, 'invalid_state', 'The list is archived and takes no new subscribers.');
+    case 'suppressed':
+      throw new HttpError(409, 'invalid_state', `The subscriber is ${result.status}: they receive nothing from any list until that is resolved.`);
+    case 'done':
+      if (result.welcomeEmailIds.length > 0) {
+        await enqueueOrDefer('welcome email', () => enqueueWelcomeEmails(deps.queues, result.welcomeEmailIds), req.log);
+      }
+      return result.subscription;
+  }
 }

@@ -17,15 +17,26 @@ export type SubscriberDataExport = {
     createdAt: Date;
   }[];
   events: { type: string; occurredAt: Date; payload: unknown }[];
+  /** Every list the person is or was on, with that subscription's own consent record. */
+  subscriptions: {
+    list: { name: string; slug: string };
+    status: string;
+    consentAt: Date | null;
+    consentSource: string | null;
+    confirmedAt: Date | null;
+    unsubscribedAt: Date | null;
+    createdAt: Date;
+  }[];
 };
 
 /**
  * Everything Herald holds about one person (a GDPR access request): their subscriber row without
- * the token hash and unsubscribe token, every delivery with its campaign's subject, and every
- * webhook event about them. Read in one snapshot, so the three parts agree. Null if unknown.
+ * the token hash and unsubscribe token (its attributes included), every subscription to a list with
+ * its consent record, every delivery with its campaign's subject, and every webhook event about
+ * them. Read in one snapshot, so the parts agree. Null if unknown.
  */
 export async function exportSubscriberData(db: Db, subscriberId: string): Promise<SubscriberDataExport | null> {
-  const [subscribers, deliveries, events] = await db.$transaction(
+  const [subscribers, deliveries, events, subscriptionRows] = await db.$transaction(
     [
       db.$queryRaw<SubscriberDataExport['subscriber'][]>`
         SELECT ${subscriberViewColumns}, confirmation_sent_at AS "confirmationSentAt"
@@ -41,10 +52,18 @@ export async function exportSubscriberData(db: Db, subscriberId: string): Promis
         WHERE subscriber_id = ${subscriberId}::uuid
            OR delivery_id IN (SELECT id FROM deliveries WHERE subscriber_id = ${subscriberId}::uuid)
         ORDER BY occurred_at, id`,
+      db.$queryRaw<(Omit<SubscriberDataExport['subscriptions'][number], 'list'> & { listName: string; listSlug: string })[]>`
+        SELECT l.name AS "listName", l.slug AS "listSlug", sub.status::text AS status, sub.consent_at AS "consentAt",
+               sub.consent_source AS "consentSource", sub.confirmed_at AS "confirmedAt", sub.unsubscribed_at AS "unsubscribedAt",
+               sub.created_at AS "createdAt"
+        FROM subscriptions sub JOIN lists l ON l.id = sub.list_id
+        WHERE sub.subscriber_id = ${subscriberId}::uuid
+        ORDER BY l.is_default DESC, l.created_at, l.id`,
     ],
     { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead },
   );
   const subscriber = subscribers[0];
   if (!subscriber) return null;
-  return { exportedAt: new Date(), subscriber, deliveries, events };
+  const subscriptions = subscriptionRows.map(({ listName, listSlug, ...subscription }) => ({ list: { name: listName, slug: listSlug }, ...subscription }));
+  return { exportedAt: new Date(), subscriber, subscriptions, deliveries, events };
 }

@@ -2,6 +2,7 @@ import { Transform } from 'node:stream';
 import type { Readable } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
 import type { Options } from 'csv-parse';
+import { attributeKeyProblem, maxAttributeKeys } from '@herald/shared';
 import { DomainError } from '../domain-error.js';
 
 /** One data row of an import file, as written (validation comes later). */
@@ -11,6 +12,11 @@ export type ImportRow = {
   email: string;
   /** Undefined when the file has no name column. */
   name: string | undefined;
+  /**
+   * The row's cells in the file's other columns, by header (each a subscriber attribute), leaving
+   * out empty cells: an empty cell leaves the attribute as it is. Undefined when there are none.
+   */
+  attributes: Record<string, string> | undefined;
 };
 
 /**
@@ -86,13 +92,17 @@ export async function readImportCsv(body: Readable, options: { maxBytes: number 
   const columns = (header?.fields ?? []).map((name) => name.trim().toLowerCase());
   const emailColumn = columns.indexOf('email');
   const nameColumn = columns.indexOf('name');
+  const attributeColumns = (header?.fields ?? [])
+    .map((name, index) => ({ header: name.trim(), index }))
+    .filter(({ header, index }) => header !== '' && !exportedColumns.has(header.toLowerCase()) && index !== emailColumn && index !== nameColumn)
+    .map(({ header, index }) => ({ key: attributeKeyOfColumn(header), index }));
   const problem = !header
     ? 'The file is empty; it needs a header row with an email column.'
     : emailColumn === -1
       ? 'The header row has no email column.'
       : columns.lastIndexOf('email') !== emailColumn || columns.lastIndexOf('name') !== nameColumn
         ? 'The header row names the email or name column twice.'
-        : undefined;
+        : attributeColumnsProblem(attributeColumns.map(({ key }) => key));
   if (problem) {
     await records.return?.();
     throw new DomainError('invalid_csv_header', problem);
@@ -105,6 +115,7 @@ export async function readImportCsv(body: Readable, options: { maxBytes: number 
           line: record.line,
           email: record.fields[emailColumn] ?? '',
           name: nameColumn === -1 ? undefined : (record.fields[nameColumn] ?? ''),
+          attributes: attributeColumns.length === 0 ? undefined : attributeCells(record.fields, attributeColumns),
         };
       }
     } finally {
@@ -146,6 +157,39 @@ function checkBytes(maxBytes: number): Transform {
       callback();
     },
   });
+}
+
+/**
+ * Columns Herald's own export writes besides email and name: facts Herald records, never set by a
+ * file, so an exported file imports back without turning them into attributes.
+ */
+const exportedColumns = new Set(['status', 'consent_at', 'consent_source', 'confirmed_at', 'unsubscribed_at', 'created_at', 'list_status']);
+
+/** The export names an attribute that shares a fixed column's name `attribute_<name>`; undone here. */
+function attributeKeyOfColumn(header: string): string {
+  const match = /^attribute_(.+)$/.exec(header);
+  return match?.[1] && (exportedColumns.has(match[1]) || match[1] === 'email' || match[1] === 'name') ? match[1] : header;
+}
+
+/** Why the extra columns cannot be attributes: a header that is not a key, or one named twice. */
+function attributeColumnsProblem(keys: string[]): string | undefined {
+  if (keys.length > maxAttributeKeys) return `The header row has more than ${maxAttributeKeys} attribute columns.`;
+  for (const key of keys) {
+    const keyProblem = attributeKeyProblem(key);
+    if (keyProblem) return `Column "${key.slice(0, 64)}" cannot be an attribute: ${keyProblem}.`;
+  }
+  const twice = keys.find((key, index) => keys.indexOf(key) !== index);
+  return twice === undefined ? undefined : `The header row names the column "${twice}" twice.`;
+}
+
+/** The non-empty cells of the attribute columns (trimmed), or undefined when all are empty. */
+function attributeCells(fields: string[], columns: { key: string; index: number }[]): Record<string, string> | undefined {
+  let cells: Record<string, string> | undefined;
+  for (const { key, index } of columns) {
+    const cell = fields[index]?.trim();
+    if (cell) (cells ??= {})[key] = cell;
+  }
+  return cells;
 }
 
 /** Line breaks inside quoted fields; a record spans one line more than it has. */

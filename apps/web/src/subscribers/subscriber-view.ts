@@ -1,5 +1,5 @@
 import { Prisma } from '@herald/shared';
-import type { SubscriberStatus } from '@herald/shared';
+import type { Attributes, SubscriberStatus } from '@herald/shared';
 
 export const subscriberStatuses = ['pending', 'active', 'unsubscribed', 'bounced', 'complained'] as const satisfies SubscriberStatus[];
 
@@ -13,6 +13,7 @@ export type SubscriberView = {
   consentSource: string | null;
   confirmedAt: Date | null;
   unsubscribedAt: Date | null;
+  attributes: Attributes;
   createdAt: Date;
   updatedAt: Date;
 };
@@ -20,4 +21,4 @@ export type SubscriberView = {
 /** The SELECT list producing a SubscriberView from `subscribers`. */
 export const subscriberViewColumns = Prisma.sql`
   id, email, name, status::text AS status, consent_at AS "consentAt", consent_source AS "consentSource",
-  confirmed_at AS "confirmedAt", unsubscribed_at AS "unsubscribedAt", created_at AS "createdAt", updated_at AS "updatedAt"`;
+  confirmed_at AS "confirmedAt", unsubscribed_at AS "unsubscribedAt", attributes, created_at AS "createdAt", updated_at AS "updatedAt"`;

@@ -1,0 +1,88 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { WebDeps } from '../deps.js';
+import { HttpError } from '../http/http-error.js';
+import { requireAdminToken } from '../http/admin-auth.js';
+import { fieldErrors } from '../http/field-errors.js';
+import { requireJsonBody } from '../http/json-body.js';
+import { parseRequest } from '../http/parse-request.js';
+import { createListInput, editListInput, listRefOf } from '../lists/list-schema.js';
+import { createList, editList, findList, listLists, listMembers, removeList, subscriptionStatuses } from '../lists/list-queries.js';
+
+const listsQuery = z.object({
+  archived: z.enum(['include', 'exclude'], { error: 'archived must be "include" or "exclude"' }).default('exclude'),
+});
+const membersQuery = z.object({
+  status: z.enum(subscriptionStatuses, { error: 'status must be pending, active or unsubscribed' }).optional(),
+  cursor: z.uuid().optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+const noList = () => new HttpError(404, 'not_found', 'No list with that id or slug.');
+
+/** The `:id` of a list route: its id or slug. */
+function listRef(value: unknown): string {
+  const ref = listRefOf(value);
+  if (ref === undefined) throw noList();
+  return ref;
+}
+
+/** The admin JSON API for lists, behind the bearer token. `:id` is a list's id or its slug. */
+export function listRoutes(deps: WebDeps): Router {
+  const { db } = deps;
+  const router = Router();
+  const auth = requireAdminToken(deps);
+
+  router.get('/lists', auth, async (req, res) => {
+    const { archived } = parseRequest(listsQuery, req.query, 'query');
+    res.json({ lists: await listLists(db, { includeArchived: archived === 'include' }) });
+  });
+
+  router.post('/lists', auth, ...requireJsonBody('2mb'), async (req, res) => {
+    const parsed = createListInput.safeParse(req.body);
+    if (!parsed.success) throw new HttpError(422, 'invalid_request', 'Some fields need attention.', fieldErrors(parsed.error));
+    const result = await createList(db, parsed.data);
+    if (!result.created) throw new HttpError(409, 'conflict', `Another list already has the slug "${result.slug}".`, { slug: 'is taken' });
+    res.status(201).location(`/lists/${result.list.id}`).json(result.list);
+  });
+
+  router.get('/lists/:id', auth, async (req, res) => {
+    const list = await findList(db, listRef(req.params.id));
+    if (!list) throw noList();
+    res.json(list);
+  });
+
+  router.patch('/lists/:id', auth, ...requireJsonBody('2mb'), async (req, res) => {
+    const parsed = editListInput.safeParse(req.body);
+    if (!parsed.success) throw new HttpError(422, 'invalid_request', 'Some fields need attention.', fieldErrors(parsed.error));
+    if (Object.values(parsed.data).every((value) => value === undefined)) {
+      throw new HttpError(422, 'invalid_request', 'Send at least one field to change.');
+    }
+    const result = await editList(db, listRef(req.params.id), parsed.data);
+    if (result.outcome === 'not_found') throw noList();
+    if (result.outcome === 'archived') throw new HttpError(409, 'invalid_state', 'The list is archived; an archived list cannot be edited.');
+    if (result.outcome === 'slug_taken') throw new HttpError(409, 'conflict', `Another list already has the slug "${result.slug}".`, { slug: 'is taken' });
+    res.json(result.list);
+  });
+
+  // A list that campaigns went to is archived (200 with the list), any other is deleted (204).
+  router.delete('/lists/:id', auth, async (req, res) => {
+    const result = await removeList(db, listRef(req.params.id));
+    if (result.outcome === 'not_found') throw noList();
+    if (result.outcome === 'default') throw new HttpError(409, 'invalid_state', 'The default list cannot be deleted.');
+    if (result.outcome === 'archived') {
+      res.json(result.list);
+      return;
+    }
+    res.status(204).end();
+  });
+
+  router.get('/lists/:id/subscribers', auth, async (req, res) => {
+    const query = parseRequest(membersQuery, req.query, 'query');
+    const list = await findList(db, listRef(req.params.id));
+    if (!list) throw noList();
+    res.json(await listMembers(db, list.id, query));
+  });
+
+  return router;
+}
