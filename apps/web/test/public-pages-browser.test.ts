@@ -140,7 +140,7 @@ describe('the public pages in Chromium', () => {
     const page = await context.newPage();
     await page.goto(`${baseUrl}/unsubscribe/${ann!.unsubscribeToken}`);
     await expectHeader(page, 'Unsubscribe');
-    expect(await page.locator('.lead').textContent()).toBe(`Stop sending ${name} to ann@example.com?`);
+    expect(await page.locator('.lead').textContent()).toBe(`Stop sending everything from ${name} to ann@example.com?`);
     await check(page, 'unsubscribe');
 
     await page.getByRole('button', { name: 'Unsubscribe' }).click();

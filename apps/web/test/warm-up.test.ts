@@ -100,6 +100,6 @@ describe('readiness after the warm-up', () => {
     expect(ejs.cache.get(partial)).toBeTypeOf('function');
     const signup = ejs.cache.get(signupView);
     expect(signup).toBeTypeOf('function');
-    expect(String(signup?.({ title: 'Subscribe', values: {}, errors: {}, productName: 'Herald', newsletterName: 'Herald' }))).toContain('<form');
+    expect(String(signup?.({ title: 'Subscribe', action: '/register', lists: [], checked: new Set(), values: {}, errors: {}, productName: 'Herald', newsletterName: 'Herald' }))).toContain('<form');
   });
 });

@@ -149,7 +149,20 @@ async function tablesIn(database: string, schema = 'public'): Promise<string[]> 
   return rows.map((row) => row.table_name);
 }
 
-const heraldTables = ['_prisma_migrations', 'campaigns', 'deliveries', 'email_events', 'mail_holds', 'malformed_email_events', 'subscribers'];
+const heraldTables = [
+  '_prisma_migrations',
+  'campaign_lists',
+  'campaigns',
+  'deliveries',
+  'email_events',
+  'lists',
+  'mail_holds',
+  'malformed_email_events',
+  'segments',
+  'subscribers',
+  'subscriptions',
+  'welcome_emails',
+];
 
 describe('prisma schema-engine stand-in', { timeout: 60_000, concurrent: true }, () => {
   it('answers --version with the wasm engine build it runs', async () => {

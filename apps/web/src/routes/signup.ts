@@ -53,7 +53,8 @@ export function signupRoutes({ db, queues, config, logger }: WebDeps): Router {
     }
     next();
   };
-  const bodies = [onlyFormsAndJson, jsonBody(bodyLimit), express.urlencoded({ limit: bodyLimit, extended: false, parameterLimit: 100 })];
+  const bodies = [onlyFormsAndJson, jsonBody(bodyLimit), // Email, name, redirect and a checkbox per public list: a form with more fields than that is refused (413).
+    express.urlencoded({ limit: bodyLimit, extended: false, parameterLimit: 40 }),];
 
   router.get('/', async (_req, res) => {
     renderForm(res, 200, await directory.joinable(), {}, {});
