@@ -11,6 +11,7 @@ import { parseId, parseRequest } from '../http/parse-request.js';
 import type { AdminContext } from './admin-context.js';
 import { readMailHoldNotices } from './mail-hold-notices.js';
 import { plainSubject } from './view-helpers.js';
+import { readAudience } from '../campaigns/campaign-audience-input.js';
 
 const pageSize = 20;
 const listQuery = z.object({ before: z.uuid().optional() });
@@ -58,15 +59,17 @@ export function campaignPages({ deps, security, form, requireAdmin, render }: Ad
     const campaign = await findCampaign(req.params.id);
     if (campaign.status === 'draft') return res.redirect(303, `/admin/campaigns/${campaign.id}/edit`);
     const query = parseRequest(campaignQuery, req.query, 'query');
-    const [progress, failures] = await Promise.all([
+    const [progress, failures, audienceOf] = await Promise.all([
       readCampaignProgress(db, campaign),
       listFailures(db, campaign.id, { before: query.failures, limit: 10 }),
+      readAudience(db, campaign.id),
     ]);
     render(req, res, 'campaign', {
       title: plainSubject(campaign.subject),
       campaign: campaignSummary(campaign),
       progress,
       failures,
+      audienceOf,
       editable: isEditable(campaign),
       notice: query.notice ?? null,
     });

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { enqueueJob, jobs } from '@herald/shared';
+import { audienceCount, campaignAudience, defaultListId, enqueueJob, jobs } from '@herald/shared';
 import type { Campaign } from '@herald/shared';
 import { sendInput } from '../campaigns/campaign-schema.js';
 import { isEditable, saveDraft } from '../campaigns/save-draft.js';
@@ -15,10 +15,12 @@ import { emailAddress } from '../subscribers/signup-schema.js';
 import type { AdminContext } from './admin-context.js';
 import { plainSubject } from './view-helpers.js';
 import { previewEmail } from './preview-email.js';
+import { AudienceInputError, readAudience } from '../campaigns/campaign-audience-input.js';
 
-type FormValues = { subject: string; preheader: string; body: string; format: 'html' | 'markdown'; text: string; sendAt: string; inArchive: boolean; testEmail: string; previewEmail: string };
+/** `lists`: the ids of the ticked lists; `segment`: a saved segment's id, or empty for none. */
+type FormValues = { subject: string; preheader: string; body: string; format: 'html' | 'markdown'; text: string; sendAt: string; inArchive: boolean; testEmail: string; previewEmail: string; lists: string[]; segment: string };
 
-const emptyForm: FormValues = { subject: '', preheader: '', body: '', format: 'html', text: '', sendAt: '', inArchive: true, testEmail: '', previewEmail: '' };
+const emptyForm: FormValues = { subject: '', preheader: '', body: '', format: 'html', text: '', sendAt: '', inArchive: true, testEmail: '', previewEmail: '', lists: [], segment: '' };
 
 const intents = ['draft', 'test', 'review'] as const;
 type Intent = (typeof intents)[number];
@@ -58,6 +60,9 @@ function formValues(req: Request): FormValues {
     inArchive: body.inArchive === 'true' || body.inArchiveShown !== 'true',
     testEmail: text('testEmail'),
     previewEmail: text('previewEmail'),
+    // One ticked box arrives as a string, several as an array.
+    lists: (Array.isArray(body.lists) ? body.lists : [body.lists]).filter((value): value is string => typeof value === 'string' && value !== ''),
+    segment: text('segment'),
   };
 }
 
@@ -66,8 +71,19 @@ function intentOf(req: Request): Intent {
   return (intents as readonly unknown[]).includes(intent) ? (intent as Intent) : 'draft';
 }
 
-function valuesOf(campaign: Campaign): FormValues {
-  return { ...emptyForm, subject: campaign.subject, preheader: campaign.preheader ?? '', body: campaign.html, format: campaign.format, text: campaign.text ?? '', sendAt: toUtcInput(campaign.sendAt), inArchive: campaign.inArchive };
+function valuesOf(campaign: Campaign, audience: { lists: { id: string }[] }): FormValues {
+  return {
+    ...emptyForm,
+    subject: campaign.subject,
+    preheader: campaign.preheader ?? '',
+    body: campaign.html,
+    format: campaign.format,
+    text: campaign.text ?? '',
+    sendAt: toUtcInput(campaign.sendAt),
+    inArchive: campaign.inArchive,
+    lists: audience.lists.map((list) => list.id),
+    segment: campaign.segmentId ?? '',
+  };
 }
 
 /**
@@ -81,8 +97,16 @@ export function composePages({ deps, security, form, requireAdmin, render }: Adm
 
   const renderCompose = async (req: Request, res: Response, options: { campaign: Campaign | null; values: FormValues; errors: Record<string, string>; notice?: string | null }) => {
     const { campaign, values } = options;
-    const preview = campaign ? await previewEmail(deps, campaign) : null;
+    const [preview, listOptions, segmentOptions] = await Promise.all([
+      campaign ? previewEmail(deps, campaign) : null,
+      db.list.findMany({ where: { archivedAt: null }, orderBy: [{ isDefault: 'desc' }, { name: 'asc' }], select: { id: true, name: true, slug: true, visibility: true } }),
+      db.segment.findMany({ orderBy: { name: 'asc' }, select: { id: true, name: true } }),
+    ]);
     render(req, res, 'compose', {
+      listOptions,
+      segmentOptions,
+      // Inline rules (set through the API) are kept as they are; the select offers saved segments.
+      inlineSegment: campaign !== null && campaign.segmentRules !== null,
       title: campaign ? `Edit: ${plainSubject(campaign.subject)}` : 'New campaign',
       campaign: campaign ? { id: campaign.id, status: campaign.status } : null,
       values,
@@ -99,7 +123,7 @@ export function composePages({ deps, security, form, requireAdmin, render }: Adm
   };
 
   router.get('/admin/campaigns/new', requireAdmin, async (req, res) => {
-    await renderCompose(req, res, { campaign: null, values: emptyForm, errors: {} });
+    await renderCompose(req, res, { campaign: null, values: { ...emptyForm, lists: [await defaultListId(db)] }, errors: {} });
   });
 
   router.get('/admin/campaigns/:id/edit', requireAdmin, async (req, res) => {
@@ -107,7 +131,7 @@ export function composePages({ deps, security, form, requireAdmin, render }: Adm
     if (!isEditable(campaign)) return res.redirect(303, `/admin/campaigns/${campaign.id}`);
     const query = parseRequest(editQuery, req.query, 'query');
     const notice = query.notice === 'saved' ? 'Draft saved.' : query.notice === 'test-sent' ? `Test email on its way to ${query.to ?? 'you'}.` : null;
-    await renderCompose(req, res, { campaign, values: { ...valuesOf(campaign), testEmail: query.to ?? '' }, errors: {}, notice });
+    await renderCompose(req, res, { campaign, values: { ...valuesOf(campaign, await readAudience(db, campaign.id)), testEmail: query.to ?? '' }, errors: {}, notice });
   });
 
   /** Saves the form (new draft or edit), then does what the pressed button asked. */
@@ -124,8 +148,12 @@ export function composePages({ deps, security, form, requireAdmin, render }: Adm
       ...(values.preheader.trim() ? { preheader: values.preheader } : {}),
       ...(values.text.trim() ? { text: values.text } : {}),
       ...(values.sendAt ? { sendAt: asUtc(values.sendAt) } : {}),
+      ...(values.lists.length > 0 ? { lists: values.lists } : {}),
+      ...(values.segment ? { segment: values.segment } : {}),
     });
     const errors = parsed.success ? {} : fieldErrors(parsed.error);
+    // The form always sends `listsShown`; without it (a form of its own) the default list is meant.
+    if (values.lists.length === 0 && (req.body as Record<string, unknown> | undefined)?.listsShown === 'true') errors.lists = 'Pick at least one list.';
     const testAddress = intent === 'test' ? emailAddress.safeParse(values.testEmail) : null;
     if (testAddress && !testAddress.success) errors.testEmail = testAddress.error.issues[0]?.message ?? 'Enter a valid email address.';
     if (existing && existing.status !== 'draft' && !values.sendAt) errors.sendAt = 'A scheduled campaign needs a time; cancel it from its page to stop it.';
@@ -133,7 +161,18 @@ export function composePages({ deps, security, form, requireAdmin, render }: Adm
       res.status(400);
       return renderCompose(req, res, { campaign: existing, values, errors });
     }
-    const campaign = await saveDraft(db, parsed.data, existing?.id);
+    let campaign: Campaign;
+    try {
+      // A draft edited in the admin keeps inline rules it was given through the API.
+      const input = !values.segment && existing?.segmentRules ? { ...parsed.data, segment: existing.segmentRules as Record<string, unknown> } : parsed.data;
+      campaign = await saveDraft(db, input, existing?.id);
+    } catch (err) {
+      if (!(err instanceof AudienceInputError)) throw err;
+      res.status(422);
+      // `lists.1` names the second ticked box; the form shows one message for the group.
+      const fields = Object.fromEntries(Object.entries(err.fields).map(([field, message]) => [field.startsWith('lists') ? 'lists' : field.startsWith('segment') ? 'segment' : field, message]));
+      return renderCompose(req, res, { campaign: existing, values, errors: fields });
+    }
     if (intent === 'test' && testAddress?.success) {
       await enqueueOrDefer('test email', () => enqueueJob(queues, jobs.sendTestEmail, { campaignId: campaign.id, to: testAddress.data }), req.log);
       testEmailsCounter.inc();
@@ -150,14 +189,17 @@ export function composePages({ deps, security, form, requireAdmin, render }: Adm
   router.get('/admin/campaigns/:id/review', requireAdmin, async (req, res) => {
     const campaign = await findCampaign(req.params.id);
     if (campaign.status !== 'draft') return res.redirect(303, `/admin/campaigns/${campaign.id}`);
-    const [audience, preview] = await Promise.all([
-      db.subscriber.count({ where: { status: 'active' } }),
+    // The same predicate as the snapshot the send takes (audiencePredicate), counted now.
+    const [audience, preview, lists] = await Promise.all([
+      campaignAudience(db, campaign.id).then((recorded) => audienceCount(db, recorded)),
       previewEmail(deps, campaign),
+      readAudience(db, campaign.id),
     ]);
     render(req, res, 'review', {
       title: `Review: ${plainSubject(campaign.subject)}`,
       campaign: { id: campaign.id, subject: campaign.subject, sendAt: campaign.sendAt },
       audience,
+      audienceOf: lists,
       expired: campaign.sendAt !== null && campaign.sendAt <= new Date(),
       preview,
     });
