@@ -2,11 +2,18 @@
 import type { Db } from '@herald/shared';
 import { benchAdminToken } from './bench-web.js';
 
+/** `count` active subscribers, each subscribed to the default list (a campaign's audience when it names none). */
 export async function seedAudience(db: Db, count: number): Promise<void> {
   await db.$executeRaw`
-    INSERT INTO subscribers (email, name, status) SELECT 'reader-' || n || '@example.com', 'Reader ' || n, 'active'
-    FROM generate_series(1, ${count}::int) AS n`;
+    WITH added AS (
+      INSERT INTO subscribers (email, name, status, confirmed_at)
+      SELECT 'reader-' || n || '@example.com', 'Reader ' || n, 'active', now()
+      FROM generate_series(1, ${count}::int) AS n
+      RETURNING id)
+    INSERT INTO subscriptions (subscriber_id, list_id, status, consent_source, consent_at, confirmed_at)
+    SELECT added.id, lists.id, 'active', 'bench', now(), now() FROM added, lists WHERE lists.is_default`;
   await db.$executeRaw`VACUUM ANALYZE subscribers`.catch(() => undefined);
+  await db.$executeRaw`VACUUM ANALYZE subscriptions`.catch(() => undefined);
 }
 
 /** The bench's newsletter: Herald sends it through its layout, and so does the bare sender. */

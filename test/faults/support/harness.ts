@@ -126,12 +126,16 @@ export async function createFaultStack(options: FaultStackOptions) {
       await worker.waitForLine(/worker started/);
       return worker;
     },
-    /** `count` active subscribers reader-0@example.com … */
+    /** `count` active subscribers reader-0@example.com …, each subscribed to the default list. */
     async seedAudience(count: number, domain = 'example.com'): Promise<void> {
       await db.query(
-        `INSERT INTO subscribers (email, name, status, consent_at, consent_source)
-         SELECT 'reader-' || n || '@${domain}', 'Reader ' || n, 'active', now(), 'faults'
-         FROM generate_series(0, $1::int - 1) AS n`,
+        `WITH added AS (
+           INSERT INTO subscribers (email, name, status, consent_at, consent_source, confirmed_at)
+           SELECT 'reader-' || n || '@${domain}', 'Reader ' || n, 'active', now(), 'faults', now()
+           FROM generate_series(0, $1::int - 1) AS n
+           RETURNING id)
+         INSERT INTO subscriptions (subscriber_id, list_id, status, consent_at, consent_source, confirmed_at)
+         SELECT added.id, lists.id, 'active', now(), 'faults', now() FROM added, lists WHERE lists.is_default`,
         [count],
       );
     },
