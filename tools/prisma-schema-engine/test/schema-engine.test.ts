@@ -111,14 +111,24 @@ async function shadowDatabases(): Promise<Map<string, string | null>> {
  * Shadow databases that exist now but did not `before` and that the given CLI runs left behind. Other
  * runs (the other tests, or anyone else using the server) may create their own meanwhile: the
  * stand-in's comment names the CLI that started it (ppid), so only unmarked ones and those count.
+ * The stand-in marks a database just after creating it (CREATE DATABASE cannot share a transaction
+ * with COMMENT ON), so a concurrent run's database can be seen unmarked for a moment: an unmarked one
+ * counts only if it is still there, still unmarked, a few seconds later.
  */
 async function leftoverShadowDatabases(before: Map<string, string | null>, runs: Result[]): Promise<string[]> {
   const cliPids = new Set(runs.map((result) => result.pid));
+  const ppidOf = (comment: string | null) => /"ppid":(\d+)/.exec(comment ?? '')?.[1];
   const ours = (comment: string | null) => {
-    const ppid = /"ppid":(\d+)/.exec(comment ?? '')?.[1];
+    const ppid = ppidOf(comment);
     return ppid === undefined || cliPids.has(Number(ppid));
   };
-  return [...(await shadowDatabases())].filter(([name, comment]) => !before.has(name) && ours(comment)).map(([name]) => name);
+  const suspects = () => shadowDatabases().then((now) => [...now].filter(([name, comment]) => !before.has(name) && ours(comment)));
+  let found = await suspects();
+  for (let wait = 0; wait < 10 && found.some(([, comment]) => ppidOf(comment) === undefined); wait++) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    found = await suspects();
+  }
+  return found.map(([name]) => name);
 }
 
 /** Migrations and schema with a foreign key and a CHECK constraint: describing them reads PostgreSQL
