@@ -3,6 +3,7 @@ import type { ImportResult } from './csv-import.js';
 import type { Machine } from './machine.js';
 import type { BenchOptions } from './options.js';
 import type { SegmentCountResult } from './segment-count.js';
+import type { SendAudienceResult } from './send-audience-answer.js';
 import type { SendRun } from './send-run.js';
 import type { SignupResult } from './signups-while-sending.js';
 
@@ -18,6 +19,8 @@ export type BenchResult = {
   sendAnswers: { recipients: number; answerMs: number }[];
   csvImport: ImportResult | null;
   signups: SignupResult | null;
+  /** POST /send to two overlapping lists and a segment against the default list (absent in results from before lists). */
+  sendAudience?: SendAudienceResult | null;
   /** A saved segment's count over the large audience (absent in results from before segments). */
   segmentCount?: SegmentCountResult | null;
   profiles: { system: string; top: { share: number; where: string }[] }[];

@@ -6,7 +6,8 @@
  *    defaults (batched); the bare sender and Herald with SEND_BATCH_SIZE=1 again at a low
  *    concurrency. Each row with the machine's busy CPU per recipient, split by process.
  * 2. A large run: Herald at its defaults at 100 ms, POST /send to the last recipient at the provider.
- * 3. POST /send answer time with every task id, for the audiences in --send-sizes.
+ * 3. POST /send answer time with every task id, for the audiences in --send-sizes; the same for two
+ *    overlapping lists and a segment against the default list, at --scale subscribers; a segment's count.
  * 4. CSV import rate through the real import endpoint.
  * 5. JSON signups/s and p99 latency under concurrent clients while a campaign sends.
  *
@@ -30,6 +31,7 @@ import { benchTablePage, updateBenchTable } from './readme-table.js';
 import { renderReport } from './render-report.js';
 import { measureSegmentCount } from './segment-count.js';
 import { measureSendAnswer } from './send-answer.js';
+import { measureSendAudienceAnswer } from './send-audience-answer.js';
 import { runBare, runHerald } from './send-run.js';
 import type { SendRun } from './send-run.js';
 import { measureSignupsWhileSending } from './signups-while-sending.js';
@@ -132,6 +134,7 @@ if (options.only.includes('send')) {
     const answer = await attempt(`POST /send answer time, ${size} recipients`, () => measureSendAnswer(size));
     if (answer) result.sendAnswers.push(answer);
   }
+  result.sendAudience = (await attempt(`POST /send to two overlapping lists and a segment, ${options.scale} subscribers`, () => measureSendAudienceAnswer(options.scale))) ?? null;
   result.segmentCount = (await attempt(`segment count, ${options.scale} subscribers`, () => measureSegmentCount(options.scale))) ?? null;
 }
 

@@ -19,13 +19,16 @@ export async function seedAudience(db: Db, count: number): Promise<void> {
 /** The bench's newsletter: Herald sends it through its layout, and so does the bare sender. */
 export const benchCampaign = { subject: 'Bench {{name}}', body: '<p>Hello {{name}}</p>' };
 
-/** Sends a campaign to every active subscriber; fails unless the answer is 202 with `count` task ids. */
-export async function postSend(webUrl: string, count: number): Promise<{ campaignId: string; answerMs: number }> {
+/**
+ * Sends a campaign to `audience` (by default, every active subscriber of the default list); fails
+ * unless the answer is 202 with `count` task ids.
+ */
+export async function postSend(webUrl: string, count: number, audience: { lists?: string[]; segment?: unknown } = {}): Promise<{ campaignId: string; answerMs: number }> {
   const started = performance.now();
   const res = await fetch(`${webUrl}/send`, {
     method: 'POST',
     headers: { authorization: `Bearer ${benchAdminToken}`, 'content-type': 'application/json' },
-    body: JSON.stringify(benchCampaign),
+    body: JSON.stringify({ ...benchCampaign, ...audience }),
   });
   const answer = (await res.json()) as { campaignId: string; tasks?: string[] };
   const answerMs = performance.now() - started;

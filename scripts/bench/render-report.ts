@@ -93,6 +93,12 @@ function summaryRows(result: BenchResult): string[] {
   if (answers.length > 0) {
     rows.push(`| \`POST /send\` answered with every task id | ${answers.map((answer) => `${whole(answer.recipients)} recipients: ${seconds(answer.answerMs)}`).join('; ')} |`);
   }
+  const audience = result.sendAudience;
+  if (audience) {
+    rows.push(
+      `| \`POST /send\` to two overlapping lists of ${whole(audience.subscribers / 2)} each and a segment on an attribute (${whole(audience.subscribers)} subscribers, ${whole(audience.recipients)} recipients), against the default list with as many | ${seconds(audience.audienceAnswerMs)} against ${seconds(audience.singleAnswerMs)}: ${audience.ratio.toFixed(2)}× |`,
+    );
+  }
   const segment = result.segmentCount;
   if (segment) {
     rows.push(
@@ -104,6 +110,12 @@ function summaryRows(result: BenchResult): string[] {
     rows.push(
       `| CSV import, ${whole(csv.rows)} rows (1% duplicates, 0.5% invalid), streamed to \`POST /subscribers/import\` | ${whole(csv.rowsPerSecondMedian)} rows/s median of ${csv.runs} (slowest ${whole(csv.rowsPerSecondSlowest)}); bench process peak RSS ${megabytes(csv.peakRssMb)} |`,
     );
+    const attributed = csv.withAttributes;
+    if (attributed) {
+      rows.push(
+        `| The same CSV import with three attribute columns (plan, country, seats) | ${whole(attributed.rowsPerSecondMedian)} rows/s median of ${csv.runs} (slowest ${whole(attributed.rowsPerSecondSlowest)}): ${(attributed.rowsPerSecondMedian / csv.rowsPerSecondMedian).toFixed(2)}× the import without them |`,
+      );
+    }
   }
   const signups = result.signups;
   if (signups) {
