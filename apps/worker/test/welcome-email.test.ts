@@ -10,6 +10,7 @@ import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
 import type { Queue } from 'bullmq';
 import { UnrecoverableError, Worker } from 'bullmq';
+import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enqueueWelcomeEmails, listIdHeader, queueWelcomeEmails, subscribe, unsubscribeFromLists, welcomeJobId } from '@herald/shared';
 import type { Db } from '@herald/shared';
@@ -64,7 +65,7 @@ async function person(email: string, name = 'Ada') {
 const row = (id: string) => stack.web.db.welcomeEmail.findUniqueOrThrow({ where: { id } });
 
 describe('a welcome email', () => {
-  it('goes out once through the mail sink with the list\'s subject and body, personalised, with the unsubscribe link', async () => {
+  it('goes out once through the mail sink with the list\'s subject and body, personalised, with the list\'s unsubscribe link', async () => {
     const list = await weeklyList(stack.web.db);
     const ada = await person('ada@example.com');
     const ids = await activate(stack.web.db, ada.id, list.id);
@@ -78,9 +79,13 @@ describe('a welcome email', () => {
     expect(message.html).toMatch(/<h1[^>]*>Welcome to the weekly digest, Ada<\/h1>/);
     expect(message.html).toMatch(/<strong[^>]*>five links<\/strong>/);
     expect(message.text).toContain('Every Friday you get five links worth your time');
-    const unsubscribeUrl = `http://herald.test/unsubscribe/${ada.unsubscribeToken}`;
+    // The list's own email: its unsubscribe leaves this list only; the footer links the preference centre.
+    const unsubscribeUrl = `http://herald.test/unsubscribe/${ada.unsubscribeToken}/l/${list.id}`;
+    const preferencesUrl = `http://herald.test/preferences/${ada.unsubscribeToken}`;
     expect(message.html).toContain(`href="${unsubscribeUrl}"`);
+    expect(message.html).toContain(`href="${preferencesUrl}"`);
     expect(message.text).toContain(`Unsubscribe: ${unsubscribeUrl}`);
+    expect(message.text).toContain(`Manage your subscriptions: ${preferencesUrl}`);
     expect(message.headers['List-Unsubscribe']).toBe(`<${unsubscribeUrl}>`);
     expect(message.headers['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
     expect(message.headers['List-Id']).toBe(`"Weekly digest" <${list.slug}.herald.test>`);
@@ -93,6 +98,36 @@ describe('a welcome email', () => {
     // Nothing else went out, and the finished job leaves no id behind to block a recovery.
     await waitFor('the job to finish', async () => (await workers.deps.queues.confirmations.getJobState(welcomeJobId(ids[0]!))) === 'unknown');
     expect(stack.sink.inbox.findByRecipient('ada@example.com')).toHaveLength(1);
+  });
+
+  it('one-click from the welcome email leaves that list only, idempotently; the other list stays active', async () => {
+    const list = await weeklyList(stack.web.db);
+    const other = await weeklyList(stack.web.db, { welcomeSubject: null, welcomeBody: null });
+    const lin = await person('lin@example.com');
+    await activate(stack.web.db, lin.id, other.id);
+    const ids = await activate(stack.web.db, lin.id, list.id);
+    const deps = stack.workerDeps();
+    expect(await sendWelcome({ welcomeEmailId: ids[0]! }, jobContext(deps), deps)).toBe('sent');
+    const message = stack.sink.inbox.findByRecipient('lin@example.com')[0]!;
+    const target = /^<http:\/\/herald\.test(\/unsubscribe\/[0-9a-f]{64}\/l\/[0-9a-f-]{36})>$/.exec(message.headers['List-Unsubscribe'] ?? '')?.[1];
+    expect(target).toBe(`/unsubscribe/${lin.unsubscribeToken}/l/${list.id}`);
+
+    const page = await request(stack.web.app).get(target!).expect(200);
+    expect(page.text).toContain('Weekly digest');
+    expect(page.text).toContain(`action="${target}"`);
+    expect(page.text).toContain(`href="/preferences/${lin.unsubscribeToken}"`);
+    for (let i = 0; i < 2; i++) {
+      await request(stack.web.app).post(target!).type('form').send('List-Unsubscribe=One-Click').expect(200);
+    }
+    // Only that list is left: the other one, and the default list the person was seeded into, stay active.
+    const subscriptions = await stack.web.db.subscription.findMany({ where: { subscriberId: lin.id } });
+    const statuses = Object.fromEntries(subscriptions.map((sub) => [sub.listId, sub.status]));
+    expect(statuses).toMatchObject({ [list.id]: 'unsubscribed', [other.id]: 'active' });
+    expect(Object.entries(statuses).filter(([, status]) => status !== 'active').map(([id]) => id)).toEqual([list.id]);
+    expect((await stack.web.db.subscriber.findUniqueOrThrow({ where: { id: lin.id } })).status).toBe('active');
+    // A list id that is no list: the one-click still unsubscribes, from everything.
+    await request(stack.web.app).post(`/unsubscribe/${lin.unsubscribeToken}/l/00000000-0000-4000-8000-000000000000`).expect(303);
+    expect((await stack.web.db.subscriber.findUniqueOrThrow({ where: { id: lin.id } })).status).toBe('unsubscribed');
   });
 
   it('is owed once per subscription: a second activation, or leaving and coming back, owes none', async () => {
@@ -336,7 +371,7 @@ describe('the welcome email in a real browser', () => {
       expect(await page.getByRole('listitem').count()).toBe(3);
       const unsubscribe = page.getByRole('link', { name: 'Unsubscribe' });
       expect(await unsubscribe.isVisible()).toBe(true);
-      expect(await unsubscribe.getAttribute('href')).toBe(`http://herald.test/unsubscribe/${grace.unsubscribeToken}`);
+      expect(await unsubscribe.getAttribute('href')).toBe(`http://herald.test/unsubscribe/${grace.unsubscribeToken}/l/${list.id}`);
       expect(await page.getByText('1 Test Street, Testville').isVisible()).toBe(true);
       const column = await page.locator('table.container').boundingBox();
       expect(column!.width).toBeLessThanOrEqual(Math.min(600, width));

@@ -1,6 +1,6 @@
 import { UnrecoverableError, Worker } from 'bullmq';
 import type { Logger, RenderedEmail, SendWelcomePayload } from '@herald/shared';
-import { listIdHeader, renderWelcomeEmail, unsubscribeUrl } from '@herald/shared';
+import { listIdHeader, listUnsubscribeUrl, preferencesUrl, renderWelcomeEmail } from '@herald/shared';
 import { decideOnFailure } from '../mail/failure-policy.js';
 import { holdMail, releaseMailHold } from '../mail/mail-holds.js';
 import type { JobContext, WorkerDeps } from '../deps.js';
@@ -42,7 +42,12 @@ export async function sendWelcome(payload: SendWelcomePayload, ctx: JobContext, 
       { subject: row.welcome_subject!, body: row.welcome_body!, format: row.welcome_format },
       recipient,
       emailLayout,
-      { unsubscribeUrl: unsubscribeUrl(config.publicUrl, row.unsubscribe_token), postalAddress: config.mail.postalAddress },
+      {
+        // The welcome email is the list's own: its unsubscribe leaves that list, not everything.
+        unsubscribeUrl: listUnsubscribeUrl(config.publicUrl, row.unsubscribe_token, row.list_id),
+        preferencesUrl: preferencesUrl(config.publicUrl, row.unsubscribe_token),
+        postalAddress: config.mail.postalAddress,
+      },
     );
   } catch (err) {
     // The same text renders the same way every time: a retry, or the reconciler, would fail again.

@@ -16,6 +16,14 @@ export function campaignUnsubscribeUrl(publicUrl: string, unsubscribeToken: stri
   return `${publicUrl}/unsubscribe/${unsubscribeToken}/c/${campaignId}`;
 }
 
+/**
+ * A list's own email (its welcome email): unsubscribes the person from that list alone, as a
+ * campaign's link does from the campaign's lists.
+ */
+export function listUnsubscribeUrl(publicUrl: string, unsubscribeToken: string, listId: string): string {
+  return `${publicUrl}/unsubscribe/${unsubscribeToken}/l/${listId}`;
+}
+
 /** A subscriber's preference centre; the same capability as the unsubscribe link. */
 export function preferencesUrl(publicUrl: string, unsubscribeToken: string): string {
   return `${publicUrl}/preferences/${unsubscribeToken}`;

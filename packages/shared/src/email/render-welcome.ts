@@ -23,7 +23,7 @@ function welcomeContent(source: WelcomeSource, layout: EmailLayout): CampaignCon
   if (!byKey) prepared.set(layout, (byKey = new Map()));
   let content = byKey.get(key);
   if (!content) {
-    content = prepareCampaignContent({ subject: source.subject, html: campaignHtml(source.body, source.format), text: null }, layout);
+    content = prepareCampaignContent({ subject: source.subject, html: campaignHtml(source.body, source.format), text: null }, layout, { preferencesLink: true });
     if (byKey.size >= keptPerLayout) byKey.delete(byKey.keys().next().value!);
     byKey.set(key, content);
   }
@@ -33,7 +33,8 @@ function welcomeContent(source: WelcomeSource, layout: EmailLayout): CampaignCon
 /**
  * A list's welcome email to one person, rendered exactly as a campaign is: the same layout and
  * footer, the body's placeholders substituted with the same escaping (never evaluated), the text
- * part derived from the HTML, and the RFC 8058 one-click unsubscribe headers for `links.unsubscribeUrl`.
+ * part derived from the HTML, and the RFC 8058 one-click unsubscribe headers for `links.unsubscribeUrl`;
+ * the footer links the preference centre (`links.preferencesUrl`).
  */
 export function renderWelcomeEmail(source: WelcomeSource, recipient: Recipient, layout: EmailLayout, links: CampaignLinks): RenderedEmail {
   return renderCampaignEmail(welcomeContent(source, layout), recipient, links);
