@@ -106,6 +106,35 @@ describe('the subscriber pages', () => {
     expect(await web.db.subscriber.count()).toBe(2);
   });
 
+  it('import a CSV into the list picked on the form, with its other columns as attributes; a list gone meanwhile refuses the file', async () => {
+    const weekly = await web.db.list.create({ data: { name: 'Weekly digest', slug: 'weekly-import' } });
+    const agent = await loggedInAgent(web.app);
+    const form = await agent.get('/admin/subscribers/import?list=weekly-import').expect(200);
+    expect(form.text).toMatch(new RegExp(`<option value="${weekly.id}" selected>Weekly digest</option>`));
+    const csv = 'email,name,plan\npicked@example.com,Picked,pro\n';
+    await agent
+      .post('/admin/subscribers/import')
+      .field('_csrf', csrfFrom(form.text))
+      .field('list', weekly.id)
+      .field('consent', 'confirmed')
+      .attach('file', Buffer.from(csv), { filename: 'people.csv', contentType: 'text/csv' })
+      .expect(200);
+    const picked = await web.db.subscriber.findUniqueOrThrow({ where: { email: 'picked@example.com' }, include: { subscriptions: true } });
+    expect(picked.attributes).toEqual({ plan: 'pro' });
+    expect(picked.subscriptions.map((sub) => [sub.listId, sub.status, sub.consentSource])).toEqual([[weekly.id, 'active', 'import']]);
+
+    await web.db.list.update({ where: { id: weekly.id }, data: { archivedAt: new Date() } });
+    const refused = await agent
+      .post('/admin/subscribers/import')
+      .field('_csrf', csrfFrom(form.text))
+      .field('list', weekly.id)
+      .attach('file', Buffer.from('email\nlate@example.com\n'), { filename: 'late.csv', contentType: 'text/csv' })
+      .expect(409);
+    expect(refused.text).toContain('archived');
+    expect(refused.text).not.toContain('Weekly digest</option>');
+    expect(await web.db.subscriber.findUnique({ where: { email: 'late@example.com' } })).toBeNull();
+  });
+
   it('export everyone as CSV and one person as JSON', async () => {
     const [ada] = await seedSubscribers(web.db, [{ email: 'ada@example.com', name: 'Ada' }]);
     const agent = await loggedInAgent(web.app);

@@ -12,6 +12,7 @@ import { exportSubscriberData } from '../subscribers/export-subscriber-data.js';
 import { importSubscribers } from '../subscribers/import-subscribers.js';
 import { listSubscribers, listSubscribersQuery } from '../subscribers/list-subscribers.js';
 import { resolveSubscriberFilter } from '../subscribers/resolve-subscriber-filter.js';
+import { importListId } from '../lists/import-list.js';
 import { listLists } from '../lists/list-queries.js';
 import { addToList, removeFromList, subscriptionsOf } from '../lists/list-membership.js';
 import { listRefOf } from '../lists/list-schema.js';
@@ -95,8 +96,11 @@ export function subscriberPages({ deps, security, form, requireAdmin, render }: 
     res.redirect(303, `/admin/subscribers/${subscriberId}`);
   });
 
-  router.get('/admin/subscribers/import', requireAdmin, (req, res) => {
-    render(req, res, 'subscriber-import', { title: 'Import subscribers', report: null, error: null });
+  // The lists an import can fill: not archived ones, which take no new subscribers; the default first.
+  const importLists = async () => (await listLists(db)).filter((list) => !list.archivedAt);
+
+  router.get('/admin/subscribers/import', requireAdmin, async (req, res) => {
+    render(req, res, 'subscriber-import', { title: 'Import subscribers', report: null, error: null, lists: await importLists(), chosenList: req.query.list ?? null });
   });
 
   router.post('/admin/subscribers/import', requireAdmin, async (req, res) => {
@@ -110,23 +114,25 @@ export function subscriberPages({ deps, security, form, requireAdmin, render }: 
       discard();
       throw new HttpError(403, 'invalid_csrf_token', 'This form has expired. Reload the page and try again.');
     }
-    const page = (status: number, locals: { report: unknown; error: string | null }) => {
+    const page = async (status: number, locals: { report: unknown; error: string | null }) => {
       res.status(status);
-      render(req, res, 'subscriber-import', { title: 'Import subscribers', ...locals });
+      render(req, res, 'subscriber-import', { title: 'Import subscribers', ...locals, lists: await importLists(), chosenList: upload.fields.list ?? null });
     };
     if (!upload.filename) {
       discard();
       return page(400, { report: null, error: 'Choose a CSV file to import.' });
     }
     try {
+      // Checked before the file is read: a list that is gone refuses the import, filling no other.
+      const listId = await importListId(db, upload.fields.list || undefined);
       const rows = await readImportCsv(upload.file, { maxBytes: maxImportBytes });
-      const report = await importSubscribers({ ...deps, logger: req.log }, rows, { consentConfirmed: upload.fields.consent === 'confirmed' });
-      page(200, { report, error: null });
+      const report = await importSubscribers({ ...deps, logger: req.log }, rows, { consentConfirmed: upload.fields.consent === 'confirmed', listId });
+      await page(200, { report, error: null });
     } catch (err) {
       const refused = toHttpError(err);
       if (!refused || refused.status >= 500) throw err;
       discard();
-      page(refused.status, { report: null, error: refused.message });
+      await page(refused.status, { report: null, error: refused.message });
     }
   });
 
