@@ -6,7 +6,8 @@ import type { Express } from 'express';
 import type { Response } from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.js';
-import { campaignBody } from '../../../test/support/factories.js';
+import { campaignBody, seedSubscribers } from '../../../test/support/factories.js';
+import { seedList } from './list-fixtures.js';
 import { redisUrl } from '../../../test/support/services.js';
 import { adminToken, useWebHarness } from '../../../test/support/web.js';
 
@@ -313,5 +314,110 @@ describe('invalid ids', () => {
     ['get', `/archive/${someId}`, false],
   ])('%s %s is a 404 that changes nothing', async (method, path, api) => {
     await refuses(() => (request(app) as unknown as Record<string, (p: string) => request.Test>)[method]!(path).set(api ? auth : {}), 404);
+  });
+});
+
+describe('hostile input on the audience routes: lists, subscriptions, attributes, segments, send, signup and preferences', () => {
+  type Fixture = { subscriberId: string; listId: string; privateSlug: string; segmentId: string; token: string };
+  let fx: Fixture;
+
+  /** Every table the audience routes write, as row text: any write at all changes it. */
+  async function audienceFingerprint(): Promise<string> {
+    const tables = ['lists', 'subscriptions', 'segments', 'campaign_lists', 'subscribers', 'welcome_emails', 'campaigns'];
+    const parts: string[] = [];
+    for (const t of tables) {
+      const [row] = await web.db.$queryRawUnsafe<{ h: string | null }[]>(
+        `SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS h FROM "${t}" x`,
+      );
+      parts.push(`${t}:${row?.h}`);
+    }
+    return parts.join(' ');
+  }
+
+  beforeEach(async () => {
+    const [person] = await seedSubscribers(web.db, [{ email: 'hostile@example.com' }]);
+    const listId = await seedList(web.db, { slug: 'weekly' });
+    await seedList(web.db, { slug: 'staff-only', visibility: 'private' });
+    const segment = await web.db.$queryRaw<{ id: string }[]>`
+      INSERT INTO segments (name, rules) VALUES ('pros', '{"attribute":"plan","op":"eq","value":"pro"}'::jsonb) RETURNING id`;
+    fx = { subscriberId: person!.id, listId, privateSlug: 'staff-only', segmentId: segment[0]!.id, token: person!.unsubscribeToken };
+  });
+
+  const deep = (depth: number): unknown => (depth === 0 ? { attribute: 'plan', op: 'eq', value: 'pro' } : { all: [deep(depth - 1)] });
+  const hugeIn = { attribute: 'plan', op: 'in', value: Array.from({ length: 100_000 }, (_, i) => `v${i}`) };
+  const nasty = ["'; DROP TABLE subscribers; --", 'a\u0000b', '\ud800', '"quoted"'];
+
+  type Entry = [label: string, method: 'post' | 'patch' | 'put' | 'delete', path: (f: Fixture) => string, body: unknown, field?: string];
+  const entries: Entry[] = [
+    ['POST /lists without a name, a bad slug', 'post', () => '/lists', { name: '', slug: 'Bad Slug!' }, 'slug'],
+    ['POST /lists with a NUL in the name', 'post', () => '/lists', { name: 'a\u0000b', slug: 'ok' }, 'name'],
+    ['POST /lists with SQL as slug and a wrong visibility', 'post', () => '/lists', { name: 'x', slug: "x'; DROP TABLE lists; --", visibility: 'secret' }, 'slug'],
+    ['POST /lists with a lone surrogate description', 'post', () => '/lists', { name: 'x', slug: 'x', description: '\ud800' }, 'description'],
+    ['POST /lists with a welcome of the wrong type', 'post', () => '/lists', { name: 'x', slug: 'x', welcome: 'hello' }, 'welcome'],
+    ['PATCH /lists/:id with a number name', 'patch', (f) => `/lists/${f.listId}`, { name: 42 }, 'name'],
+    ['PATCH /lists/:id with doubleOptIn a string', 'patch', (f) => `/lists/${f.listId}`, { doubleOptIn: 'yes' }, 'doubleOptIn'],
+    ['PUT /subscribers/:id/lists/:listId with a malformed list id', 'put', (f) => `/subscribers/${f.subscriberId}/lists/'%20OR%201=1`, undefined],
+    ['PUT /subscribers/:id/lists/:listId with an unknown subscriber', 'put', (f) => `/subscribers/${someId}/lists/${f.listId}`, undefined],
+    ['DELETE /subscribers/:id/lists/:listId with a malformed subscriber id', 'delete', (f) => `/subscribers/nope/lists/${f.listId}`, undefined],
+    ['PATCH /subscribers/:id with a name of the wrong type', 'patch', (f) => `/subscribers/${f.subscriberId}`, { name: ['x'] }, 'name'],
+    ['PATCH /subscribers/:id with attributes an array', 'patch', (f) => `/subscribers/${f.subscriberId}`, { attributes: [1, 2] }, 'attributes'],
+    ['PATCH /subscribers/:id with an attribute key holding a quote', 'patch', (f) => `/subscribers/${f.subscriberId}`, { attributes: { "pl'an": 'x' } }, 'attributes'],
+    ['PATCH /subscribers/:id with an attribute key holding a NUL', 'patch', (f) => `/subscribers/${f.subscriberId}`, { attributes: { 'a\u0000': 'x' } }, 'attributes'],
+    ['PATCH /subscribers/:id with a NUL in an attribute value', 'patch', (f) => `/subscribers/${f.subscriberId}`, { attributes: { plan: 'a\u0000b' } }, 'attributes'],
+    ['PATCH /subscribers/:id with a lone surrogate attribute value', 'patch', (f) => `/subscribers/${f.subscriberId}`, { attributes: { plan: '\udc00' } }, 'attributes'],
+    ['PATCH /subscribers/:id with a nested attribute value', 'patch', (f) => `/subscribers/${f.subscriberId}`, { attributes: { plan: { $ne: null } } }, 'attributes'],
+    ['PATCH /subscribers/:id with 51 attributes', 'patch', (f) => `/subscribers/${f.subscriberId}`, { attributes: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, i])) }, 'attributes'],
+    ['POST /segments with an unknown operator', 'post', () => '/segments', { name: 'bad', rules: { attribute: 'plan', op: 'regex', value: '.*' } }, 'rules'],
+    ['POST /segments with a value of the wrong type', 'post', () => '/segments', { name: 'bad', rules: { attribute: 'plan', op: 'contains', value: 12 } }, 'rules'],
+    ['POST /segments nested 1,000 deep', 'post', () => '/segments', { name: 'bad', rules: deep(1000) }, 'rules'],
+    ['POST /segments with an in list of 100k items', 'post', () => '/segments', { name: 'bad', rules: hugeIn }, 'rules'],
+    ['POST /segments with SQL as an attribute key', 'post', () => '/segments', { name: 'bad', rules: { attribute: "plan' OR 1=1 --", op: 'exists' } }, 'rules'],
+    ...nasty.map((value): Entry => [`POST /segments/preview with the value ${JSON.stringify(value)} as a key`, 'post', () => '/segments/preview', { rules: { attribute: value, op: 'eq', value } }, 'rules']),
+    ['POST /segments/preview with a NUL in a value', 'post', () => '/segments/preview', { rules: { attribute: 'plan', op: 'eq', value: 'a\u0000' } }, 'rules'],
+    ['POST /segments/preview with a lone surrogate in a value', 'post', () => '/segments/preview', { rules: { attribute: 'plan', op: 'contains', value: '\ud83d' } }, 'rules'],
+    ['POST /segments/preview with rules a string', 'post', () => '/segments/preview', { rules: 'plan = pro' }, 'rules'],
+    ['POST /segments/preview with an unknown list', 'post', () => '/segments/preview', { rules: { list: 'no-such-list' } }, 'rules'],
+    ['POST /segments/preview with a bad date', 'post', () => '/segments/preview', { rules: { field: 'createdAt', op: 'gt', value: "2026-01-01'; --" } }, 'rules'],
+    ['POST /segments/preview with withinDays negative', 'post', () => '/segments/preview', { rules: { engagement: 'opened', withinDays: -1 } }, 'rules'],
+    ['POST /segments/preview nested 1,000 deep', 'post', () => '/segments/preview', { rules: deep(1000) }, 'rules'],
+    ['PATCH /segments/:id with an unknown operator', 'patch', (f) => `/segments/${f.segmentId}`, { rules: { attribute: 'plan', op: 'like', value: 'p%' } }, 'rules'],
+    ['PATCH /segments/:id with a NUL in the name', 'patch', (f) => `/segments/${f.segmentId}`, { name: 'a\u0000' }, 'name'],
+    ['POST /send with lists a string', 'post', () => '/send', { ...campaignBody, lists: 'weekly' }, 'lists'],
+    ['POST /send with an unknown list', 'post', () => '/send', { ...campaignBody, lists: ['weekly', 'nope'] }, 'lists'],
+    ['POST /send with lists holding objects', 'post', () => '/send', { ...campaignBody, lists: [{ $ne: null }] }, 'lists'],
+    ['POST /send with a segment number', 'post', () => '/send', { ...campaignBody, segment: 12 }, 'segment'],
+    ['POST /send with an unknown segment id', 'post', () => '/send', { ...campaignBody, segment: someId }, 'segment'],
+    ['POST /send with inline rules of an unknown operator', 'post', () => '/send', { ...campaignBody, segment: { attribute: 'plan', op: 'drop', value: 1 } }, 'segment'],
+    ['POST /register with lists a string', 'post', () => '/register', { email: 'new@example.com', lists: 'weekly' }, 'lists'],
+    ['POST /register with a private list', 'post', () => '/register', { email: 'new@example.com', lists: ['staff-only'] }, 'lists'],
+    ['POST /register with lists holding a NUL', 'post', () => '/register', { email: 'new@example.com', lists: ['a\u0000'] }, 'lists'],
+    ['POST /register with lists of 10k entries', 'post', () => '/register', { email: 'new@example.com', lists: Array.from({ length: 10_000 }, (_, i) => `l${i}`) }, 'lists'],
+  ];
+
+  it.each(entries)('%s is a 4xx naming the field and writes nothing', async (_label, method, path, body, field) => {
+    const before = await audienceFingerprint();
+    const res = await refuses(() => {
+      const req = request(app)[method](path(fx)).set(auth);
+      return body === undefined ? req : req.set('Content-Type', 'application/json').send(JSON.stringify(body));
+    });
+    if (field && res.status === 422) expect(JSON.stringify(res.body.error), res.text).toContain(field);
+    expect(await audienceFingerprint()).toEqual(before);
+  });
+
+  it('POST /preferences/:token with garbage fields changes nothing', async () => {
+    const before = await audienceFingerprint();
+    // Each body keeps the person's name as it is, so only the garbage could change anything.
+    const bodies = ['lists=%00', `lists=${'a'.repeat(10_000)}`, 'lists[$ne]=1', `lists=${someId}&lists=' OR 1=1 --`, 'shown=%00&lists=%ud800'];
+    for (const garbage of [...bodies.map((b) => `name=hostile&${b}`), 'name=%00', `name=${'x'.repeat(100_000)}`]) {
+      const res = await request(app).post(`/preferences/${fx.token}`).set('Content-Type', 'application/x-www-form-urlencoded').send(garbage);
+      expect(res.status, `${garbage.slice(0, 80)}: ${res.text.slice(0, 300)}`).toBeLessThan(500);
+      expect(res.text).not.toMatch(/\n\s+at |node_modules|\.ts:\d|PrismaClient|TypeError/);
+      expect(await audienceFingerprint(), garbage.slice(0, 80)).toEqual(before);
+    }
+    const garbageToken = await request(app).post(`/preferences/${"'; DROP TABLE subscribers; --"}`).type('form').send('lists=weekly');
+    expect(garbageToken.status).toBeGreaterThanOrEqual(400);
+    expect(garbageToken.status).toBeLessThan(500);
+    expect(await audienceFingerprint()).toEqual(before);
+    expectNoErrorLogged();
   });
 });
