@@ -75,7 +75,9 @@ export function composeFor(project: string, envFile: string) {
   // BuildKit fetches a frontend image where it cannot reach a registry; the classic builder does not.
   const env = { DOCKER_BUILDKIT: process.env.DOCKER_BUILDKIT ?? '0', COMPOSE_DOCKER_CLI_BUILD: process.env.COMPOSE_DOCKER_CLI_BUILD ?? '0' };
   const base = ['compose', '--project-name', project, '--project-directory', repoRoot, '--env-file', envFile];
-  return (args: string[], options: { echo?: boolean } = {}) => run('docker', [...base, ...args], { ...options, env });
+  // `env` adds variables compose interpolates into docker-compose.yml for this one command.
+  return (args: string[], options: { echo?: boolean; env?: NodeJS.ProcessEnv } = {}) =>
+    run('docker', [...base, ...args], { ...options, env: { ...env, ...options.env } });
 }
 
 export type Compose = ReturnType<typeof composeFor>;

@@ -8,7 +8,7 @@ export const sinkUrl = 'http://localhost:3100';
 export const adminToken = 'dev-admin-token-change-me-0123456789abcdef';
 export const metricsToken = 'dev-metrics-token-change-me-0123456789';
 
-type SinkMessage = { id: string; recipients: string[]; subject: string; text: string | null };
+export type SinkMessage = { id: string; recipients: string[]; subject: string; text: string | null; headers?: Record<string, string> };
 
 export function check(condition: unknown, message: string): asserts condition {
   if (!condition) throw new Error(`check failed: ${message}`);
@@ -38,13 +38,13 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   }
 }
 
-async function json<T>(res: Response, expected: number, what: string): Promise<T> {
+export async function json<T>(res: Response, expected: number, what: string): Promise<T> {
   const text = await res.text();
   check(res.status === expected, `${what}: expected ${expected}, got ${res.status} ${text.slice(0, 500)}`);
   return (text ? JSON.parse(text) : undefined) as T;
 }
 
-const admin = (init: RequestInit = {}): RequestInit => ({
+export const admin = (init: RequestInit = {}): RequestInit => ({
   ...init,
   headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json', ...init.headers },
 });

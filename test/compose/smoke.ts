@@ -5,7 +5,9 @@
  *      /metrics refused without the token on the web; then three workers send a 300-recipient
  *      campaign, each recipient exactly once, their /metrics agreeing; then every worker drains
  *      and exits 0 on `docker compose stop worker` within stop_grace_period;
- *   2. a copied .env.example: start, the same journey.
+ *   2. a copied .env.example: start, the same journey, then the audiences journey
+ *      (audience-journey.ts: lists, a list's embedded form and welcome email, campaigns to two
+ *      lists and a segment, one-click unsubscribe from one list, a signed bounce).
  * `docker compose down -v` runs after each, also when a step failed, and nothing of the project
  * may be left behind. Prints what it measured.
  *
@@ -13,6 +15,7 @@
  * redis:7; OFFLINE_DOCKER_SETUP may name a script that provides one (see ensureDocker).
  */
 import { spawnSync } from 'node:child_process';
+import { audienceJourney } from './audience-journey.js';
 import { composeFor, ensureDocker, leftovers, repoRoot } from './docker.js';
 import type { Compose } from './docker.js';
 import { check, signupConfirmAndSend, waitFor, webUrl } from './journey.js';
@@ -58,8 +61,9 @@ async function main(): Promise<void> {
 
   await timed('build', () => composeFor(project, '/dev/null')(['build'], { echo: true }));
   await withStack('no .env', '/dev/null', (compose) => firstRun(compose, timed));
-  await withStack('copied .env.example', `${repoRoot}.env.example`, async () => {
+  await withStack('copied .env.example', `${repoRoot}.env.example`, async (compose) => {
     await timed('journey (signup, confirm, send) with .env.example', () => signupConfirmAndSend('second@smoke.example', 'Smoke issue 3'));
+    await timed('audiences (lists, segment, unsubscribe, bounce)', () => audienceJourney(compose));
   });
 
   console.log('\ncompose-smoke: passed. Timings:');
