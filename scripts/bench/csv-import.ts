@@ -70,7 +70,7 @@ function rates(perRun: number[]): ImportRates {
 
 /** One import into an emptied database; its rate in rows per second. */
 async function importOnce(web: Awaited<ReturnType<typeof startBenchWeb>>, rows: number, withAttributes: boolean): Promise<number> {
-  await web.db.$executeRaw`TRUNCATE email_events, deliveries, campaign_lists, campaigns, welcome_emails, subscriptions, subscribers`;
+  await web.db.$executeRaw`TRUNCATE email_events, deliveries, campaign_lists, campaigns, welcome_emails, subscriptions, subscribers CASCADE`;
   await web.queues.maintenance.obliterate({ force: true });
   const started = performance.now();
   const res = await fetch(`${web.url}/subscribers/import`, {

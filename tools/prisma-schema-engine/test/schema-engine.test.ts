@@ -161,9 +161,13 @@ async function tablesIn(database: string, schema = 'public'): Promise<string[]> 
 
 const heraldTables = [
   '_prisma_migrations',
+  'campaign_event_hours',
+  'campaign_link_clicks',
   'campaign_lists',
   'campaigns',
   'deliveries',
+  'delivery_event_firsts',
+  'delivery_link_clicks',
   'email_events',
   'lists',
   'mail_holds',
@@ -171,6 +175,7 @@ const heraldTables = [
   'segments',
   'subscribers',
   'subscriptions',
+  'unattributed_event_hours',
   'welcome_emails',
 ];
 

@@ -1,5 +1,6 @@
 import { suppressSubscribers } from '@herald/shared';
 import type { Db, SuppressedStatus } from '@herald/shared';
+import { aggregateEvents } from './aggregate-events.js';
 import { classifyEvent } from './classify-event.js';
 
 type ClaimedEvent = {
@@ -22,8 +23,9 @@ export type EventBatchResult = {
 const applyOrder: SuppressedStatus[] = ['complained', 'bounced', 'unsubscribed'];
 
 /**
- * Claims up to `limit` unprocessed events and applies their effects in the same transaction: a
- * crash rolls back both, so an event is never marked processed without its effect, and SKIP LOCKED
+ * Claims up to `limit` unprocessed events and applies their effects in the same transaction (the
+ * suppressions, and the report aggregates: aggregate-events.ts): a crash rolls back both, so an
+ * event is never marked processed without its effect, nor counted twice, and SKIP LOCKED
  * lets several workers drain the table without waiting on each other. Events are claimed oldest
  * first. Applying a suppression twice changes nothing, so a replay is harmless as well.
  */
@@ -50,6 +52,7 @@ export async function applyEventBatch(db: Db, limit: number): Promise<EventBatch
         const ids = targets.get(status);
         if (ids) suppressed += await suppressSubscribers(tx, [...ids], status);
       }
+      await aggregateEvents(tx, claimed.map((event) => event.id));
       return { processed: claimed.length, suppressed };
     },
     { maxWait: 10_000, timeout: 60_000 },
