@@ -6,6 +6,9 @@ import express, { type ErrorRequestHandler, type Express, type Response } from '
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { createFaults, type FaultResponse, type Faults } from './faults.js';
+import type { EventWebhookConfig } from './config.js';
+import { createEventPlanner } from './event-plan.js';
+import { createEventReporter, type EventReporter, type EventReporterOptions } from './event-reporter.js';
 import { createInbox, DEFAULT_INBOX_LIMIT, type Inbox } from './inbox.js';
 import { listRecipients } from './mail-send-request.js';
 import { listPersonalizationRecipients } from './received-message.js';
@@ -17,10 +20,12 @@ export type MailSinkOptions = {
   /** The only key accepted as `Authorization: Bearer <apiKey>`. */
   apiKey: string;
   inboxLimit?: number;
-  logger?: Pick<Logger, 'error'>;
+  logger?: Pick<Logger, 'error' | 'warn'>;
+  /** Reports SendGrid's events for every accepted message; without it the sink reports none. */
+  events?: EventWebhookConfig & Omit<EventReporterOptions, 'url' | 'signingKey' | 'planEvents'>;
 };
 
-export type MailSink = { app: Express; inbox: Inbox; faults: Faults; stats: Stats; reset(): void };
+export type MailSink = { app: Express; inbox: Inbox; faults: Faults; stats: Stats; events: EventReporter | null; reset(): void };
 
 const MAIL_SEND_PATH = '/v3/mail/send';
 // SendGrid refuses mail-send bodies over 30 MB with 413.
@@ -35,6 +40,7 @@ export function createMailSink(options: MailSinkOptions): MailSink {
   const inbox = createInbox(options.inboxLimit ?? DEFAULT_INBOX_LIMIT);
   const faults = createFaults();
   const stats = createStats();
+  const events = options.events ? createReporter(options.events, options.logger) : null;
   const expectedAuthorization = digest(`Bearer ${options.apiKey}`);
 
   const app = express();
@@ -69,7 +75,8 @@ export function createMailSink(options: MailSinkOptions): MailSink {
     }
     // One X-Message-Id for the whole request; the inbox holds one message per personalization.
     const messageId = createMessageId();
-    inbox.add(messageId, result.request);
+    const received = inbox.add(messageId, result.request);
+    events?.report(received);
     const { personalizations } = result.request;
     stats.recordAccepted(personalizations.length, personalizations.reduce((sum, p) => sum + listPersonalizationRecipients(p).length, 0));
     stats.recordStatus(202);
@@ -113,10 +120,12 @@ export function createMailSink(options: MailSinkOptions): MailSink {
   });
 
   app.get('/api/stats', (_req, res) => {
-    res.json(stats.get());
+    // `events` only when reporting, so a sink without a webhook answers exactly as before.
+    res.json(events ? { ...stats.get(), events: events.stats() } : stats.get());
   });
   app.delete('/api/stats', (_req, res) => {
     stats.reset();
+    events?.resetStats();
     res.status(204).end();
   });
 
@@ -167,9 +176,16 @@ export function createMailSink(options: MailSinkOptions): MailSink {
     inbox.clear();
     faults.reset();
     stats.reset();
+    events?.resetStats();
   }
 
-  return { app, inbox, faults, stats, reset };
+  return { app, inbox, faults, stats, events, reset };
+}
+
+function createReporter(config: NonNullable<MailSinkOptions['events']>, logger: MailSinkOptions['logger']): EventReporter {
+  const { url, signingKey, rates, delayMs, bouncePattern, seed, ...reporterOptions } = config;
+  const planEvents = createEventPlanner({ rates, delayMs, bouncePattern, ...(seed === undefined ? {} : { seed }) });
+  return createEventReporter({ url, signingKey, planEvents, ...reporterOptions, ...(logger ? { logger } : {}) });
 }
 
 /** Keeps the page small when a message carries attachments (base64 `content` strings). */

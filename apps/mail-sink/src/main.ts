@@ -7,8 +7,8 @@ const shutdownDeadlineMs = 5_000;
 async function main(): Promise<void> {
   const logger = createLogger({ name: 'mail-sink', level: 'info' });
   const config = loadConfig();
-  const sink = await startMailSink({ apiKey: config.apiKey, port: config.port, host: config.host, logger });
-  logger.info({ url: sink.url }, 'mail sink listening');
+  const sink = await startMailSink({ apiKey: config.apiKey, port: config.port, host: config.host, logger, ...(config.events ? { events: config.events } : {}) });
+  logger.info({ url: sink.url, eventWebhook: config.events?.url ?? null }, 'mail sink listening');
   stopOnSignals(logger, shutdownDeadlineMs, async () => {
     await sink.close();
     return true;

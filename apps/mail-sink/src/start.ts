@@ -31,6 +31,7 @@ export async function startMailSink(options: StartMailSinkOptions): Promise<Runn
       // Clients keep connections alive; dropping them makes close() prompt instead of waiting for idle timeouts.
       server.closeAllConnections();
       await closed;
+      await sink.events?.close();
     },
   };
 }
