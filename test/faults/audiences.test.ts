@@ -6,7 +6,7 @@
  *   after Redis is back, by the reconciler, with nobody enqueueing anything again by hand.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createDb, createProducerConnection, createQueues, closeQueues, enqueueWelcomeEmails, queueWelcomeEmails, subscribe, unsubscribeFromLists } from '@herald/shared';
+import { createDb, createProducerConnection, createQueues, closeQueues, enqueueWelcomeEmails, finishCampaigns, queueWelcomeEmails, subscribe, unsubscribeFromLists } from '@herald/shared';
 import type { Db } from '@herald/shared';
 import { createFaultStack } from './support/harness.js';
 import type { FaultStack } from './support/harness.js';
@@ -101,7 +101,9 @@ it('a one-click unsubscribe racing a send to two lists: at most what was in flig
     statusAfter.set(person.email, await deliveryStatus(person.id));
   };
   const leave = async (person: (typeof people)[number], lists: string[]) => {
-    await db.$transaction((tx) => unsubscribeFromLists(tx, person.id, lists));
+    // As the API's list removal does it: skip in the transaction, finish campaigns after commit.
+    const { touchedCampaigns } = await db.$transaction((tx) => unsubscribeFromLists(tx, person.id, lists));
+    await finishCampaigns(db, touchedCampaigns);
     statusAfter.set(person.email, await deliveryStatus(person.id));
   };
   const work = [

@@ -15,6 +15,16 @@ export async function finishCampaignIfDone(db: SqlClient, campaignId: string): P
   return finished > 0;
 }
 
+/**
+ * finishCampaignIfDone for each campaign a committed change skipped deliveries in. Functions that
+ * skip deliveries inside a caller's transaction return the campaigns they touched for this: run in
+ * that transaction, the check would not see a concurrent send's commit, nor that send this one's,
+ * and neither would finish the campaign.
+ */
+export async function finishCampaigns(db: SqlClient, campaignIds: Iterable<string>): Promise<void> {
+  for (const campaignId of new Set(campaignIds)) await finishCampaignIfDone(db, campaignId);
+}
+
 /** Pauses a sending campaign and records why, for the admin to read. */
 export async function pauseCampaign(db: Db, campaignId: string, reason: string): Promise<void> {
   await db.campaign.updateMany({

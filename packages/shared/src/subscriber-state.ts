@@ -1,16 +1,20 @@
 import type { SqlClient } from './db.js';
-import { finishCampaignIfDone } from './campaign-state.js';
 
 export type SuppressedStatus = 'unsubscribed' | 'bounced' | 'complained';
 
 /**
  * Stops all mail to these subscribers: sets their status (an unsubscribe never hides a bounce or a
- * complaint already recorded), skips every delivery of theirs still queued in a running campaign,
- * and finishes campaigns that had nothing else left. Set-based, so a webhook batch of bounces is a
- * few statements. Returns how many subscribers changed status.
+ * complaint already recorded) and skips every delivery of theirs still queued in a running
+ * campaign. Set-based, so a webhook batch of bounces is a few statements. Returns how many
+ * subscribers changed status, and the campaigns whose deliveries were skipped: pass those to
+ * finishCampaigns once the transaction has committed.
  */
-export async function suppressSubscribers(db: SqlClient, subscriberIds: string[], status: SuppressedStatus): Promise<number> {
-  if (subscriberIds.length === 0) return 0;
+export async function suppressSubscribers(
+  db: SqlClient,
+  subscriberIds: string[],
+  status: SuppressedStatus,
+): Promise<{ changed: number; touchedCampaigns: string[] }> {
+  if (subscriberIds.length === 0) return { changed: 0, touchedCampaigns: [] };
   const from = status === 'unsubscribed' ? ['pending', 'active'] : ['pending', 'active', 'unsubscribed'];
   const changed = await db.$executeRaw`
     UPDATE subscribers
@@ -21,6 +25,5 @@ export async function suppressSubscribers(db: SqlClient, subscriberIds: string[]
     UPDATE deliveries SET status = 'skipped', last_error = ${`subscriber ${status}`}, updated_at = now()
     WHERE subscriber_id = ANY(${subscriberIds}::uuid[]) AND status = 'queued'
     RETURNING campaign_id`;
-  for (const campaignId of new Set(touched.map((row) => row.campaign_id))) await finishCampaignIfDone(db, campaignId);
-  return changed;
+  return { changed, touchedCampaigns: [...new Set(touched.map((row) => row.campaign_id))] };
 }

@@ -1,5 +1,5 @@
 import type { Db, SqlClient } from './db.js';
-import { finishCampaignIfDone } from './campaign-state.js';
+import { finishCampaigns } from './campaign-state.js';
 import { suppressSubscribers } from './subscriber-state.js';
 
 /**
@@ -102,19 +102,23 @@ export async function activatePendingSubscriptions(db: SqlClient, subscriberIds:
 }
 
 /**
- * Unsubscribes one person from some lists and skips, in the same statement's transaction, every
- * delivery of theirs still queued in a running campaign that no longer reaches them (none of its
- * lists has them active any more), so sends already queued skip them. A delivery already claimed
- * is in flight and goes out: the row lock orders the claim and this update. Idempotent. Run it in a
- * transaction. Returns how many subscriptions changed.
+ * Unsubscribes one person from some lists and skips, in the same transaction, every delivery of
+ * theirs still queued in a running campaign that no longer reaches them (none of its lists has
+ * them active any more), so sends already queued skip them. A delivery already claimed is in
+ * flight and goes out: the row lock orders the claim and this update. Idempotent. Run it in a
+ * transaction. Returns how many subscriptions changed, and the campaigns whose deliveries were
+ * skipped: pass those to finishCampaigns once the transaction has committed.
  */
-export async function unsubscribeFromLists(tx: SqlClient, subscriberId: string, listIds: string[]): Promise<number> {
-  if (listIds.length === 0) return 0;
+export async function unsubscribeFromLists(
+  tx: SqlClient,
+  subscriberId: string,
+  listIds: string[],
+): Promise<{ changed: number; touchedCampaigns: string[] }> {
+  if (listIds.length === 0) return { changed: 0, touchedCampaigns: [] };
   const changed = await tx.$executeRaw`
     UPDATE subscriptions SET status = 'unsubscribed', unsubscribed_at = now(), updated_at = now()
     WHERE subscriber_id = ${subscriberId}::uuid AND list_id = ANY(${listIds}::uuid[]) AND status <> 'unsubscribed'`;
-  await skipUnreachedDeliveries(tx, subscriberId);
-  return changed;
+  return { changed, touchedCampaigns: await skipUnreachedDeliveries(tx, subscriberId) };
 }
 
 /**
@@ -122,7 +126,7 @@ export async function unsubscribeFromLists(tx: SqlClient, subscriberId: string, 
  * too (which also skips all their queued deliveries). Returns whether anything changed.
  */
 export async function unsubscribeFromEverything(db: Db, subscriberId: string): Promise<boolean> {
-  return db.$transaction(async (tx) => {
+  const { changed, touchedCampaigns } = await db.$transaction(async (tx) => {
     // The person's row first, then their subscriptions: the order a signup and a confirmation
     // take them in, so this never deadlocks with either.
     await tx.$queryRaw`SELECT 1 FROM subscribers WHERE id = ${subscriberId}::uuid FOR UPDATE`;
@@ -130,12 +134,17 @@ export async function unsubscribeFromEverything(db: Db, subscriberId: string): P
       UPDATE subscriptions SET status = 'unsubscribed', unsubscribed_at = now(), updated_at = now()
       WHERE subscriber_id = ${subscriberId}::uuid AND status <> 'unsubscribed'`;
     const person = await suppressSubscribers(tx, [subscriberId], 'unsubscribed');
-    return lists + person > 0;
+    return { changed: lists + person.changed > 0, touchedCampaigns: person.touchedCampaigns };
   });
+  await finishCampaigns(db, touchedCampaigns);
+  return changed;
 }
 
-/** Skips a person's queued deliveries in campaigns none of whose lists has them active. */
-async function skipUnreachedDeliveries(tx: SqlClient, subscriberId: string): Promise<void> {
+/**
+ * Skips a person's queued deliveries in campaigns none of whose lists has them active; returns
+ * those campaigns.
+ */
+async function skipUnreachedDeliveries(tx: SqlClient, subscriberId: string): Promise<string[]> {
   const touched = await tx.$queryRaw<{ campaign_id: string }[]>`
     UPDATE deliveries d SET status = 'skipped', last_error = 'unsubscribed from the campaign''s lists', updated_at = now()
     WHERE d.subscriber_id = ${subscriberId}::uuid AND d.status = 'queued'
@@ -144,7 +153,7 @@ async function skipUnreachedDeliveries(tx: SqlClient, subscriberId: string): Pro
         JOIN subscriptions sub ON sub.list_id = cl.list_id AND sub.subscriber_id = d.subscriber_id AND sub.status = 'active'
         WHERE cl.campaign_id = d.campaign_id)
     RETURNING d.campaign_id`;
-  for (const campaignId of new Set(touched.map((row) => row.campaign_id))) await finishCampaignIfDone(tx, campaignId);
+  return [...new Set(touched.map((row) => row.campaign_id))];
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   unsubscribeFromEverything,
   unsubscribeFromLists,
 } from '../src/subscriptions.js';
+import { finishCampaignIfDone, finishCampaigns } from '../src/campaign-state.js';
 import type { Db } from '../src/db.js';
 import { createTestDatabase, truncateAll } from '../../../test/support/database.js';
 import { seedSubscribers } from '../../../test/support/factories.js';
@@ -104,12 +105,37 @@ describe('subscriptions', () => {
         { campaignId: toA.id, subscriberId: other[0]!.id },
       ],
     });
-    expect(await db.$transaction((tx) => unsubscribeFromLists(tx, reader!.id, [a.id]))).toBe(1);
+    expect((await db.$transaction((tx) => unsubscribeFromLists(tx, reader!.id, [a.id]))).changed).toBe(1);
     const mine = await db.delivery.findMany({ where: { subscriberId: reader!.id }, select: { campaignId: true, status: true } });
     expect(Object.fromEntries(mine.map((d) => [d.campaignId, d.status]))).toEqual({ [toA.id]: 'skipped', [toBoth.id]: 'queued' });
     expect(await statusOf(reader!.id, b.id)).toBe('active');
     // Idempotent: leaving again changes nothing.
-    expect(await db.$transaction((tx) => unsubscribeFromLists(tx, reader!.id, [a.id]))).toBe(0);
+    expect((await db.$transaction((tx) => unsubscribeFromLists(tx, reader!.id, [a.id]))).changed).toBe(0);
+  });
+
+  it('finishes a campaign whose last send commits while an unsubscribe skips its other delivery', async () => {
+    const [reader, other] = await seedSubscribers(db, [{ email: 'reader@example.com' }, { email: 'other@example.com' }]);
+    const list = await makeList('a');
+    await subscribe(db, [reader!.id, other!.id], [list.id], { status: 'active', source: 'admin' });
+    const campaign = await db.campaign.create({ data: { subject: 'A', html: '<p>a</p>', status: 'sending', lists: { create: [{ listId: list.id }] } } });
+    await db.delivery.createMany({
+      data: [
+        { campaignId: campaign.id, subscriberId: reader!.id },
+        { campaignId: campaign.id, subscriberId: other!.id, status: 'sending', claimedAt: new Date(), claimToken: 'send/1' },
+      ],
+    });
+    // The worst interleaving: the unsubscribe's transaction skips the reader's delivery, then the
+    // other delivery is sent and committed, and its check cannot see the uncommitted skip.
+    const { touchedCampaigns } = await db.$transaction(async (tx) => {
+      const left = await unsubscribeFromLists(tx, reader!.id, [list.id]);
+      await db.delivery.updateMany({ where: { campaignId: campaign.id, subscriberId: other!.id }, data: { status: 'sent', sentAt: new Date() } });
+      expect(await finishCampaignIfDone(db, campaign.id)).toBe(false);
+      return left;
+    });
+    expect(touchedCampaigns).toEqual([campaign.id]);
+    // Checked after the commit, as every caller does, it sees both.
+    await finishCampaigns(db, touchedCampaigns);
+    expect((await db.campaign.findUniqueOrThrow({ where: { id: campaign.id } })).status).toBe('sent');
   });
 
   it('unsubscribing from everything leaves every list and stops the person', async () => {

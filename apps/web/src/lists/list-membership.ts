@@ -1,4 +1,4 @@
-import { queueWelcomeEmails, subscribe, unsubscribeFromLists } from '@herald/shared';
+import { finishCampaigns, queueWelcomeEmails, subscribe, unsubscribeFromLists } from '@herald/shared';
 import type { ConsentSource, Db, SqlClient } from '@herald/shared';
 import { findList } from './list-queries.js';
 import type { ListView } from './list-queries.js';
@@ -66,16 +66,20 @@ export type RemovalResult = { outcome: 'no_subscriber' } | { outcome: 'no_list' 
 /**
  * Unsubscribes a person from one list (idempotent; the subscription and its consent record stay,
  * marked unsubscribed). Their deliveries still queued in running campaigns that no longer reach
- * them are skipped in the same transaction. Archived lists can be left too.
+ * them are skipped in the same transaction, and campaigns that left with nothing to send are
+ * finished after it commits. Archived lists can be left too.
  */
 export async function removeFromList(db: Db, subscriberId: string, listRef: string): Promise<RemovalResult> {
-  return db.$transaction(async (tx) => {
+  const removed = await db.$transaction(async (tx): Promise<RemovalResult & { touchedCampaigns?: string[] }> => {
     const [person] = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM subscribers WHERE id = ${subscriberId}::uuid`;
     if (!person) return { outcome: 'no_subscriber' };
     const list = await findList(tx, listRef);
     if (!list) return { outcome: 'no_list' };
-    await unsubscribeFromLists(tx, subscriberId, [list.id]);
+    const { touchedCampaigns } = await unsubscribeFromLists(tx, subscriberId, [list.id]);
     const subscription = (await subscriptionsOf(tx, subscriberId)).find((row) => row.listId === list.id) ?? null;
-    return { outcome: 'done', subscription };
+    return { outcome: 'done', subscription, touchedCampaigns };
   });
+  const { touchedCampaigns = [], ...outcome } = removed;
+  await finishCampaigns(db, touchedCampaigns);
+  return outcome;
 }

@@ -1,6 +1,6 @@
 import express, { Router } from 'express';
 import type { Response } from 'express';
-import { unsubscribeFromEverything, unsubscribeFromLists } from '@herald/shared';
+import { finishCampaigns, unsubscribeFromEverything, unsubscribeFromLists } from '@herald/shared';
 import type { WebDeps } from '../deps.js';
 
 const unsubscribeTokenShape = /^[0-9a-f]{64}$/;
@@ -82,7 +82,8 @@ export function campaignUnsubscribeRoutes({ db }: WebDeps): Router {
         await unsubscribeFromEverything(db, subscriber.id);
         return res.redirect(303, `/unsubscribe/${token}`);
       }
-      await db.$transaction((tx) => unsubscribeFromLists(tx, subscriber.id, lists.map((list) => list.id)));
+      const { touchedCampaigns } = await db.$transaction((tx) => unsubscribeFromLists(tx, subscriber.id, lists.map((list) => list.id)));
+      await finishCampaigns(db, touchedCampaigns);
       page(res, token, `/unsubscribe/${token}/${scope}/${id}`, {
         title: 'You are unsubscribed',
         email: subscriber.email,

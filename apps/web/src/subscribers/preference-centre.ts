@@ -1,4 +1,4 @@
-import { queueWelcomeEmails, subscribe, unsubscribeFromLists } from '@herald/shared';
+import { finishCampaigns, queueWelcomeEmails, subscribe, unsubscribeFromLists } from '@herald/shared';
 import type { Db, SqlClient, SubscriberStatus, SubscriptionStatus } from '@herald/shared';
 
 /** A list as the preference centre shows it to one person. */
@@ -59,7 +59,7 @@ export function preferenceLists(db: SqlClient, subscriberId: string): Promise<Pr
  * and then applies to the state it left: the outcome is one or the other order, never a mix.
  */
 export async function savePreferences(db: Db, subscriberId: string, choice: PreferenceChoice): Promise<SaveOutcome> {
-  return db.$transaction(async (tx) => {
+  const saved = await db.$transaction(async (tx): Promise<SaveOutcome & { touchedCampaigns?: string[] }> => {
     const [person] = await tx.$queryRaw<{ status: SubscriberStatus }[]>`
       SELECT status::text AS status FROM subscribers WHERE id = ${subscriberId}::uuid FOR UPDATE`;
     if (!person) return { outcome: 'unknown' };
@@ -87,6 +87,9 @@ export async function savePreferences(db: Db, subscriberId: string, choice: Pref
     const activated = await subscribe(tx, [subscriberId], join, { status: 'active', source: 'preferences' });
     const left = await unsubscribeFromLists(tx, subscriberId, leave);
     const welcomeEmailIds = await queueWelcomeEmails(tx, activated);
-    return { outcome: 'saved', joined: activated.length, left, welcomeEmailIds };
+    return { outcome: 'saved', joined: activated.length, left: left.changed, welcomeEmailIds, touchedCampaigns: left.touchedCampaigns };
   });
+  const { touchedCampaigns = [], ...outcome } = saved;
+  await finishCampaigns(db, touchedCampaigns);
+  return outcome;
 }

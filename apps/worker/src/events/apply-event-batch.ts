@@ -1,4 +1,4 @@
-import { suppressSubscribers } from '@herald/shared';
+import { finishCampaigns, suppressSubscribers } from '@herald/shared';
 import type { Db, SuppressedStatus } from '@herald/shared';
 import { aggregateEvents } from './aggregate-events.js';
 import { classifyEvent } from './classify-event.js';
@@ -27,10 +27,11 @@ const applyOrder: SuppressedStatus[] = ['complained', 'bounced', 'unsubscribed']
  * suppressions, and the report aggregates: aggregate-events.ts): a crash rolls back both, so an
  * event is never marked processed without its effect, nor counted twice, and SKIP LOCKED
  * lets several workers drain the table without waiting on each other. Events are claimed oldest
- * first. Applying a suppression twice changes nothing, so a replay is harmless as well.
+ * first. Applying a suppression twice changes nothing, so a replay is harmless as well. Campaigns
+ * left with nothing to send by the skipped deliveries are finished after the commit.
  */
 export async function applyEventBatch(db: Db, limit: number): Promise<EventBatchResult> {
-  return db.$transaction(
+  const { touchedCampaigns, ...result } = await db.$transaction(
     async (tx) => {
       const claimed = await tx.$queryRaw<ClaimedEvent[]>`
         UPDATE email_events e SET processed_at = now()
@@ -48,13 +49,19 @@ export async function applyEventBatch(db: Db, limit: number): Promise<EventBatch
       }
 
       let suppressed = 0;
+      const touchedCampaigns: string[] = [];
       for (const status of applyOrder) {
         const ids = targets.get(status);
-        if (ids) suppressed += await suppressSubscribers(tx, [...ids], status);
+        if (!ids) continue;
+        const applied = await suppressSubscribers(tx, [...ids], status);
+        suppressed += applied.changed;
+        touchedCampaigns.push(...applied.touchedCampaigns);
       }
       await aggregateEvents(tx, claimed.map((event) => event.id));
-      return { processed: claimed.length, suppressed };
+      return { processed: claimed.length, suppressed, touchedCampaigns };
     },
     { maxWait: 10_000, timeout: 60_000 },
   );
+  await finishCampaigns(db, touchedCampaigns);
+  return result;
 }
