@@ -9,6 +9,7 @@ import { requestLogger } from './http/request-logger.js';
 import { adminRoutes } from './routes/admin.js';
 import { archiveRoutes } from './routes/archive.js';
 import { campaignRoutes } from './routes/campaigns.js';
+import { reportRoutes } from './routes/reports.js';
 import { campaignUnsubscribeRoutes } from './routes/campaign-unsubscribe-pages.js';
 import { healthRoutes } from './routes/health.js';
 import { listRoutes } from './routes/lists.js';
@@ -48,6 +49,7 @@ export function createApp(deps: WebDeps): Express {
   app.use(webhookRoutes(deps, { malformedEvents: metrics.webhookMalformedEvents }));
   app.use(sendRoutes(deps));
   app.use(campaignRoutes(deps));
+  app.use(reportRoutes(deps));
   app.use(subscriberRoutes(deps));
   app.use(listRoutes(deps));
   app.use(segmentRoutes(deps));

@@ -15,6 +15,7 @@ import { resolveSubscriberFilter } from '../subscribers/resolve-subscriber-filte
 import { importListId } from '../lists/import-list.js';
 import { listLists } from '../lists/list-queries.js';
 import { addToList, removeFromList, subscriptionsOf } from '../lists/list-membership.js';
+import { sendCsv } from '../http/send-csv.js';
 import { listRefOf } from '../lists/list-schema.js';
 import { membershipAnswer } from '../routes/subscribers.js';
 import { editSubscriber } from '../subscribers/edit-subscriber.js';
@@ -139,12 +140,7 @@ export function subscriberPages({ deps, security, form, requireAdmin, render }: 
   router.get('/admin/subscribers/export', requireAdmin, async (req, res) => {
     const { list, segment } = parseRequest(exportFilter, withoutBlanks({ list: req.query.list, segment: req.query.segment }), 'query');
     const filter = await resolveSubscriberFilter(db, { list, segment });
-    res.status(200).set({
-      'Content-Type': 'text/csv; charset=utf-8',
-      'Content-Disposition': `attachment; filename="subscribers-${new Date().toISOString().slice(0, 10)}.csv"`,
-      'Cache-Control': 'no-store',
-    });
-    await writeSubscribersCsv(db, res, filter);
+    await sendCsv(req, res, 'subscribers', (out) => writeSubscribersCsv(db, out, filter));
   });
 
   const findData = async (rawId: unknown) => {

@@ -1,17 +1,13 @@
-import { z } from 'zod';
 import type { Db } from '@herald/shared';
+import { encodeTimeIdCursor, timeIdCursor } from '../http/time-id-cursor.js';
 
 export type Failure = { id: string; email: string | null; attempts: number; lastError: string | null; failedAt: Date };
 
 /** A page position: the last failure shown, as `<ISO time>_<delivery id>`. */
-export const failureCursor = z
-  .string()
-  .regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z_[0-9a-f-]{36}$/i)
-  .transform((value) => ({ at: new Date(value.slice(0, 24)), id: value.slice(25) }))
-  .refine((cursor) => !Number.isNaN(cursor.at.getTime()) && z.uuid().safeParse(cursor.id).success);
+export const failureCursor = timeIdCursor;
 
 export function encodeFailureCursor(failure: Failure): string {
-  return `${failure.failedAt.toISOString()}_${failure.id}`;
+  return encodeTimeIdCursor(failure.failedAt, failure.id);
 }
 
 /**

@@ -23,6 +23,7 @@ import { resolveSubscriberFilter } from '../subscribers/resolve-subscriber-filte
 import { subscriberStatuses, subscriberViewColumns } from '../subscribers/subscriber-view.js';
 import type { SubscriberView } from '../subscribers/subscriber-view.js';
 import { writeSubscribersCsv } from '../subscribers/write-subscribers-csv.js';
+import { sendCsv } from '../http/send-csv.js';
 
 export type SubscriberRouteOptions = {
   /** Largest import body accepted, in bytes. */
@@ -94,23 +95,7 @@ export function subscriberRoutes(deps: WebDeps, options: SubscriberRouteOptions 
   router.get('/subscribers/export', auth, async (req, res) => {
     const { status, list, segment } = parseRequest(exportQuery, req.query, 'query');
     const filter = await resolveSubscriberFilter(db, { status, list, segment });
-    res.status(200).set({
-      'Content-Type': 'text/csv; charset=utf-8',
-      'Content-Disposition': `attachment; filename="subscribers-${new Date().toISOString().slice(0, 10)}.csv"`,
-      'Cache-Control': 'no-store',
-    });
-    try {
-      await writeSubscribersCsv(db, res, filter);
-    } catch (err) {
-      // Before the first byte the error handler can still answer; after it the response is cut off,
-      // which a CSV client notices as a truncated download.
-      if (!res.headersSent) {
-        res.removeHeader('Content-Type');
-        res.removeHeader('Content-Disposition');
-        throw err;
-      }
-      if (!res.writableFinished && !req.destroyed) req.log.error({ err }, 'subscriber export failed midway');
-    }
+    await sendCsv(req, res, 'subscribers', (out) => writeSubscribersCsv(db, out, filter));
   });
 
   router.get('/subscribers/:id', auth, async (req, res) => {
