@@ -10,6 +10,7 @@ import type { Express } from 'express';
 import { campaignUnsubscribeUrl, preferencesUrl } from '@herald/shared';
 import { processEvents } from '../src/handlers/process-events.js';
 import { admin, postSend, seedSubscribers, waitForCampaignSent } from '../../../test/support/factories.js';
+import { loggedInAgent } from '../../../test/support/admin.js';
 import { createWebhookKeys, signedWebhookHeaders, webhookBody } from '../../../test/support/sendgrid-webhook.js';
 import { jobContext, useStack, waitFor } from '../../../test/support/stack.js';
 
@@ -149,6 +150,31 @@ describe('campaign report', () => {
     expect(lines[0]).toBe('email,name,at,subscriber_id,delivery_id');
     expect(lines).toHaveLength(4);
     expect(csv.text).toContain(`mo@example.com,"'=HYPERLINK(""x"")"`);
+
+    // The admin page shows the same report: rates, a chart with a bar per non-empty bucket and
+    // series, the links with who clicked them, and each figure's people as a download.
+    const agent = await loggedInAgent(stack.web.app);
+    const campaignPage = await agent.get(`/admin/campaigns/${campaignId}`).expect(200);
+    expect(campaignPage.text).toContain(`href="/admin/campaigns/${campaignId}/report"`);
+    const page = await agent.get(`/admin/campaigns/${campaignId}/report`).expect(200);
+    const rate = (name: string) => new RegExp(`data-rate="${name}"><dt>[^<]+</dt><dd>([^<]+)<`).exec(page.text)?.[1];
+    expect([rate('delivered'), rate('opened'), rate('clicked'), rate('bounced')]).toEqual(['75.0%', '66.7%', '100.0%', '25.0%']);
+    expect(page.text).toContain('role="img"');
+    // Opens: ada (first hour), grace (hour 3); clicks: ada (first hour), grace (hour 3), mo (day 3).
+    expect(page.text.match(/<rect class="bar-opened"/g)).toHaveLength(2);
+    expect(page.text.match(/<rect class="bar-clicked"/g)).toHaveLength(3);
+    const peopleLink = /<tr data-link="https:\/\/example.com\/track\?who=\{\{email\}\}">[\s\S]*?<a href="([^"]+)" download>Who clicked/.exec(page.text)?.[1];
+    expect(peopleLink).toBeDefined();
+    const clickers = await agent.get(peopleLink!.replaceAll('&amp;', '&')).expect(200);
+    expect(clickers.text.trim().split('\n').slice(1).map((line) => line.split(',')[0])).toEqual(['ada@example.com', 'grace@example.com']);
+    const neverRow = /<tr data-link="https:\/\/example.com\/never">([\s\S]*?)<\/tr>/.exec(page.text)?.[1];
+    expect(neverRow).toBeDefined();
+    expect(neverRow).not.toContain('Who clicked');
+    const bouncedLink = /data-figure="bounced"><a href="([^"]+)"/.exec(page.text)?.[1];
+    const bounced = await agent.get(bouncedLink!.replaceAll('&amp;', '&')).expect(200);
+    expect(bounced.text).toContain('lin@example.com');
+    await agent.get(`/admin/campaigns/${campaignId}/report/recipients.csv?event=looked`).expect(400);
+    await request(stack.web.app).get(`/admin/campaigns/${campaignId}/report`).expect(303);
   });
 
   it('refuses bad report parameters with a 400 naming the field, and unknown campaigns with a 404', async () => {

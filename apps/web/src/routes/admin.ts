@@ -7,6 +7,7 @@ import { composePages } from '../admin/compose-pages.js';
 import { listPages } from '../admin/list-pages.js';
 import { loginPages } from '../admin/login-pages.js';
 import { queueDashboard } from '../admin/queue-dashboard.js';
+import { reportPages } from '../admin/report-pages.js';
 import { segmentPages } from '../admin/segment-pages.js';
 import { subscriberPages } from '../admin/subscriber-pages.js';
 import { adminViewHelpers } from '../admin/view-helpers.js';
@@ -36,6 +37,7 @@ export function adminRoutes(deps: WebDeps): Router {
   router.use('/admin/queues', context.requireAdmin, queueDashboard(deps.queues, '/admin/queues'));
   // Before the campaign pages, whose `/admin/campaigns/:id` would otherwise take `/new`.
   router.use(composePages(context));
+  router.use(reportPages(context));
   router.use(campaignPages(context));
   router.use(subscriberPages(context));
   router.use(listPages(context));

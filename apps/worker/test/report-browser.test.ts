@@ -1,0 +1,117 @@
+/**
+ * The report page in a real Chromium: a campaign sent by the real worker, a day and a half of
+ * opens and clicks reported through the signed webhook and applied by the event processing, and
+ * the page an operator reads. Screenshots land in test-artifacts/admin/ (git-ignored).
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomUUID } from 'node:crypto';
+import { chromium } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { processEvents } from '../src/handlers/process-events.js';
+import { postSend, seedSubscribers, waitForCampaignSent } from '../../../test/support/factories.js';
+import { createWebhookKeys, signedWebhookHeaders, webhookBody } from '../../../test/support/sendgrid-webhook.js';
+import { createStack, jobContext, waitFor } from '../../../test/support/stack.js';
+import type { Stack } from '../../../test/support/stack.js';
+import { adminPassword } from '../../../test/support/web.js';
+
+const screenshotDir = fileURLToPath(new URL('../../../test-artifacts/admin/', import.meta.url));
+const sendgrid = createWebhookKeys();
+const hour = 3600;
+
+let stack: Stack;
+let server: Server;
+let baseUrl: string;
+let context: BrowserContext;
+let profileDir: string;
+
+beforeAll(async () => {
+  mkdirSync(screenshotDir, { recursive: true });
+  stack = await createStack({ SENDGRID_WEBHOOK_PUBLIC_KEY: sendgrid.publicKeyBase64 });
+  server = stack.web.app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  profileDir = mkdtempSync(join(tmpdir(), 'herald-report-chromium-'));
+  context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update'],
+    viewport: { width: 1280, height: 900 },
+    acceptDownloads: true,
+  });
+}, 120_000);
+afterAll(async () => {
+  await context?.close();
+  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  server?.close();
+  await stack?.close();
+});
+
+/** Sends to 40 people, then reports what a real audience does over the next day and a half. */
+async function campaignWithActivity() {
+  const { db } = stack.web;
+  const people = await seedSubscribers(db, Array.from({ length: 40 }, (_, i) => ({ email: `reader${i}@example.com`, name: `Reader ${i}` })));
+  await stack.startWorker();
+  const body = '<p>This week: <a href="https://example.com/story">the story</a>, <a href="https://example.com/talk">the talk</a>.</p>';
+  const sent = await postSend(stack.web.app, { subject: 'Issue 12', body }).expect(202);
+  const campaignId: string = sent.body.campaignId;
+  await waitForCampaignSent(db, campaignId);
+  const campaign = await db.campaign.findUniqueOrThrow({ where: { id: campaignId } });
+  const deliveries = await db.delivery.findMany({ where: { campaignId } });
+  const emailOf = new Map(people.map((person) => [person.id, person.email]));
+  // Reader 0 first, so which reader does what below is fixed.
+  deliveries.sort((a, b) => Number(emailOf.get(a.subscriberId!)!.match(/\d+/)![0]) - Number(emailOf.get(b.subscriberId!)!.match(/\d+/)![0]));
+  const start = Math.floor(campaign.startedAt!.getTime() / 1000);
+  const events: object[] = [];
+  deliveries.forEach((delivery, i) => {
+    const on = (fields: Record<string, unknown>) => events.push({ sg_event_id: randomUUID(), email: emailOf.get(delivery.subscriberId!), herald_delivery_id: delivery.id, ...fields });
+    if (i === 39) return on({ event: 'bounce', type: 'bounce', timestamp: start + 5 });
+    on({ event: 'delivered', timestamp: start + 2 });
+    // Most opens in the first hours, a tail into the second day.
+    if (i < 26) on({ event: 'open', timestamp: start + Math.floor((i * i * hour) / 20) });
+    if (i < 11) on({ event: 'click', url: i % 3 ? 'https://example.com/story' : 'https://example.com/talk', timestamp: start + Math.floor((i * i * hour) / 20) + 30 });
+  });
+  const webhook = webhookBody(events);
+  await request(stack.web.app).post('/webhooks/sendgrid').set(signedWebhookHeaders(webhook, sendgrid.privateKey)).send(webhook).expect(200);
+  const deps = stack.workerDeps();
+  await waitFor('the events applied', async () => {
+    await processEvents({}, jobContext(deps), deps);
+    return (await db.emailEvent.count({ where: { processedAt: null } })) === 0;
+  });
+  return campaignId;
+}
+
+describe('the report page in a browser', () => {
+  it('shows the rates, the chart, the links and downloads the people behind a figure', async () => {
+    const campaignId = await campaignWithActivity();
+    const page = await context.newPage();
+    await page.goto(`${baseUrl}/admin/login`);
+    await page.getByLabel('Password').fill(adminPassword);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.goto(`${baseUrl}/admin/campaigns/${campaignId}`);
+    await page.getByRole('link', { name: /Full report/ }).click();
+    await expect.poll(() => page.getByRole('heading', { name: 'Report' }).isVisible()).toBe(true);
+
+    // 39 of 40 delivered, 26 of them opened, 11 clicked.
+    expect(await page.locator('[data-rate="delivered"] dd').innerText()).toMatch(/^97\.5%/);
+    expect(await page.locator('[data-rate="opened"] dd').innerText()).toMatch(/^66\.7%/);
+    const chart = page.getByRole('img', { name: /26 opened and 11 clicked/ });
+    expect((await chart.boundingBox())!.width).toBeGreaterThan(600);
+    expect(await page.locator('rect.bar-opened').count()).toBeGreaterThan(5);
+    await page.screenshot({ path: join(screenshotDir, '30-campaign-report.png'), fullPage: true });
+
+    const download = page.waitForEvent('download');
+    await page.locator('tr[data-link="https://example.com/talk"]').getByRole('link', { name: 'Who clicked' }).click();
+    const csv = readFileSync((await (await download).path())!, 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('email,name,at,subscriber_id,delivery_id');
+    // Readers 0, 3, 6 and 9 clicked the talk.
+    expect(csv).toHaveLength(5);
+    await page.close();
+  });
+});
