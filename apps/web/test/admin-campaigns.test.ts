@@ -3,6 +3,7 @@ import { campaignHtml, issueUrl, prepareCampaignContent, renderCampaignEmail } f
 import { composeAndConfirm, csrfFrom, loggedInAgent } from '../../../test/support/admin.js';
 import { truncateAll } from '../../../test/support/database.js';
 import { seedSubscribers, waitForCampaignSent } from '../../../test/support/factories.js';
+import { applyEventBatch } from '../../worker/src/events/apply-event-batch.js';
 import { createStack, waitFor } from '../../../test/support/stack.js';
 import { metricsToken } from '../../../test/support/web.js';
 import type { Stack } from '../../../test/support/stack.js';
@@ -215,6 +216,11 @@ describe('following a campaign', () => {
       stack.web.db.delivery.create({ data: { campaignId: campaign.id, subscriberId: subscribers[1]!.id, status: 'failed' } }),
     ]);
     await stack.web.db.emailEvent.create({ data: { dedupeKey: 'b1', type: 'bounce', occurredAt: new Date(), deliveryId: sent.id, payload: { type: 'bounce' } } });
+    // Applied by whichever claims it first, this call or the running worker; both commit the counts with it.
+    await waitFor('the bounce applied', async () => {
+      await applyEventBatch(stack.web.db, 100);
+      return (await stack.web.db.emailEvent.count({ where: { processedAt: null } })) === 0;
+    });
     const agent = await loggedInAgent(stack.web.app);
     const list = await agent.get('/admin').expect(200);
     const row = list.text.slice(list.text.indexOf(`data-campaign="${campaign.id}"`));

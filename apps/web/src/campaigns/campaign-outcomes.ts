@@ -13,7 +13,8 @@ const emptyCounts = (): Record<DeliveryStatus, number> => ({ queued: 0, sending:
 
 /**
  * Delivery counts and reported bounces and complaints for a page of campaigns, in two statements
- * whatever the page size: both read through the (campaign_id, status, id) index.
+ * whatever the page size: the deliveries through the (campaign_id, status, id) index, the events
+ * through the report aggregates' primary key.
  */
 export async function readCampaignOutcomes(db: Db, campaignIds: string[]): Promise<Map<string, CampaignOutcome>> {
   const outcomes = new Map<string, CampaignOutcome>(campaignIds.map((id) => [id, { counts: emptyCounts(), total: 0, percent: 0, bounced: 0, complained: 0 }]));
@@ -23,14 +24,14 @@ export async function readCampaignOutcomes(db: Db, campaignIds: string[]): Promi
       SELECT campaign_id::text, status::text AS status, count(*)::int AS count
       FROM deliveries WHERE campaign_id = ANY(${campaignIds}::uuid[])
       GROUP BY campaign_id, status`,
+    // The report aggregates: recipients whose first bounce or complaint fell in each hour.
     db.$queryRaw<{ campaign_id: string; bounced: number; complained: number }[]>`
-      SELECT d.campaign_id::text,
-        count(DISTINCT e.delivery_id) FILTER (
-          WHERE e.type = 'bounce' AND coalesce(e.payload->>'type', 'bounce') = 'bounce')::int AS bounced,
-        count(DISTINCT e.delivery_id) FILTER (WHERE e.type = 'spamreport')::int AS complained
-      FROM deliveries d JOIN email_events e ON e.delivery_id = d.id
-      WHERE d.campaign_id = ANY(${campaignIds}::uuid[])
-      GROUP BY d.campaign_id`,
+      SELECT campaign_id::text,
+        coalesce(sum(uniques) FILTER (WHERE kind = 'bounced'), 0)::int AS bounced,
+        coalesce(sum(uniques) FILTER (WHERE kind = 'complained'), 0)::int AS complained
+      FROM campaign_event_hours
+      WHERE campaign_id = ANY(${campaignIds}::uuid[]) AND kind IN ('bounced', 'complained')
+      GROUP BY campaign_id`,
   ]);
   for (const row of statusRows) {
     const outcome = outcomes.get(row.campaign_id);

@@ -16,26 +16,18 @@ export type CampaignEventCounts = {
   clicked: number;
 };
 
+const kinds = ['delivered', 'bounced', 'blocked', 'dropped', 'complained', 'unsubscribed', 'opened', 'clicked'] as const;
+
 /**
- * Counts distinct deliveries per event kind, so an email opened five times counts once. Reads the
- * campaign's deliveries through (campaign_id, status, id) and their events through
- * (delivery_id, type).
+ * Counts the campaign's recipients per event kind, so an email opened five times counts once. Reads
+ * the report aggregates (`uniques` per campaign, kind and hour, kept exact as events are applied), so
+ * the cost follows the campaign's hours, not its events; the same figures as its report.
  */
 export async function countCampaignEvents(db: Db, campaignId: string): Promise<CampaignEventCounts> {
-  const [counts] = await db.$queryRaw<CampaignEventCounts[]>`
-    SELECT
-      count(DISTINCT e.delivery_id) FILTER (WHERE e.type = 'delivered')::int AS delivered,
-      count(DISTINCT e.delivery_id) FILTER (
-        WHERE e.type = 'bounce' AND coalesce(e.payload->>'type', 'bounce') = 'bounce')::int AS bounced,
-      count(DISTINCT e.delivery_id) FILTER (WHERE e.type = 'bounce' AND e.payload->>'type' = 'blocked')::int AS blocked,
-      count(DISTINCT e.delivery_id) FILTER (WHERE e.type = 'dropped')::int AS dropped,
-      count(DISTINCT e.delivery_id) FILTER (WHERE e.type = 'spamreport')::int AS complained,
-      count(DISTINCT e.delivery_id) FILTER (WHERE e.type IN ('unsubscribe', 'group_unsubscribe'))::int AS unsubscribed,
-      count(DISTINCT e.delivery_id) FILTER (WHERE e.type = 'open')::int AS opened,
-      count(DISTINCT e.delivery_id) FILTER (WHERE e.type = 'click')::int AS clicked
-    FROM deliveries d
-    JOIN email_events e ON e.delivery_id = d.id
-    WHERE d.campaign_id = ${campaignId}::uuid`;
-  // An aggregate without GROUP BY always returns one row.
-  return counts!;
+  const rows = await db.$queryRaw<{ kind: string; recipients: number }[]>`
+    SELECT kind, sum(uniques)::int AS recipients FROM campaign_event_hours
+    WHERE campaign_id = ${campaignId}::uuid GROUP BY kind`;
+  const counts = Object.fromEntries(kinds.map((kind) => [kind, 0])) as CampaignEventCounts;
+  for (const row of rows) if (row.kind in counts) counts[row.kind as keyof CampaignEventCounts] = row.recipients;
+  return counts;
 }
