@@ -103,6 +103,10 @@ describe('a malformed percent-encoding in a path parameter', () => {
     ['get', `/subscribers/${bad}/export`, true],
     ['get', `/admin/campaigns/${bad}`, false],
     ['post', `/admin/campaigns/${bad}/cancel`, false],
+    ['get', `/campaigns/${bad}/report`, true],
+    ['get', `/campaigns/${bad}/recipients?event=opened`, true],
+    ['get', `/admin/campaigns/${bad}/report`, false],
+    ['get', `/admin/campaigns/${bad}/report/recipients.csv?event=opened`, false],
   ];
 
   it.each(routes)('%s %s answers 400 with the token, without it, as JSON and as a page', async (method, path, api) => {
@@ -312,8 +316,33 @@ describe('invalid ids', () => {
     ['post', `/unsubscribe/${'0'.repeat(64)}/resubscribe`, false],
     ['get', '/archive/not-a-uuid', false],
     ['get', `/archive/${someId}`, false],
+    ['get', '/campaigns/123/report', true],
+    ['get', `/campaigns/${someId}/report`, true],
+    ['get', `/campaigns/${someId}/recipients?event=clicked`, true],
   ])('%s %s is a 404 that changes nothing', async (method, path, api) => {
     await refuses(() => (request(app) as unknown as Record<string, (p: string) => request.Test>)[method]!(path).set(api ? auth : {}), 404);
+  });
+});
+
+describe('report parameters', () => {
+  it.each([
+    ['event', ''],
+    ['event', 'event=opened%00'],
+    ['event', "event=opened'%20OR%201=1"],
+    ['event', 'event[]=opened'],
+    ['cursor', 'event=opened&cursor=%00'],
+    ['cursor', 'event=opened&cursor=9999-99-99T00:00:00.000Z_x'],
+    ['limit', 'event=opened&limit=1e400'],
+    ['limit', 'event=opened&limit=-1'],
+    ['limit', 'event=opened&limit=100000'],
+    ['url', 'event=clicked&url='],
+    ['url', `event=clicked&url=${'x'.repeat(2049)}`],
+    ['link', 'event=clicked&link=unsubscribe&link=preferences'],
+    ['format', 'event=bounced&format=csv%00'],
+    ['url', 'event=clicked&url=a%00b'],
+  ])('GET /campaigns/:id/recipients with a bad %s (case %#) is a 400 naming it', async (field, query) => {
+    const res = await refuses(() => request(app).get(`/campaigns/${someId}/recipients?${query}`).set(auth), 400);
+    expect(res.body.error.message).toContain(field);
   });
 });
 

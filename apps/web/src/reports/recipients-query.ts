@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { storableText } from '@herald/shared';
 import { timeIdCursor } from '../http/time-id-cursor.js';
 import { recipientEvents } from './report-kinds.js';
 
@@ -10,7 +11,8 @@ import { recipientEvents } from './report-kinds.js';
 export const recipientsQuery = z
   .object({
     event: z.enum(recipientEvents, { error: `expected one of ${recipientEvents.join(', ')}` }),
-    url: z.string().min(1).max(2048).optional(),
+    // Compared in SQL with the links as written and as clicked: a NUL would fail the statement.
+    url: storableText('url').min(1).max(2048).optional(),
     link: z.enum(['unsubscribe', 'preferences']).optional(),
     cursor: timeIdCursor.optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
