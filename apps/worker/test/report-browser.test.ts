@@ -105,6 +105,15 @@ describe('the report page in a browser', () => {
     expect((await chart.boundingBox())!.width).toBeGreaterThan(600);
     expect(await page.locator('rect.bar-opened').count()).toBeGreaterThan(5);
     await page.screenshot({ path: join(screenshotDir, '30-campaign-report.png'), fullPage: true });
+    // The numbers behind the chart, for screen readers and copying: one row per bucket with events.
+    await page.getByText('The numbers behind the chart').click();
+    expect(await page.locator('.chart-data tbody tr').count()).toBeGreaterThan(5);
+
+    // At phone width the page fits without scrolling sideways.
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await page.screenshot({ path: join(screenshotDir, '31-campaign-report-phone.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
 
     const download = page.waitForEvent('download');
     await page.locator('tr[data-link="https://example.com/talk"]').getByRole('link', { name: 'Who clicked' }).click();
