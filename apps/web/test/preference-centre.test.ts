@@ -74,6 +74,12 @@ describe('the preference centre', () => {
     // The same choices again: nothing changes, no second welcome row.
     await request(web.app).post(ann.page).type('form').send(`name=Ann+B&shown=${newsletter}&shown=${weekly}&lists=${weekly}`).expect(200);
     expect(await welcomeRowsOf(web.db, 'ann@example.com')).toEqual(['weekly']);
+
+    // A post without the name field keeps the name; an empty name field clears it.
+    await request(web.app).post(ann.page).type('form').send(`shown=${newsletter}&shown=${weekly}&lists=${weekly}`).expect(200);
+    expect(await web.db.subscriber.findUniqueOrThrow({ where: { id: ann.id } })).toMatchObject({ name: 'Ann B' });
+    await request(web.app).post(ann.page).type('form').send(`name=&shown=${newsletter}&shown=${weekly}&lists=${weekly}`).expect(200);
+    expect(await web.db.subscriber.findUniqueOrThrow({ where: { id: ann.id } })).toMatchObject({ name: null });
   });
 
   it('never joins a private list, and leaves alone the lists the page did not show', async () => {

@@ -66,7 +66,9 @@ export function preferenceCentreRoutes(router: Router, { db, queues, config }: {
     if (!parsed.success) {
       return render(res, req.params.token, subscriber.id, 422, { kind: 'problem', text: 'Nothing was changed: some fields need attention.' }, fieldErrors(parsed.error));
     }
-    const saved = await savePreferences(db, subscriber.id, { name: parsed.data.name, shown: parsed.data.shown, ticked: parsed.data.lists });
+    // A form posted without the name field (a script, an older page) leaves the name as it is.
+    const chosenName = typeof req.body === 'object' && req.body !== null && 'name' in req.body ? parsed.data.name : undefined;
+    const saved = await savePreferences(db, subscriber.id, { name: chosenName, shown: parsed.data.shown, ticked: parsed.data.lists });
     if (saved.outcome === 'unknown') return notFound(res);
     if (saved.outcome === 'suppressed') {
       return render(res, req.params.token, subscriber.id, 409, { kind: 'problem', text: suppressedText(subscriber.email, name) });

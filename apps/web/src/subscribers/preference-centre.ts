@@ -15,7 +15,8 @@ export type PreferenceList = {
 export type PreferencePerson = { id: string; email: string; name: string | null; status: SubscriberStatus };
 
 export type PreferenceChoice = {
-  name: string | null;
+  /** The name as written (null: cleared); undefined when the form had no name field, which keeps it. */
+  name: string | null | undefined;
   /** The lists the page showed, as ids: only these are changed. */
   shown: string[];
   /** The ones left ticked. */
@@ -75,9 +76,11 @@ export async function savePreferences(db: Db, subscriberId: string, choice: Pref
       .map((list) => list.id);
     if (join.length > 0 && !mayJoin(person.status)) return { outcome: 'suppressed' };
 
-    await tx.$executeRaw`
-      UPDATE subscribers SET name = ${choice.name}, updated_at = now()
-      WHERE id = ${subscriberId}::uuid AND name IS DISTINCT FROM ${choice.name}`;
+    if (choice.name !== undefined) {
+      await tx.$executeRaw`
+        UPDATE subscribers SET name = ${choice.name}, updated_at = now()
+        WHERE id = ${subscriberId}::uuid AND name IS DISTINCT FROM ${choice.name}`;
+    }
     if (join.length > 0 && (person.status === 'pending' || person.status === 'unsubscribed')) {
       await tx.$executeRaw`
         UPDATE subscribers
