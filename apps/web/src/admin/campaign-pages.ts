@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { findCampaign } from '../campaigns/find-campaign.js';
 import { z } from 'zod';
 import { applyCampaignAction, isCampaignAction } from '../campaigns/campaign-actions.js';
 import { readCampaignOutcomes } from '../campaigns/campaign-outcomes.js';
@@ -6,7 +7,6 @@ import { readCampaignProgress } from '../campaigns/campaign-progress.js';
 import { campaignSummary } from '../campaigns/campaign-view.js';
 import { failureCursor, listFailures } from '../campaigns/list-failures.js';
 import { isEditable } from '../campaigns/save-draft.js';
-import { HttpError } from '../http/http-error.js';
 import { parseId, parseRequest } from '../http/parse-request.js';
 import type { AdminContext } from './admin-context.js';
 import { readMailHoldNotices } from './mail-hold-notices.js';
@@ -49,14 +49,9 @@ export function campaignPages({ deps, security, form, requireAdmin, render }: Ad
     });
   });
 
-  const findCampaign = async (rawId: unknown) => {
-    const campaign = await db.campaign.findUnique({ where: { id: parseId(rawId, 'campaign') } });
-    if (!campaign) throw new HttpError(404, 'not_found', 'No campaign with that id.');
-    return campaign;
-  };
 
   router.get('/admin/campaigns/:id', requireAdmin, async (req, res) => {
-    const campaign = await findCampaign(req.params.id);
+    const campaign = await findCampaign(db, req.params.id);
     if (campaign.status === 'draft') return res.redirect(303, `/admin/campaigns/${campaign.id}/edit`);
     const query = parseRequest(campaignQuery, req.query, 'query');
     const [progress, failures, audienceOf] = await Promise.all([
@@ -77,7 +72,7 @@ export function campaignPages({ deps, security, form, requireAdmin, render }: Ad
 
   /** What the campaign page polls while the campaign runs. */
   router.get('/admin/campaigns/:id/progress', requireAdmin, async (req, res) => {
-    const campaign = await findCampaign(req.params.id);
+    const campaign = await findCampaign(db, req.params.id);
     res.set('Cache-Control', 'no-store').json(await readCampaignProgress(db, campaign));
   });
 

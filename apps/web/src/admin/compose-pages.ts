@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { findCampaign } from '../campaigns/find-campaign.js';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { audienceCount, campaignAudience, defaultListId, enqueueJob, jobs } from '@herald/shared';
@@ -116,18 +117,13 @@ export function composePages({ deps, security, form, requireAdmin, render }: Adm
     });
   };
 
-  const findCampaign = async (rawId: unknown) => {
-    const campaign = await db.campaign.findUnique({ where: { id: parseId(rawId, 'campaign') } });
-    if (!campaign) throw new HttpError(404, 'not_found', 'No campaign with that id.');
-    return campaign;
-  };
 
   router.get('/admin/campaigns/new', requireAdmin, async (req, res) => {
     await renderCompose(req, res, { campaign: null, values: { ...emptyForm, lists: [await defaultListId(db)] }, errors: {} });
   });
 
   router.get('/admin/campaigns/:id/edit', requireAdmin, async (req, res) => {
-    const campaign = await findCampaign(req.params.id);
+    const campaign = await findCampaign(db, req.params.id);
     if (!isEditable(campaign)) return res.redirect(303, `/admin/campaigns/${campaign.id}`);
     const query = parseRequest(editQuery, req.query, 'query');
     const notice = query.notice === 'saved' ? 'Draft saved.' : query.notice === 'test-sent' ? `Test email on its way to ${query.to ?? 'you'}.` : null;
@@ -136,7 +132,7 @@ export function composePages({ deps, security, form, requireAdmin, render }: Adm
 
   /** Saves the form (new draft or edit), then does what the pressed button asked. */
   const save = async (req: Request, res: Response) => {
-    const existing = req.params.id ? await findCampaign(req.params.id) : null;
+    const existing = req.params.id ? await findCampaign(db, req.params.id) : null;
     if (existing && !isEditable(existing)) throw new HttpError(409, 'invalid_state', `The campaign is ${existing.status}; it can no longer be edited.`);
     const values = formValues(req);
     const intent = intentOf(req);
@@ -187,7 +183,7 @@ export function composePages({ deps, security, form, requireAdmin, render }: Adm
   router.post('/admin/campaigns/:id/edit', requireAdmin, form, security.csrfProtection, save);
 
   router.get('/admin/campaigns/:id/review', requireAdmin, async (req, res) => {
-    const campaign = await findCampaign(req.params.id);
+    const campaign = await findCampaign(db, req.params.id);
     if (campaign.status !== 'draft') return res.redirect(303, `/admin/campaigns/${campaign.id}`);
     // The same predicate as the snapshot the send takes (audiencePredicate), counted now.
     const [audience, preview, lists] = await Promise.all([

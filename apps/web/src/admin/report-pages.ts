@@ -1,6 +1,7 @@
 import { Router } from 'express';
+import { findCampaign } from '../campaigns/find-campaign.js';
 import { HttpError } from '../http/http-error.js';
-import { parseId, parseRequest } from '../http/parse-request.js';
+import { parseRequest } from '../http/parse-request.js';
 import { sendCsv } from '../http/send-csv.js';
 import { writeRecipientsCsv } from '../reports/campaign-recipients.js';
 import { readCampaignReport } from '../reports/campaign-report.js';
@@ -17,14 +18,15 @@ export function reportPages({ deps, requireAdmin, render }: AdminContext): Route
   const { db, config } = deps;
   const router = Router();
 
-  const findCampaign = async (rawId: unknown) => {
-    const campaign = await db.campaign.findUnique({ where: { id: parseId(rawId, 'campaign') } });
-    if (!campaign || campaign.status === 'draft') throw new HttpError(404, 'not_found', 'No sent campaign with that id.');
+  // A draft has no report yet: its address is the compose page's.
+  const findSentCampaign = async (rawId: unknown) => {
+    const campaign = await findCampaign(db, rawId);
+    if (campaign.status === 'draft') throw new HttpError(404, 'not_found', 'No sent campaign with that id.');
     return campaign;
   };
 
   router.get('/admin/campaigns/:id/report', requireAdmin, async (req, res) => {
-    const campaign = await findCampaign(req.params.id);
+    const campaign = await findSentCampaign(req.params.id);
     const report = await readCampaignReport(db, campaign, config.publicUrl);
     render(req, res, 'report', {
       title: `Report: ${plainSubject(campaign.subject)}`,
@@ -37,7 +39,7 @@ export function reportPages({ deps, requireAdmin, render }: AdminContext): Route
 
   router.get('/admin/campaigns/:id/report/recipients.csv', requireAdmin, async (req, res) => {
     const query = parseRequest(recipientsQuery, req.query, 'query');
-    const campaign = await findCampaign(req.params.id);
+    const campaign = await findSentCampaign(req.params.id);
     const filter = { event: query.event, url: query.url, link: query.link };
     await sendCsv(req, res, `recipients-${query.event}`, (out) => writeRecipientsCsv(db, campaign, config.publicUrl, filter, out));
   });

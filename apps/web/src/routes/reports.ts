@@ -1,8 +1,8 @@
 import { Router } from 'express';
+import { findCampaign } from '../campaigns/find-campaign.js';
 import type { WebDeps } from '../deps.js';
 import { requireAdminToken } from '../http/admin-auth.js';
-import { HttpError } from '../http/http-error.js';
-import { parseId, parseRequest } from '../http/parse-request.js';
+import { parseRequest } from '../http/parse-request.js';
 import { sendCsv } from '../http/send-csv.js';
 import { pageRecipients, writeRecipientsCsv } from '../reports/campaign-recipients.js';
 import { readCampaignReport } from '../reports/campaign-report.js';
@@ -14,21 +14,16 @@ export function reportRoutes(deps: WebDeps): Router {
   const router = Router();
   const auth = requireAdminToken(deps);
 
-  const findCampaign = async (rawId: unknown) => {
-    const campaign = await db.campaign.findUnique({ where: { id: parseId(rawId, 'campaign') } });
-    if (!campaign) throw new HttpError(404, 'not_found', 'No campaign with that id.');
-    return campaign;
-  };
 
   router.get('/campaigns/:id/report', auth, async (req, res) => {
-    const campaign = await findCampaign(req.params.id);
+    const campaign = await findCampaign(db, req.params.id);
     res.set('Cache-Control', 'no-store').json(await readCampaignReport(db, campaign, config.publicUrl));
   });
 
   // The people behind one figure of the report; `format=csv` downloads all of them.
   router.get('/campaigns/:id/recipients', auth, async (req, res) => {
     const query = parseRequest(recipientsQuery, req.query, 'query');
-    const campaign = await findCampaign(req.params.id);
+    const campaign = await findCampaign(db, req.params.id);
     const filter = { event: query.event, url: query.url, link: query.link };
     if (query.format === 'csv') {
       return sendCsv(req, res, `recipients-${query.event}`, (out) => writeRecipientsCsv(db, campaign, config.publicUrl, filter, out));
