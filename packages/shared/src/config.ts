@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 /** Thrown at boot with every problem in the environment listed, one per line. */
@@ -18,13 +19,52 @@ export function withoutEmpty(env: Record<string, string | undefined>): Record<st
   return present;
 }
 
+/**
+ * Secrets that may be given as a file instead (`NAME_FILE=/run/secrets/name`), as Docker and
+ * Kubernetes secrets are mounted, so they need not sit in the environment. The file's content, less
+ * a trailing newline, is the value.
+ */
+export const fileVariables = [
+  'DATABASE_URL',
+  'ADMIN_TOKEN',
+  'ADMIN_PASSWORD',
+  'SESSION_SECRET',
+  'METRICS_TOKEN',
+  'SENDGRID_API_KEY',
+  'SENDGRID_WEBHOOK_PUBLIC_KEY',
+  'SINK_EVENT_WEBHOOK_PRIVATE_KEY',
+] as const;
+
+/** `env` with every `NAME_FILE` read into `NAME`; problems (unreadable, both set) are returned by name. */
+function withFiles(env: Record<string, string>): { env: Record<string, string>; problems: string[] } {
+  const read = { ...env };
+  const problems: string[] = [];
+  for (const name of fileVariables) {
+    const path = env[`${name}_FILE`];
+    if (path === undefined) continue;
+    delete read[`${name}_FILE`];
+    if (env[name] !== undefined) {
+      problems.push(`  ${name}_FILE: is set together with ${name}; set one of them`);
+      continue;
+    }
+    try {
+      read[name] = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+    } catch (err) {
+      problems.push(`  ${name}_FILE: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+  }
+  return { env: read, problems };
+}
+
 /** Parses `env` with `schema`, naming every missing or malformed variable at once. Empty means unset. */
 export function parseEnv<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.output<S> {
-  const result = schema.safeParse(withoutEmpty(env));
+  const files = withFiles(withoutEmpty(env));
+  if (files.problems.length > 0) throw new ConfigError(`Invalid configuration:\n${files.problems.join('\n')}`);
+  const result = schema.safeParse(files.env);
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => {
     const name = issue.path.join('.');
-    const missing = issue.path.length === 1 && (env[name] === undefined || env[name] === '');
+    const missing = issue.path.length === 1 && files.env[name] === undefined;
     return `  ${name || '(env)'}: ${missing ? 'is required' : issue.message}`;
   });
   throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);

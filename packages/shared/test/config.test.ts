@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { commonEnv, parseEnv, productionWarnings, withoutEmpty } from '../src/config.js';
@@ -42,6 +45,36 @@ describe('empty means unset', () => {
   it('still refuses a malformed value that is not empty', () => {
     expect(() => parseEnv(schema, { ...base, OPTIONAL_KEY: 'short' })).toThrowError(/OPTIONAL_KEY: Too small/);
     expect(() => parseEnv(schema, { ...base, METRICS_TOKEN: 'short' })).toThrowError(/METRICS_TOKEN: must be at least 16 characters/);
+  });
+});
+
+describe('secrets from files', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-config-'));
+  const file = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+
+  it('reads NAME_FILE into NAME, less the trailing newline', () => {
+    const parsed = parseEnv(schema, { ...base, METRICS_TOKEN_FILE: file('metrics', 'token-from-a-file-0123\n') });
+    expect(parsed.METRICS_TOKEN).toBe('token-from-a-file-0123');
+  });
+
+  it('validates what the file holds as it would the variable', () => {
+    expect(() => parseEnv(schema, { ...base, METRICS_TOKEN_FILE: file('short', 'short') })).toThrowError(/METRICS_TOKEN: must be at least 16 characters/);
+  });
+
+  it('refuses a file that cannot be read, and a secret given both ways', () => {
+    expect(() => parseEnv(schema, { ...base, METRICS_TOKEN_FILE: join(dir, 'absent') })).toThrowError(/METRICS_TOKEN_FILE: cannot read .*absent \(ENOENT\)/);
+    expect(() => parseEnv(schema, { ...base, METRICS_TOKEN: 'token-in-the-environment', METRICS_TOKEN_FILE: file('both', 'token-from-a-file-0123') })).toThrowError(
+      /METRICS_TOKEN_FILE: is set together with METRICS_TOKEN/,
+    );
+  });
+
+  it('reads only the secrets it names: any other NAME_FILE is an ordinary variable', () => {
+    const parsed = parseEnv(z.object({ ...commonEnv, REQUIRED_FILE: z.string().optional() }), { ...base, REQUIRED_FILE: join(dir, 'absent') });
+    expect(parsed.REQUIRED_FILE).toBe(join(dir, 'absent'));
   });
 });
 
