@@ -46,6 +46,11 @@ const workerEnv = z.object({
   /** A delivery still `sending` this long after its claim was abandoned by a dead worker. */
   STUCK_SENDING_AFTER_SECONDS: z.coerce.number().int().min(30).default(300),
   RECONCILE_EVERY_SECONDS: z.coerce.number().int().min(5).default(60),
+  /**
+   * Days raw SendGrid events are kept once applied; the reconciler deletes older ones in bounded
+   * batches. The report aggregates stay. Unset: raw events are kept for ever.
+   */
+  EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).optional(),
   SHUTDOWN_DEADLINE_SECONDS: z.coerce.number().int().min(1).default(30),
   /** The ops listener: /healthz, /readyz, /metrics. 9464 is Prometheus's conventional exporter port. */
   WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65_535).default(9464),
@@ -127,6 +132,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sendRetryDelayMs: parsed.SEND_RETRY_DELAY_MS,
     stuckSendingAfterMs: parsed.STUCK_SENDING_AFTER_SECONDS * 1000,
     reconcileEveryMs: parsed.RECONCILE_EVERY_SECONDS * 1000,
+    eventRetentionDays: parsed.EVENT_RETENTION_DAYS ?? null,
     shutdownDeadlineMs: parsed.SHUTDOWN_DEADLINE_SECONDS * 1000,
     http: { port: parsed.WORKER_HTTP_PORT, host: parsed.WORKER_HTTP_HOST },
     metricsToken: parsed.METRICS_TOKEN,

@@ -8,9 +8,11 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import type { Express } from 'express';
 import { campaignUnsubscribeUrl, preferencesUrl } from '@herald/shared';
+import { pruneAppliedEvents } from '../src/events/prune-events.js';
 import { processEvents } from '../src/handlers/process-events.js';
 import { admin, postSend, seedSubscribers, waitForCampaignSent } from '../../../test/support/factories.js';
 import { loggedInAgent } from '../../../test/support/admin.js';
+import { adminToken } from '../../../test/support/web.js';
 import { createWebhookKeys, signedWebhookHeaders, webhookBody } from '../../../test/support/sendgrid-webhook.js';
 import { jobContext, useStack, waitFor } from '../../../test/support/stack.js';
 
@@ -58,6 +60,11 @@ async function sentCampaign() {
 }
 
 const hour = 3600;
+
+/** DELETE /subscribers/:id: the person's erasure. */
+function erase(subscriberId: string) {
+  return request(stack.web.app).delete(`/subscribers/${subscriberId}`).set('Authorization', `Bearer ${adminToken}`).expect(204);
+}
 
 describe('campaign report', () => {
   it('counts, rates, a timeline, the links as written and the people behind each figure', async () => {
@@ -175,6 +182,54 @@ describe('campaign report', () => {
     expect(bounced.text).toContain('lin@example.com');
     await agent.get(`/admin/campaigns/${campaignId}/report/recipients.csv?event=looked`).expect(400);
     await request(stack.web.app).get(`/admin/campaigns/${campaignId}/report`).expect(303);
+  });
+
+  it('keeps every figure when a person is erased, and when the raw events are deleted after that', async () => {
+    const { campaignId, start, on, ada, grace, lin } = await sentCampaign();
+    await postEvents(stack.web.app, [
+      on(ada, { event: 'delivered', timestamp: start }),
+      on(grace, { event: 'delivered', timestamp: start }),
+      on(lin, { event: 'delivered', timestamp: start }),
+      on(ada, { event: 'open', timestamp: start + 60 }),
+      on(grace, { event: 'open', timestamp: start + 120 }),
+      on(grace, { event: 'open', timestamp: start + hour }),
+      on(grace, { event: 'click', url: 'https://example.com/track?who=grace@example.com', timestamp: start + 130 }),
+      on(ada, { event: 'click', url: 'https://example.com/story', timestamp: start + 140 }),
+    ]);
+    const deps = stack.workerDeps();
+    await waitFor('the events applied', async () => {
+      await processEvents({}, jobContext(deps), deps);
+      return (await stack.web.db.emailEvent.count({ where: { processedAt: null } })) === 0;
+    });
+    const figures = async () => {
+      const report = (await admin(stack.web.app).get(`/campaigns/${campaignId}/report`).expect(200)).body;
+      const people = async (query: string) =>
+        ((await admin(stack.web.app).get(`/campaigns/${campaignId}/recipients?${query}`).expect(200)).body.recipients as { email: string | null }[]).map((person) => person.email);
+      return { totals: report.totals, timeline: report.timeline, links: report.links, opened: await people('event=opened'), clicked: await people('event=clicked') };
+    };
+    const before = await figures();
+    expect(before.totals).toMatchObject({ delivered: 3, opened: 3, uniqueOpened: 2, clicked: 2, uniqueClicked: 2 });
+    expect(before.opened).toEqual(['ada@example.com', 'grace@example.com']);
+
+    await erase(grace.id);
+    // Her raw events keep only what the counts need: no address, no link as she clicked it.
+    const hers = await stack.web.db.emailEvent.findMany({ where: { deliveryId: grace.deliveryId } });
+    expect(hers).toHaveLength(4);
+    expect(JSON.stringify(hers)).not.toContain('grace@example.com');
+    // The same figures; she is still among the people behind them, anonymous.
+    const without = (email: string) => (people: (string | null)[]) => people.map((person) => (person === email ? null : person));
+    const erased = { ...before, opened: without('grace@example.com')(before.opened), clicked: without('grace@example.com')(before.clicked) };
+    expect(erased.opened).toEqual(['ada@example.com', null]);
+    expect(await figures()).toEqual(erased);
+    // And a recount from the raw events agrees.
+    await stack.web.db.$executeRaw`SELECT herald_rebuild_report_aggregates()`;
+    expect(await figures()).toEqual(erased);
+
+    // The raw events go (EVENT_RETENTION_DAYS), then Ada is erased: the figures still hold.
+    expect((await pruneAppliedEvents(stack.web.db, { before: new Date(Date.now() + 1_000), budgetMs: 60_000 })).pruned).toBe(8);
+    await erase(ada.id);
+    expect(await stack.web.db.emailEvent.count()).toBe(0);
+    expect(await figures()).toEqual({ ...erased, opened: [null, null], clicked: [null, null] });
   });
 
   it('refuses bad report parameters with a 400 naming the field, and unknown campaigns with a 404', async () => {

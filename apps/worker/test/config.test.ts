@@ -32,6 +32,17 @@ describe('worker configuration', () => {
     expect(loadConfig({ ...worker, NODE_ENV: 'development' }).newsletterName).toBe('Herald');
   });
 
+  it('keeps raw events for ever unless EVENT_RETENTION_DAYS is a whole number of days, at least 1', () => {
+    const worker = { DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/herald', SENDGRID_API_KEY: 'SG.x', MAIL_FROM: 'news@example.com' };
+    expect(loadConfig(worker).eventRetentionDays).toBeNull();
+    // docker-compose.yml passes it through as empty when it is not set.
+    expect(loadConfig({ ...worker, EVENT_RETENTION_DAYS: '' }).eventRetentionDays).toBeNull();
+    expect(loadConfig({ ...worker, EVENT_RETENTION_DAYS: '90' }).eventRetentionDays).toBe(90);
+    for (const bad of ['0', '-3', '1.5', 'a year']) {
+      expect(() => loadConfig({ ...worker, EVENT_RETENTION_DAYS: bad }), bad).toThrowError(/EVENT_RETENTION_DAYS: /);
+    }
+  });
+
   it('names every missing variable', () => {
     expect(() => loadConfig({})).toThrowError(/DATABASE_URL: is required[\s\S]*SENDGRID_API_KEY: is required[\s\S]*MAIL_FROM: is required/);
   });

@@ -6,11 +6,15 @@ import { enqueueDeliveries } from '../campaigns/enqueue-deliveries.js';
 import type { QueuedDelivery } from '../campaigns/enqueue-deliveries.js';
 import { countQueuedWithinWindow, queuedDeliveryPages, recoverStuckDeliveries, startNextRound } from '../deliveries/recovery-statements.js';
 import type { JobContext, WorkerDeps } from '../deps.js';
+import { pruneAppliedEvents } from '../events/prune-events.js';
+import type { PruneResult } from '../events/prune-events.js';
 import { countUnprocessedEvents } from '../events/unprocessed-events.js';
 import { countUnsentConfirmations, enqueueUnsentConfirmations } from '../subscribers/enqueue-unsent-confirmations.js';
 import { countOwedWelcomeEmails, requeueWelcomeEmails, resendStuckWelcomeEmails } from '../welcome-emails/requeue-welcome-emails.js';
 
 const pageSize = 1_000;
+/** The most time one run spends deleting expired events. */
+const pruneBudgetMs = 20_000;
 
 export type ReconcileReport = {
   scheduledStarted: number;
@@ -27,7 +31,11 @@ export type ReconcileReport = {
   /** Webhook events stored over a minute ago and still unprocessed; a processing job was queued for them. */
   unprocessedEvents: number;
   campaignsFinished: number;
+  /** EVENT_RETENTION_DAYS: raw events deleted this run; null when unset. Housekeeping, not a repair. */
+  eventsPruned: PruneResult | null;
 };
+
+const day = 24 * 60 * 60 * 1000;
 
 /**
  * Makes Redis agree with Postgres again. Runs every minute and when a worker starts; every step is
@@ -49,6 +57,7 @@ export async function reconcile(_payload: ReconcilePayload, ctx: JobContext, dep
     welcomesQueued: 0,
     unprocessedEvents: await queueUnprocessedEvents(deps),
     campaignsFinished: 0,
+    eventsPruned: null,
   };
 
   // The per-row checks below cost a Redis call per row, so they run only when Redis holds fewer
@@ -80,6 +89,8 @@ export async function reconcile(_payload: ReconcilePayload, ctx: JobContext, dep
   for (const [kind, count] of Object.entries(report)) {
     if (typeof count === 'number') deps.metrics.reconcilerRepairs.inc({ kind }, count);
   }
+  // Last, after the repairs, which must not wait behind it.
+  report.eventsPruned = await pruneExpiredEvents(deps);
   ctx.log.info(report, 'reconciled');
   return report;
 }
@@ -152,4 +163,19 @@ async function queueUnprocessedEvents({ db, queues }: WorkerDeps): Promise<numbe
   const count = await countUnprocessedEvents(db);
   if (count > 0) await enqueueJob(queues, jobs.processEvents, {});
   return count;
+}
+
+/**
+ * Deletes the raw events applied more than EVENT_RETENTION_DAYS ago (see pruneAppliedEvents), for
+ * at most half the reconciler's period, so a backlog (retention just turned on) goes over several
+ * runs rather than holding this one.
+ */
+async function pruneExpiredEvents({ db, config, metrics }: WorkerDeps): Promise<PruneResult | null> {
+  if (config.eventRetentionDays === null) return null;
+  const result = await pruneAppliedEvents(db, {
+    before: new Date(Date.now() - config.eventRetentionDays * day),
+    budgetMs: Math.min(pruneBudgetMs, config.reconcileEveryMs / 2),
+  });
+  metrics.eventsPruned.inc(result.pruned);
+  return result;
 }

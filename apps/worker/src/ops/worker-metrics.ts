@@ -59,6 +59,11 @@ export function createWorkerMetrics(registry: Registry = new Registry()) {
       help: 'Send jobs whose claim found its delivery no longer queued (another job had it, it was done, or its campaign was not sending).',
       registers: [registry],
     }),
+    eventsPruned: new Counter({
+      name: 'herald_events_pruned_total',
+      help: 'Raw SendGrid events deleted by the reconciler once older than EVENT_RETENTION_DAYS (the report aggregates stay).',
+      registers: [registry],
+    }),
     reconcilerRepairs: new Counter({
       name: 'herald_reconciler_repairs_total',
       help: 'Repairs made by the reconciler, by kind.',
