@@ -114,6 +114,40 @@
     setTimeout(poll, 1000);
   }
 
+  /**
+   * The report page follows its campaign's events while it says it is live: it reads itself again
+   * every ten seconds (the server draws the chart) and swaps in the regions that changed. A hidden
+   * tab waits until it is shown again.
+   */
+  function followReport() {
+    if (!document.querySelector('main[data-live-report]')) return;
+    async function refresh() {
+      if (document.hidden) {
+        document.addEventListener('visibilitychange', () => setTimeout(refresh, 0), { once: true });
+        return;
+      }
+      let page;
+      try {
+        const response = await fetch(window.location.href, { headers: { Accept: 'text/html' }, credentials: 'same-origin' });
+        if (!response.ok) throw new Error(String(response.status));
+        page = new window.DOMParser().parseFromString(await response.text(), 'text/html');
+      } catch {
+        setTimeout(refresh, 30000);
+        return;
+      }
+      for (const fresh of page.querySelectorAll('[data-live-region][id]')) {
+        const current = document.getElementById(fresh.id);
+        if (!current || current.innerHTML === fresh.innerHTML) continue;
+        // A details element the reader opened stays open.
+        if (current.querySelector('details[open]')) fresh.querySelector('details')?.setAttribute('open', '');
+        current.replaceWith(fresh);
+        showLocalTimes(fresh);
+      }
+      if (page.querySelector('main[data-live-report]')) setTimeout(refresh, 10000);
+    }
+    setTimeout(refresh, 10000);
+  }
+
   /** The compose page's preview follows the form, rendered by the server with the worker's code. */
   function livePreview() {
     const form = document.getElementById('compose-form');
@@ -152,5 +186,6 @@
   explainScheduleField();
   confirmDangerousForms();
   followProgress();
+  followReport();
   livePreview();
 })();

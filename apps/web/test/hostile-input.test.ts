@@ -344,6 +344,14 @@ describe('report parameters', () => {
     const res = await refuses(() => request(app).get(`/campaigns/${someId}/recipients?${query}`).set(auth), 400);
     expect(res.body.error.message).toContain(field);
   });
+
+  it.each(['breakdown=lists', 'breakdown=list%00', 'breakdown=LIST', 'breakdown=list&breakdown=list'])(
+    'GET /campaigns/:id/report?%s is a 400 naming breakdown',
+    async (query) => {
+      const res = await refuses(() => request(app).get(`/campaigns/${someId}/report?${query}`).set(auth), 400);
+      expect(res.body.error.message).toContain('breakdown');
+    },
+  );
 });
 
 describe('hostile input on the audience routes: lists, subscriptions, attributes, segments, send, signup and preferences', () => {

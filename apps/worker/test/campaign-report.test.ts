@@ -232,6 +232,64 @@ describe('campaign report', () => {
     expect(await figures()).toEqual({ ...erased, opened: [null, null], clicked: [null, null] });
   });
 
+  it('breaks the figures down by the lists the campaign went to, counting a person under each of their lists', async () => {
+    const { db } = stack.web;
+    const [ada, grace, lin] = await seedSubscribers(db, [{ email: 'ada@example.com' }, { email: 'grace@example.com' }, { email: 'lin@example.com' }]);
+    // Ada and Grace read "weekly", Grace and Lin "offers": Grace is on both.
+    await db.$executeRaw`INSERT INTO lists (name, slug) VALUES ('Weekly', 'weekly'), ('Offers', 'offers')`;
+    await db.$executeRaw`
+      INSERT INTO subscriptions (subscriber_id, list_id, status, consent_at, consent_source, confirmed_at)
+      SELECT p.id, l.id, 'active', now(), 'test', now() FROM subscribers p JOIN lists l
+        ON (l.slug = 'weekly' AND p.id IN (${ada!.id}::uuid, ${grace!.id}::uuid)) OR (l.slug = 'offers' AND p.id IN (${grace!.id}::uuid, ${lin!.id}::uuid))`;
+    await stack.startWorker();
+    const sent = await postSend(stack.web.app, { subject: 'Two lists', body, lists: ['weekly', 'offers'] }).expect(202);
+    const campaignId: string = sent.body.campaignId;
+    await waitForCampaignSent(db, campaignId);
+    const deliveries = await db.delivery.findMany({ where: { campaignId } });
+    const deliveryOf = (id: string) => deliveries.find((row) => row.subscriberId === id)!.id;
+    const timestamp = Math.floor(Date.now() / 1000);
+    const event = (person: { id: string; email: string }, fields: Record<string, unknown>) => ({
+      sg_event_id: randomUUID(), email: person.email, herald_delivery_id: deliveryOf(person.id), timestamp, ...fields,
+    });
+    await postEvents(stack.web.app, [
+      event(ada!, { event: 'delivered' }),
+      event(grace!, { event: 'delivered' }),
+      event(lin!, { event: 'delivered' }),
+      event(grace!, { event: 'open' }),
+      event(grace!, { event: 'click', url: 'https://example.com/story' }),
+      event(lin!, { event: 'open' }),
+    ]);
+    const deps = stack.workerDeps();
+    await waitFor('the events applied', async () => {
+      await processEvents({}, jobContext(deps), deps);
+      return (await db.emailEvent.count({ where: { processedAt: null } })) === 0;
+    });
+
+    const plain = await admin(stack.web.app).get(`/campaigns/${campaignId}/report`).expect(200);
+    expect(plain.body.byList).toBeUndefined();
+    const report = await admin(stack.web.app).get(`/campaigns/${campaignId}/report?breakdown=list`).expect(200);
+    expect(report.body.totals).toMatchObject({ sent: 3, delivered: 3, uniqueOpened: 2, uniqueClicked: 1 });
+    expect(report.body.byList).toEqual([
+      expect.objectContaining({ slug: 'weekly', sent: 2, delivered: 2, uniqueOpened: 1, uniqueClicked: 1, rates: { opened: 0.5, clicked: 0.5, unsubscribed: 0 } }),
+      expect.objectContaining({ slug: 'offers', sent: 2, delivered: 2, uniqueOpened: 2, uniqueClicked: 1, rates: { opened: 1, clicked: 0.5, unsubscribed: 0 } }),
+    ]);
+
+    // The page offers the breakdown and shows it when asked; a campaign that is a day old follows its events.
+    const agent = await loggedInAgent(stack.web.app);
+    const page = await agent.get(`/admin/campaigns/${campaignId}/report`).expect(200);
+    expect(page.text).toContain('data-live-report');
+    expect(page.text).toContain('To Weekly, Offers.');
+    expect(page.text).toContain('href="?breakdown=list#report-lists"');
+    expect(page.text).not.toContain('data-list="weekly"');
+    const broken = await agent.get(`/admin/campaigns/${campaignId}/report?breakdown=list`).expect(200);
+    expect(broken.text).toMatch(/<tr data-list="weekly">[\s\S]*?<td class="num">2<\/td>/);
+    expect(broken.text).toContain('data-list="offers"');
+
+    // Three days after the send the page stops following.
+    await db.campaign.update({ where: { id: campaignId }, data: { startedAt: new Date(Date.now() - 72 * 3_600_000), finishedAt: new Date(Date.now() - 71 * 3_600_000) } });
+    expect((await agent.get(`/admin/campaigns/${campaignId}/report`).expect(200)).text).not.toContain('data-live-report');
+  });
+
   it('refuses bad report parameters with a 400 naming the field, and unknown campaigns with a 404', async () => {
     const { campaignId } = await sentCampaign();
     const bad = async (query: string, field: string) => {
@@ -250,6 +308,8 @@ describe('campaign report', () => {
     await bad('event=clicked&link=unsubscribe&url=https://example.com/', 'link');
     await bad(`event=clicked&url=${'x'.repeat(3000)}`, 'url');
     await bad('event=opened&format=xml', 'format');
+    const report = await admin(stack.web.app).get(`/campaigns/${campaignId}/report?breakdown=country`).expect(400);
+    expect(report.body.error.message).toContain('breakdown');
     await admin(stack.web.app).get(`/campaigns/${randomUUID()}/report`).expect(404);
     await admin(stack.web.app).get('/campaigns/not-a-uuid/recipients?event=opened').expect(404);
     await request(stack.web.app).get(`/campaigns/${campaignId}/report`).expect(401);

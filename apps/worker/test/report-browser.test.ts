@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { chromium } from 'playwright-core';
 import type { BrowserContext } from 'playwright-core';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { processEvents } from '../src/handlers/process-events.js';
 import { postSend, seedSubscribers, waitForCampaignSent } from '../../../test/support/factories.js';
 import { createWebhookKeys, signedWebhookHeaders, webhookBody } from '../../../test/support/sendgrid-webhook.js';
@@ -46,6 +46,7 @@ beforeAll(async () => {
     acceptDownloads: true,
   });
 }, 120_000);
+afterEach(() => stack.reset());
 afterAll(async () => {
   await context?.close();
   if (profileDir) rmSync(profileDir, { recursive: true, force: true });
@@ -77,23 +78,34 @@ async function campaignWithActivity() {
     if (i < 26) on({ event: 'open', timestamp: start + Math.floor((i * i * hour) / 20) });
     if (i < 11) on({ event: 'click', url: i % 3 ? 'https://example.com/story' : 'https://example.com/talk', timestamp: start + Math.floor((i * i * hour) / 20) + 30 });
   });
+  await reportEvents(events);
+  return { campaignId, deliveries, emailOf, start };
+}
+
+/** Posts these events through the signed webhook and applies them. */
+async function reportEvents(events: object[]) {
   const webhook = webhookBody(events);
   await request(stack.web.app).post('/webhooks/sendgrid').set(signedWebhookHeaders(webhook, sendgrid.privateKey)).send(webhook).expect(200);
   const deps = stack.workerDeps();
   await waitFor('the events applied', async () => {
     await processEvents({}, jobContext(deps), deps);
-    return (await db.emailEvent.count({ where: { processedAt: null } })) === 0;
+    return (await stack.web.db.emailEvent.count({ where: { processedAt: null } })) === 0;
   });
-  return campaignId;
+}
+
+async function loggedInPage() {
+  const page = await context.newPage();
+  await page.goto(`${baseUrl}/admin/login`);
+  await page.getByLabel('Password').fill(adminPassword);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect.poll(() => page.url()).not.toContain('/login');
+  return page;
 }
 
 describe('the report page in a browser', () => {
   it('shows the rates, the chart, the links and downloads the people behind a figure', async () => {
-    const campaignId = await campaignWithActivity();
-    const page = await context.newPage();
-    await page.goto(`${baseUrl}/admin/login`);
-    await page.getByLabel('Password').fill(adminPassword);
-    await page.getByRole('button', { name: 'Log in' }).click();
+    const { campaignId } = await campaignWithActivity();
+    const page = await loggedInPage();
     await page.goto(`${baseUrl}/admin/campaigns/${campaignId}`);
     await page.getByRole('link', { name: /Full report/ }).click();
     await expect.poll(() => page.getByRole('heading', { name: 'Report' }).isVisible()).toBe(true);
@@ -121,6 +133,30 @@ describe('the report page in a browser', () => {
     expect(csv[0]).toBe('email,name,at,subscriber_id,delivery_id');
     // Readers 0, 3, 6 and 9 clicked the talk.
     expect(csv).toHaveLength(5);
+    await page.close();
+  });
+
+  it('follows the events as they arrive, without a reload', async () => {
+    const { campaignId, deliveries, emailOf, start } = await campaignWithActivity();
+    const page = await loggedInPage();
+    await page.goto(`${baseUrl}/admin/campaigns/${campaignId}/report`);
+    await page.getByText('The numbers behind the chart').click();
+    await expect.poll(() => page.getByRole('img', { name: /26 opened and 11 clicked/ }).isVisible()).toBe(true);
+    await page.evaluate('window.reportPageMark = true');
+
+    // Nine more readers click the story, two hours in.
+    await reportEvents(
+      deliveries.slice(11, 20).map((delivery) => ({
+        sg_event_id: randomUUID(), email: emailOf.get(delivery.subscriberId!), herald_delivery_id: delivery.id,
+        event: 'click', url: 'https://example.com/story', timestamp: start + 2 * hour,
+      })),
+    );
+    await expect.poll(() => page.getByRole('img', { name: /26 opened and 20 clicked/ }).isVisible(), { timeout: 25_000, interval: 1_000 }).toBe(true);
+    expect(await page.locator('[data-rate="clicked"] dd').innerText()).toMatch(/^51\.3%/);
+    expect(await page.locator('tr[data-link="https://example.com/story"] td').nth(2).innerText()).toBe('16');
+    // The same page, not a reload, and the table the reader opened stays open.
+    expect(await page.evaluate('window.reportPageMark')).toBe(true);
+    expect(await page.locator('#report-timeline details').getAttribute('open')).not.toBeNull();
     await page.close();
   });
 });

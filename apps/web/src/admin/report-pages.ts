@@ -1,3 +1,4 @@
+import type { Campaign } from '@herald/shared';
 import { Router } from 'express';
 import { findCampaign } from '../campaigns/find-campaign.js';
 import { HttpError } from '../http/http-error.js';
@@ -6,9 +7,21 @@ import { sendCsv } from '../http/send-csv.js';
 import { writeRecipientsCsv } from '../reports/campaign-recipients.js';
 import { readCampaignReport } from '../reports/campaign-report.js';
 import { recipientsQuery } from '../reports/recipients-query.js';
+import { readReportByList } from '../reports/report-by-list.js';
+import { reportQuery } from '../reports/report-query.js';
 import { timelineChart } from '../reports/timeline-chart.js';
 import type { AdminContext } from './admin-context.js';
 import { plainSubject } from './view-helpers.js';
+
+/** Most events of a send arrive while it goes out and in the two days after. */
+const liveFor = 48 * 3_600_000;
+
+/** Whether the page should follow its report as events arrive (admin.js polls it while it says so). */
+function isLive(campaign: Campaign, now: Date): boolean {
+  if (campaign.status === 'sending' || campaign.status === 'paused' || campaign.status === 'scheduled') return true;
+  const end = campaign.finishedAt ?? campaign.startedAt;
+  return end !== null && now.getTime() - end.getTime() < liveFor;
+}
 
 /**
  * A campaign's report page: the figures, the timeline drawn as a chart, the links, and each
@@ -26,12 +39,18 @@ export function reportPages({ deps, requireAdmin, render }: AdminContext): Route
   };
 
   router.get('/admin/campaigns/:id/report', requireAdmin, async (req, res) => {
+    const query = parseRequest(reportQuery, req.query, 'query');
     const campaign = await findSentCampaign(req.params.id);
-    const report = await readCampaignReport(db, campaign, config.publicUrl);
+    const [report, byList] = await Promise.all([
+      readCampaignReport(db, campaign, config.publicUrl),
+      query.breakdown === 'list' ? readReportByList(db, campaign.id) : undefined,
+    ]);
     render(req, res, 'report', {
       title: `Report: ${plainSubject(campaign.subject)}`,
       campaign,
       report,
+      byList,
+      live: isLive(campaign, report.at),
       chart: timelineChart(report.timeline),
       peopleUrl: (query: Record<string, string>) => `/admin/campaigns/${campaign.id}/report/recipients.csv?${new URLSearchParams(query)}`,
     });

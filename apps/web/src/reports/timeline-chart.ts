@@ -3,9 +3,10 @@ import type { TimelineBucket } from './campaign-report.js';
 /** One series of the chart: which bucket field it draws and how. */
 type Series = { field: 'uniqueOpened' | 'uniqueClicked'; label: string; className: string };
 
+// Clicks first: they are the surer signal (privacy proxies open every message).
 const series: Series[] = [
-  { field: 'uniqueOpened', label: 'opened', className: 'bar-opened' },
   { field: 'uniqueClicked', label: 'clicked', className: 'bar-clicked' },
+  { field: 'uniqueOpened', label: 'opened', className: 'bar-opened' },
 ];
 
 const width = 720;

@@ -7,6 +7,8 @@ import { sendCsv } from '../http/send-csv.js';
 import { pageRecipients, writeRecipientsCsv } from '../reports/campaign-recipients.js';
 import { readCampaignReport } from '../reports/campaign-report.js';
 import { recipientsQuery } from '../reports/recipients-query.js';
+import { readReportByList } from '../reports/report-by-list.js';
+import { reportQuery } from '../reports/report-query.js';
 
 /** The admin JSON API for reports, behind the bearer token. */
 export function reportRoutes(deps: WebDeps): Router {
@@ -14,10 +16,14 @@ export function reportRoutes(deps: WebDeps): Router {
   const router = Router();
   const auth = requireAdminToken(deps);
 
-
   router.get('/campaigns/:id/report', auth, async (req, res) => {
+    const query = parseRequest(reportQuery, req.query, 'query');
     const campaign = await findCampaign(db, req.params.id);
-    res.set('Cache-Control', 'no-store').json(await readCampaignReport(db, campaign, config.publicUrl));
+    const [report, byList] = await Promise.all([
+      readCampaignReport(db, campaign, config.publicUrl),
+      query.breakdown === 'list' ? readReportByList(db, campaign.id) : undefined,
+    ]);
+    res.set('Cache-Control', 'no-store').json(byList ? { ...report, byList } : report);
   });
 
   // The people behind one figure of the report; `format=csv` downloads all of them.
