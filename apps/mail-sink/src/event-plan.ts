@@ -21,7 +21,8 @@ export type EventPlanner = (message: ReceivedMessage) => PlannedEvent[];
 /**
  * Decides what happens to each recipient of an accepted message, as SendGrid would report it:
  * `processed`, then `delivered` or `bounce`, then at the configured rates `open`, `click`,
- * `spamreport` and `unsubscribe`.
+ * `spamreport` and `unsubscribe`. As SendGrid, no `open` for a message sent with open tracking
+ * off and no `click` for one with click tracking off: there is no pixel or rewritten link to report.
  */
 export function createEventPlanner(settings: EventPlanSettings): EventPlanner {
   const random = createRandom(settings.seed ?? randomBytes(4).readUInt32LE());
@@ -48,10 +49,11 @@ export function createEventPlanner(settings: EventPlanSettings): EventPlanner {
         continue;
       }
       planned.push({ delayMs: 0, event: event('delivered', { response: '250 OK' }) });
-      const opened = random() < rates.open;
+      // The draws happen either way, so turning tracking off changes no other event of a seeded plan.
+      const opened = random() < rates.open && message.tracking.opens;
       if (opened) planned.push({ delayMs: later(), event: event('open') });
       // Clicks need a link; a click implies the reader opened the mail, but SendGrid does not always see the open.
-      if (links.length > 0 && random() < rates.click) {
+      if (links.length > 0 && random() < rates.click && message.tracking.clicks) {
         planned.push({ delayMs: later(), event: event('click', { url: links[Math.floor(random() * links.length)]! }) });
       }
       if (random() < rates.spamreport) planned.push({ delayMs: later(), event: event('spamreport') });

@@ -27,6 +27,11 @@ export type MailSendRequest = {
   custom_args?: Record<string, string>;
   categories?: string[];
   mail_settings?: { sandbox_mode?: { enable?: boolean } };
+  tracking_settings?: {
+    click_tracking?: { enable?: boolean; enable_text?: boolean };
+    open_tracking?: { enable?: boolean; substitution_tag?: string };
+    [setting: string]: unknown;
+  };
   [member: string]: unknown;
 };
 

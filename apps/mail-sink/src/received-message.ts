@@ -1,5 +1,7 @@
 import type { EmailAddress, MailSendRequest, Personalization } from './mail-send-request.js';
 import { createSubstitute } from './substitutions.js';
+import { trackingOf } from './tracking-settings.js';
+import type { MessageTracking } from './tracking-settings.js';
 
 /**
  * One email as its recipients receive it: one personalization of an accepted request, with the
@@ -36,6 +38,8 @@ export type ReceivedMessage = {
   /** The request's custom_args overridden by the personalization's; SendGrid never substitutes them. */
   customArgs: Record<string, string>;
   categories: string[];
+  /** The request's `tracking_settings` as they apply: a setting left out is on (the account default). */
+  tracking: MessageTracking;
   /** The body as received, its `personalizations` narrowed to this message's one. */
   request: MailSendRequest;
 };
@@ -99,6 +103,7 @@ export function renderReceivedMessage(stored: StoredRequest, index: number, reci
       return customArgs();
     },
     categories: request.categories ?? [],
+    tracking: trackingOf(request.tracking_settings),
     get request() {
       return narrowed();
     },

@@ -29,6 +29,13 @@ const HEADER_NAME = /^[\x21-\x39\x3b-\x7e]+$/;
 const EMAIL = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:".]+$/;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const BYPASS_FILTERS = ['bypass_spam_management', 'bypass_bounce_management', 'bypass_unsubscribe_management'];
+/** The members of each `tracking_settings` object and their types, as the OpenAPI description lists them. */
+const TRACKING_SETTINGS: Record<string, Record<string, 'boolean' | 'string'>> = {
+  click_tracking: { enable: 'boolean', enable_text: 'boolean' },
+  open_tracking: { enable: 'boolean', substitution_tag: 'string' },
+  subscription_tracking: { enable: 'boolean', text: 'string', html: 'string', substitution_tag: 'string' },
+  ganalytics: { enable: 'boolean', utm_source: 'string', utm_medium: 'string', utm_term: 'string', utm_content: 'string', utm_campaign: 'string' },
+};
 
 type Fail = (message: string, field: string | null) => void;
 
@@ -85,6 +92,7 @@ export function validateMailSend(body: unknown, now: number = Date.now()): Valid
   checkAsm(body.asm, fail);
   checkIpPool(body.ip_pool_name, fail);
   checkMailSettings(body.mail_settings, fail);
+  checkTrackingSettings(body.tracking_settings, fail);
 
   return errors.length === 0 ? { ok: true, request: body as MailSendRequest } : { ok: false, errors };
 }
@@ -301,6 +309,27 @@ function checkMailSettings(settings: unknown, fail: Fail): void {
   const enabled = (name: string) => isRecord(settings[name]) && (settings[name] as { enable?: unknown }).enable === true;
   if (enabled('bypass_list_management') && BYPASS_FILTERS.some(enabled)) {
     fail('The bypass_list_management filter cannot be combined with any other bypass filters.', 'mail_settings.bypass_list_management');
+  }
+}
+
+/** Each setting an object, each known member of the type the API declares; unknown members are left alone. */
+function checkTrackingSettings(settings: unknown, fail: Fail): void {
+  if (settings === undefined) return;
+  if (!isRecord(settings)) {
+    fail(`Invalid type. Expected: object, given: ${describeType(settings)}.`, 'tracking_settings');
+    return;
+  }
+  for (const [name, members] of Object.entries(TRACKING_SETTINGS)) {
+    const setting = settings[name];
+    if (setting === undefined) continue;
+    if (!isRecord(setting)) {
+      fail(`Invalid type. Expected: object, given: ${describeType(setting)}.`, `tracking_settings.${name}`);
+      continue;
+    }
+    for (const [member, type] of Object.entries(members)) {
+      const value = setting[member];
+      if (value !== undefined && typeof value !== type) fail(`Invalid type. Expected: ${type}, given: ${describeType(value)}.`, `tracking_settings.${name}.${member}`);
+    }
   }
 }
 

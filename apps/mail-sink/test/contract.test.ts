@@ -133,6 +133,9 @@ const refused: RefusedRow[] = [
   { rule: 'asm shows at most 25 groups', source: `${OAI} asm.groups_to_display (maxItems: 25)`, field: 'asm.groups_to_display', body: () => validBody({ asm: { group_id: 1, groups_to_display: Array.from({ length: 26 }, (_, i) => i) } }) },
   { rule: 'ip_pool_name has 2 to 64 characters', source: `${OAI} ip_pool_name (minLength: 2, maxLength: 64)`, field: 'ip_pool_name', body: () => validBody({ ip_pool_name: 'x' }) },
   { rule: 'bypass_list_management does not combine with other bypass filters', source: `${OAI} mail_settings.bypass_list_management: "cannot be combined with any other bypass filters"`, field: 'mail_settings.bypass_list_management', body: () => validBody({ mail_settings: { bypass_list_management: { enable: true }, bypass_spam_management: { enable: true } } }) },
+  { rule: 'tracking_settings is an object', source: `${OAI} tracking_settings (type: object)`, field: 'tracking_settings', body: () => validBody({ tracking_settings: true }) },
+  { rule: 'open_tracking.enable is a boolean', source: `${OAI} tracking_settings.open_tracking.enable (type: boolean)`, field: 'tracking_settings.open_tracking.enable', body: () => validBody({ tracking_settings: { open_tracking: { enable: 'false' } } }) },
+  { rule: 'click_tracking is an object', source: `${OAI} tracking_settings.click_tracking (type: object)`, field: 'tracking_settings.click_tracking', body: () => validBody({ tracking_settings: { click_tracking: false } }) },
 ];
 
 const accepted: Row[] = [

@@ -129,6 +129,27 @@ describe('reporting events to a webhook', () => {
     expect(stats.events).toMatchObject({ posted: events.length, failedBatches: 0, failedEvents: 0 });
   });
 
+  it('reports no open for a message sent without open tracking and no click without click tracking, as SendGrid', async () => {
+    sink = await startMailSink({ apiKey: API_KEY, events: { ...sinkEnv(receiver.url, { SINK_EVENT_OPEN_RATE: '1', SINK_EVENT_CLICK_RATE: '1', SINK_EVENT_BOUNCE_RATE: '0' }), flushIntervalMs: 20 } });
+    const message = (email: string, tracking_settings: object) => ({
+      from: { email: 'news@herald.test' },
+      subject: 'Issue',
+      content: [{ type: 'text/html', value: html }],
+      personalizations: [{ to: [{ email }] }],
+      tracking_settings,
+    });
+    await send(sink, message('none@example.com', { open_tracking: { enable: false }, click_tracking: { enable: false } }));
+    await send(sink, message('clicks@example.com', { open_tracking: { enable: false } }));
+    await send(sink, message('both@example.com', {}));
+    await sink.events!.idle();
+    const of = (email: string) => receiver.events().filter((event) => event.email === email).map((event) => event.event).sort();
+    expect(of('none@example.com')).toEqual(['delivered', 'processed']);
+    expect(of('clicks@example.com')).toEqual(['click', 'delivered', 'processed']);
+    // A setting left out is the account's, on by default.
+    expect(of('both@example.com')).toEqual(['click', 'delivered', 'open', 'processed']);
+    expect(sink.inbox.findByRecipient('clicks@example.com')[0]!.tracking).toEqual({ opens: false, clicks: true });
+  });
+
   it('plans the same events from the same seed', async () => {
     const counts: number[] = [];
     for (let run = 0; run < 2; run += 1) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { checkNewsletterName, commonEnv, developmentNewsletterName, emailEnv, emailSettingsOf, parseEnv } from '@herald/shared';
+import { booleanString, checkNewsletterName, commonEnv, developmentNewsletterName, emailEnv, emailSettingsOf, parseEnv } from '@herald/shared';
 import { trustProxySetting } from './http/trust-proxy.js';
 
 const webEnv = z.object({
@@ -35,6 +35,13 @@ const webEnv = z.object({
       }
       return origins;
     }),
+  /**
+   * Whether a new campaign has SendGrid's open and click tracking on when it does not say. Opens
+   * are inflated by privacy proxies that fetch every image (Apple Mail Privacy Protection), so an
+   * operator may rather not track them at all.
+   */
+  TRACK_OPENS: booleanString.default(true),
+  TRACK_CLICKS: booleanString.default(true),
   ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters (generate one with `openssl rand -hex 32`)'),
   ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters'),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters'),
@@ -77,6 +84,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     redisUrl: parsed.REDIS_URL,
     queuePrefix: parsed.QUEUE_PREFIX,
     doubleOptIn: parsed.DOUBLE_OPT_IN,
+    /** The tracking a campaign gets when its request or form does not choose. */
+    tracking: { opens: parsed.TRACK_OPENS, clicks: parsed.TRACK_CLICKS },
     signupRedirectOrigins: parsed.SIGNUP_REDIRECT_ORIGINS,
     adminToken: parsed.ADMIN_TOKEN,
     metricsToken: parsed.METRICS_TOKEN,

@@ -17,11 +17,12 @@ import type { AdminContext } from './admin-context.js';
 import { plainSubject } from './view-helpers.js';
 import { previewEmail } from './preview-email.js';
 import { AudienceInputError, readAudience } from '../campaigns/campaign-audience-input.js';
+import type { CampaignTracking } from '../campaigns/campaign-tracking.js';
 
 /** `lists`: the ids of the ticked lists; `segment`: a saved segment's id, or empty for none. */
-type FormValues = { subject: string; preheader: string; body: string; format: 'html' | 'markdown'; text: string; sendAt: string; inArchive: boolean; testEmail: string; previewEmail: string; lists: string[]; segment: string };
+type FormValues = { subject: string; preheader: string; body: string; format: 'html' | 'markdown'; text: string; sendAt: string; inArchive: boolean; trackOpens: boolean; trackClicks: boolean; testEmail: string; previewEmail: string; lists: string[]; segment: string };
 
-const emptyForm: FormValues = { subject: '', preheader: '', body: '', format: 'html', text: '', sendAt: '', inArchive: true, testEmail: '', previewEmail: '', lists: [], segment: '' };
+const emptyForm: FormValues = { subject: '', preheader: '', body: '', format: 'html', text: '', sendAt: '', inArchive: true, trackOpens: true, trackClicks: true, testEmail: '', previewEmail: '', lists: [], segment: '' };
 
 const intents = ['draft', 'test', 'review'] as const;
 type Intent = (typeof intents)[number];
@@ -47,7 +48,8 @@ function toUtcInput(date: Date | null): string {
   return date ? date.toISOString().slice(0, 16) : '';
 }
 
-function formValues(req: Request): FormValues {
+/** `tracking`: what a form without the tracking boxes (a form of its own) means, the configured defaults. */
+function formValues(req: Request, tracking: CampaignTracking): FormValues {
   const body = (req.body ?? {}) as Record<string, unknown>;
   const text = (key: string) => (typeof body[key] === 'string' ? body[key] : '');
   return {
@@ -59,6 +61,9 @@ function formValues(req: Request): FormValues {
     sendAt: text('sendAt'),
     // An unticked checkbox sends nothing; the form always sends `inArchiveShown` to say it had one.
     inArchive: body.inArchive === 'true' || body.inArchiveShown !== 'true',
+    // The same for the tracking boxes, with `trackingShown`: unticked must stay off.
+    trackOpens: body.trackingShown === 'true' ? body.trackOpens === 'true' : tracking.opens,
+    trackClicks: body.trackingShown === 'true' ? body.trackClicks === 'true' : tracking.clicks,
     testEmail: text('testEmail'),
     previewEmail: text('previewEmail'),
     // One ticked box arrives as a string, several as an array.
@@ -82,6 +87,8 @@ function valuesOf(campaign: Campaign, audience: { lists: { id: string }[] }): Fo
     text: campaign.text ?? '',
     sendAt: toUtcInput(campaign.sendAt),
     inArchive: campaign.inArchive,
+    trackOpens: campaign.trackOpens,
+    trackClicks: campaign.trackClicks,
     lists: audience.lists.map((list) => list.id),
     segment: campaign.segmentId ?? '',
   };
@@ -93,7 +100,8 @@ function valuesOf(campaign: Campaign, audience: { lists: { id: string }[] }): Fo
  * from a review page that shows how many people will get it.
  */
 export function composePages({ deps, security, form, requireAdmin, render }: AdminContext): Router {
-  const { db, queues } = deps;
+  const { db, queues, config } = deps;
+  const newForm = (): FormValues => ({ ...emptyForm, trackOpens: config.tracking.opens, trackClicks: config.tracking.clicks });
   const router = Router();
 
   const renderCompose = async (req: Request, res: Response, options: { campaign: Campaign | null; values: FormValues; errors: Record<string, string>; notice?: string | null }) => {
@@ -119,7 +127,7 @@ export function composePages({ deps, security, form, requireAdmin, render }: Adm
 
 
   router.get('/admin/campaigns/new', requireAdmin, async (req, res) => {
-    await renderCompose(req, res, { campaign: null, values: { ...emptyForm, lists: [await defaultListId(db)] }, errors: {} });
+    await renderCompose(req, res, { campaign: null, values: { ...newForm(), lists: [await defaultListId(db)] }, errors: {} });
   });
 
   router.get('/admin/campaigns/:id/edit', requireAdmin, async (req, res) => {
@@ -134,13 +142,14 @@ export function composePages({ deps, security, form, requireAdmin, render }: Adm
   const save = async (req: Request, res: Response) => {
     const existing = req.params.id ? await findCampaign(db, req.params.id) : null;
     if (existing && !isEditable(existing)) throw new HttpError(409, 'invalid_state', `The campaign is ${existing.status}; it can no longer be edited.`);
-    const values = formValues(req);
+    const values = formValues(req, config.tracking);
     const intent = intentOf(req);
     const parsed = sendInput.safeParse({
       subject: values.subject,
       body: values.body,
       format: values.format,
       inArchive: values.inArchive,
+      tracking: { opens: values.trackOpens, clicks: values.trackClicks },
       ...(values.preheader.trim() ? { preheader: values.preheader } : {}),
       ...(values.text.trim() ? { text: values.text } : {}),
       ...(values.sendAt ? { sendAt: asUtc(values.sendAt) } : {}),
@@ -161,7 +170,7 @@ export function composePages({ deps, security, form, requireAdmin, render }: Adm
     try {
       // A draft edited in the admin keeps inline rules it was given through the API.
       const input = !values.segment && existing?.segmentRules ? { ...parsed.data, segment: existing.segmentRules as Record<string, unknown> } : parsed.data;
-      campaign = await saveDraft(db, input, existing?.id);
+      campaign = await saveDraft(db, input, config.tracking, existing?.id);
     } catch (err) {
       if (!(err instanceof AudienceInputError)) throw err;
       res.status(422);
@@ -193,7 +202,7 @@ export function composePages({ deps, security, form, requireAdmin, render }: Adm
     ]);
     render(req, res, 'review', {
       title: `Review: ${plainSubject(campaign.subject)}`,
-      campaign: { id: campaign.id, subject: campaign.subject, sendAt: campaign.sendAt },
+      campaign: { id: campaign.id, subject: campaign.subject, sendAt: campaign.sendAt, tracking: { opens: campaign.trackOpens, clicks: campaign.trackClicks } },
       audience,
       audienceOf: lists,
       expired: campaign.sendAt !== null && campaign.sendAt <= new Date(),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { storableText } from '@herald/shared';
 import { audienceFields } from './campaign-audience-input.js';
+import { trackingInput } from './campaign-tracking.js';
 
 const maxBodyBytes = 1_000_000;
 
@@ -36,6 +37,8 @@ export const sendInput = z.strictObject({
   lists: audienceFields.lists,
   /** A saved segment's id or inline rules narrowing the lists' audience. */
   segment: audienceFields.segment,
+  /** SendGrid open and click tracking; each setting left out takes TRACK_OPENS / TRACK_CLICKS. */
+  tracking: trackingInput.optional(),
 });
 
 export type SendInput = z.infer<typeof sendInput>;

@@ -13,6 +13,7 @@ export function campaignSummary(campaign: Campaign) {
     statusReason: campaign.statusReason,
     format: campaign.format,
     inArchive: campaign.inArchive,
+    tracking: { opens: campaign.trackOpens, clicks: campaign.trackClicks },
     recipients: campaign.recipientCount,
     sendAt: campaign.sendAt,
     createdAt: campaign.createdAt,

@@ -5,6 +5,8 @@ import { DomainError } from '../domain-error.js';
 import type { SendInput } from './campaign-schema.js';
 import { snapshotAudienceTaskIds } from './campaign-queries.js';
 import { recordAudience, resolveAudience } from './campaign-audience-input.js';
+import type { CampaignTracking } from './campaign-tracking.js';
+import { trackingColumns } from './campaign-tracking.js';
 
 /**
  * `taskIds`: the new campaign's task ids as snapshotAudienceTaskIds gives them; absent when the
@@ -18,6 +20,8 @@ function requestHash(input: SendInput): string {
   if (input.format !== 'html' || !input.inArchive) fields.push(input.format, input.inArchive);
   if (input.preheader !== undefined) fields.push({ preheader: input.preheader });
   if (input.lists !== undefined || input.segment !== undefined) fields.push({ lists: input.lists ?? null, segment: input.segment ?? null });
+  // As given, not as resolved: a repeat must match even after TRACK_OPENS / TRACK_CLICKS change.
+  if (input.tracking !== undefined) fields.push({ tracking: { opens: input.tracking.opens ?? null, clicks: input.tracking.clicks ?? null } });
   const canonical = JSON.stringify(fields);
   return createHash('sha256').update(canonical).digest('hex');
 }
@@ -30,9 +34,10 @@ function requestHash(input: SendInput): string {
  * nothing; the same key with a different request is refused. The unique index on the key settles
  * concurrent repeats. The audience (lists, segment) is resolved before anything is written: an
  * unknown list or segment throws AudienceInputError and creates nothing; the campaign's lists are
- * recorded in the transaction that creates it.
+ * recorded in the transaction that creates it. `trackingDefaults` fills the tracking settings the
+ * request leaves out (TRACK_OPENS, TRACK_CLICKS).
  */
-export async function createCampaign(db: Db, input: SendInput, key: string | undefined): Promise<CreatedCampaign> {
+export async function createCampaign(db: Db, input: SendInput, key: string | undefined, trackingDefaults: CampaignTracking): Promise<CreatedCampaign> {
   const hash = requestHash(input);
   if (key) {
     const existing = await findByKey(db, key, hash);
@@ -49,6 +54,7 @@ export async function createCampaign(db: Db, input: SendInput, key: string | und
             html: input.body,
             format: input.format,
             inArchive: input.inArchive,
+            ...trackingColumns(input.tracking, trackingDefaults),
             text: input.text ?? null,
             preheader: input.preheader?.trim() || null,
             status: input.sendAt ? 'scheduled' : 'sending',

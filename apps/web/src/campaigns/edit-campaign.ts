@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Campaign, Db } from '@herald/shared';
 import { sendInput } from './campaign-schema.js';
 import { audienceFields, recordAudience, resolveAudience } from './campaign-audience-input.js';
+import { changedTrackingColumns, trackingInput } from './campaign-tracking.js';
 
 const fields = sendInput.shape;
 
@@ -22,6 +23,8 @@ export const editInput = z.strictObject({
   lists: audienceFields.lists,
   /** A saved segment's id or inline rules; `null` removes the segment. */
   segment: audienceFields.segment.unwrap().nullable().optional(),
+  /** Changes only the settings it names. */
+  tracking: trackingInput.optional(),
 });
 
 export type EditInput = z.infer<typeof editInput>;
@@ -56,6 +59,8 @@ export async function editCampaign(db: Db, id: string, input: EditInput): Promis
         ...(input.preheader !== undefined ? { preheader: input.preheader?.trim() || null } : {}),
         ...(input.sendAt !== undefined ? { sendAt: input.sendAt } : {}),
         ...(input.inArchive !== undefined ? { inArchive: input.inArchive } : {}),
+        // Under the same lock as the content: every recipient of a campaign gets one message.
+        ...changedTrackingColumns(input.tracking),
       },
     });
     if (updated > 0 && audience) await recordAudience(tx, id, audience);

@@ -3,6 +3,8 @@ import { DomainError } from '../domain-error.js';
 import type { SendInput } from './campaign-schema.js';
 import { editCampaign } from './edit-campaign.js';
 import { recordAudience, resolveAudience } from './campaign-audience-input.js';
+import type { CampaignTracking } from './campaign-tracking.js';
+import { changedTrackingColumns, trackingColumns } from './campaign-tracking.js';
 
 /**
  * Writes a draft: a new campaign in `draft` (no audience, nothing queued), or new content for an
@@ -10,18 +12,20 @@ import { recordAudience, resolveAudience } from './campaign-audience-input.js';
  * campaign that has not started, which goes through editCampaign (the API's PATCH) and its lock
  * against the scheduler. The status condition is in each UPDATE itself, so an edit racing a start
  * either lands before it (and is what gets sent) or is refused with 409. The draft's lists and
- * segment are recorded with its content (an unknown one throws AudienceInputError first).
+ * segment are recorded with its content (an unknown one throws AudienceInputError first). A new
+ * draft takes `trackingDefaults` for the tracking settings the input leaves out.
  */
-export async function saveDraft(db: Db, input: SendInput, id?: string): Promise<Campaign> {
+export async function saveDraft(db: Db, input: SendInput, trackingDefaults: CampaignTracking, id?: string): Promise<Campaign> {
   const content = { subject: input.subject, preheader: input.preheader?.trim() || null, html: input.body, format: input.format, inArchive: input.inArchive, text: input.text ?? null, sendAt: input.sendAt ?? null };
   const audience = await resolveAudience(db, input);
   const draft = await db.$transaction(async (tx) => {
     if (!id) {
-      const created = await tx.campaign.create({ data: { ...content, status: 'draft' } });
+      const created = await tx.campaign.create({ data: { ...content, ...trackingColumns(input.tracking, trackingDefaults), status: 'draft' } });
       await recordAudience(tx, created.id, audience);
       return created.id;
     }
-    const { count } = await tx.campaign.updateMany({ where: { id, status: 'draft' }, data: content });
+    // Tracking left out keeps what the draft has; the defaults are for new campaigns only.
+    const { count } = await tx.campaign.updateMany({ where: { id, status: 'draft' }, data: { ...content, ...changedTrackingColumns(input.tracking) } });
     if (count === 0) return null;
     await recordAudience(tx, id, audience);
     return id;
@@ -37,6 +41,7 @@ export async function saveDraft(db: Db, input: SendInput, id?: string): Promise<
     ...(input.sendAt ? { sendAt: input.sendAt } : {}),
     ...(input.lists !== undefined ? { lists: input.lists } : {}),
     segment: input.segment ?? null,
+    ...(input.tracking !== undefined ? { tracking: input.tracking } : {}),
   });
   if (edit.edited) return edit.campaign;
   if (!edit.campaign) throw new DomainError('not_found', 'No campaign with that id.');

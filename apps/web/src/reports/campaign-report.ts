@@ -71,6 +71,8 @@ export type CampaignReport = {
   startedAt: Date | null;
   finishedAt: Date | null;
   audience: AudienceView;
+  /** Whether SendGrid tracked opens and clicks: with either off, its figures stay at zero. */
+  tracking: { opens: boolean; clicks: boolean };
   totals: ReportTotals;
   rates: ReportRates;
   timeline: TimelineBucket[];
@@ -206,6 +208,7 @@ export async function readCampaignReport(db: Db, campaign: Campaign, publicUrl: 
     startedAt: campaign.startedAt,
     finishedAt: campaign.finishedAt,
     audience,
+    tracking: { opens: campaign.trackOpens, clicks: campaign.trackClicks },
     totals,
     rates: {
       delivered: ratio(totals.delivered, totals.sent),

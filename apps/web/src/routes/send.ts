@@ -47,7 +47,7 @@ export function sendRoutes({ db, queues, config, emailLayout, redis }: WebDeps, 
         throw new HttpError(400, 'invalid_request', 'Some fields need attention.', fieldErrors(parsed.error));
       }
 
-      const { campaign, created, taskIds: newTaskIds } = await createCampaign(db, parsed.data, key?.data).catch((err: unknown) => {
+      const { campaign, created, taskIds: newTaskIds } = await createCampaign(db, parsed.data, key?.data, config.tracking).catch((err: unknown) => {
         throw audienceProblem(err);
       });
       if (created && campaign.status === 'sending') {

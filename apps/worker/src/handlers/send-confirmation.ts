@@ -5,6 +5,7 @@ import type { SendConfirmationPayload } from '@herald/shared';
 import { renderConfirmationEmail } from '@herald/shared';
 import { decideOnFailure } from '../mail/failure-policy.js';
 import { holdMail, releaseMailHold } from '../mail/mail-holds.js';
+import { noTracking } from '../mail/mailer.js';
 import type { JobContext, WorkerDeps } from '../deps.js';
 
 const tokenLifetimeMs = 7 * 24 * 60 * 60 * 1000;
@@ -56,6 +57,11 @@ export async function sendConfirmation(
       ...email,
       to: subscriber.name ? { email: subscriber.email, name: subscriber.name } : { email: subscriber.email },
       customArgs: { herald_subscriber_id: payload.subscriberId },
+      // Click tracking would rewrite the confirm link through SendGrid's redirect, which link
+      // scanners and privacy proxies fetch, and which breaks the link if the tracking domain is
+      // blocked or misconfigured: the one link that must work as written. No report counts a
+      // confirmation's opens either.
+      tracking: noTracking,
     });
   } catch (err) {
     return handleFailure(err, payload.subscriberId, { claimedAt: now, previous: subscriber.previous }, ctx, deps);

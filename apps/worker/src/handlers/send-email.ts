@@ -1,7 +1,8 @@
 import { UnrecoverableError, Worker } from 'bullmq';
-import type { CampaignContent, Logger, SendEmailPayload } from '@herald/shared';
+import type { Logger, SendEmailPayload } from '@herald/shared';
 import { campaignUnsubscribeUrl, issueUrl, pauseCampaign, preferencesUrl, renderCampaignBatch, renderCampaignEmail } from '@herald/shared';
 import { loadCampaignContent } from '../campaigns/campaign-content.js';
+import type { SendableCampaign } from '../campaigns/campaign-content.js';
 import { collectBatches } from '../deliveries/collect-batches.js';
 import type { ClaimedDelivery } from '../deliveries/delivery-statements.js';
 import { claimDeliveries, countAttempt, failDeliveries, markSent, readRecipientAttributes, releaseDeliveries, skipInactive } from '../deliveries/delivery-statements.js';
@@ -166,7 +167,7 @@ async function sendCampaign(campaignId: string, claims: Claim[], deps: WorkerDep
   return (await Promise.all(requests)).flat();
 }
 
-type Campaign = { campaignId: string; content: CampaignContent; viewInBrowserUrl: string };
+type Campaign = { campaignId: string; content: SendableCampaign; viewInBrowserUrl: string };
 
 /** One SendGrid request for `claims`, and what it means for each of them. */
 async function deliver(claims: Claim[], campaign: Campaign, deps: WorkerDeps): Promise<Answer[]> {
@@ -183,7 +184,7 @@ async function deliver(claims: Claim[], campaign: Campaign, deps: WorkerDeps): P
     if (claims.length === 1) {
       const { row, attributes } = claims[0]!;
       const email = renderCampaignEmail(campaign.content, { ...row, attributes }, { ...links, unsubscribeUrl: unsubscribeUrlOf(row), preferencesUrl: preferencesUrlOf(row) });
-      ({ messageId } = await mailer.send({ ...email, to: recipient(row), customArgs: customArgs(row) }));
+      ({ messageId } = await mailer.send({ ...email, to: recipient(row), customArgs: customArgs(row), tracking: campaign.content.tracking }));
     } else {
       const rows = claims.map((claim) => claim.row);
       const batch = renderCampaignBatch(
@@ -193,6 +194,8 @@ async function deliver(claims: Claim[], campaign: Campaign, deps: WorkerDeps): P
       );
       ({ messageId } = await mailer.sendBatch({
         ...batch,
+        // Tracking is a setting of the message, not of a personalization: all recipients share it.
+        tracking: campaign.content.tracking,
         personalizations: batch.personalizations.map((personalization, index) => ({
           ...personalization,
           to: recipient(rows[index]!),

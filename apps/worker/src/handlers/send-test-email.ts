@@ -14,7 +14,7 @@ export type TestEmailOutcome = 'sent' | 'skipped';
  * changes between tests.
  */
 export async function sendTestEmail(payload: SendTestEmailPayload, ctx: JobContext, { db, mailer, config, emailLayout }: WorkerDeps): Promise<TestEmailOutcome> {
-  const campaign = await db.campaign.findUnique({ where: { id: payload.campaignId }, select: { subject: true, html: true, format: true, text: true, preheader: true } });
+  const campaign = await db.campaign.findUnique({ where: { id: payload.campaignId }, select: { subject: true, html: true, format: true, text: true, preheader: true, trackOpens: true, trackClicks: true } });
   if (!campaign) {
     ctx.log.info({ test: true }, 'test email skipped: campaign gone');
     return 'skipped';
@@ -37,7 +37,10 @@ export async function sendTestEmail(payload: SendTestEmailPayload, ctx: JobConte
     viewInBrowserUrl,
   });
   try {
-    const { messageId } = await mailer.send({ ...email, to: { email: payload.to }, customArgs: { herald_test_campaign_id: payload.campaignId } });
+    const { messageId } = await mailer.send({ ...email, to: { email: payload.to }, customArgs: { herald_test_campaign_id: payload.campaignId },
+      // The campaign's own settings, so the test shows the links as subscribers will get them.
+      tracking: { opens: campaign.trackOpens, clicks: campaign.trackClicks },
+    });
     ctx.log.info({ test: true, messageId }, 'test email sent');
     return 'sent';
   } catch (err) {

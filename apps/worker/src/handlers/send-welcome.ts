@@ -3,6 +3,7 @@ import type { Logger, RenderedEmail, SendWelcomePayload } from '@herald/shared';
 import { listIdHeader, listUnsubscribeUrl, preferencesUrl, renderWelcomeEmail } from '@herald/shared';
 import { decideOnFailure } from '../mail/failure-policy.js';
 import { holdMail, releaseMailHold } from '../mail/mail-holds.js';
+import { noTracking } from '../mail/mailer.js';
 import type { JobContext, WorkerDeps } from '../deps.js';
 import { claimWelcomeEmail, failWelcomeEmail, markWelcomeSent, releaseWelcomeEmail } from '../welcome-emails/welcome-email-statements.js';
 import type { ClaimedWelcome } from '../welcome-emails/welcome-email-statements.js';
@@ -64,6 +65,9 @@ export async function sendWelcome(payload: SendWelcomePayload, ctx: JobContext, 
       to: row.name ? { email: row.email, name: row.name } : { email: row.email },
       // The subscriber id makes a bounce or complaint on this email suppress the address, as on a confirmation.
       customArgs: { herald_subscriber_id: row.subscriber_id, herald_welcome_email_id: row.id },
+      // No report counts a welcome email's opens or clicks (they belong to no campaign), so
+      // tracking would only rewrite its links and add a pixel for nothing.
+      tracking: noTracking,
     }));
   } catch (err) {
     return handleFailure(err, row, ctx, deps);

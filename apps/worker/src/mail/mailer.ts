@@ -1,3 +1,13 @@
+/**
+ * SendGrid's open tracking (a pixel in the HTML) and click tracking (every link rewritten through
+ * SendGrid), per message. Required on every email so each sender decides rather than inheriting
+ * the account's settings.
+ */
+export type EmailTracking = { opens: boolean; clicks: boolean };
+
+/** Both off: for emails whose opens and clicks no report counts, and whose links must work as written. */
+export const noTracking: EmailTracking = { opens: false, clicks: false };
+
 /** The port the handlers send through; `sendgrid.ts` is the one implementation. */
 export type OutgoingEmail = {
   to: { email: string; name?: string };
@@ -7,6 +17,7 @@ export type OutgoingEmail = {
   headers: Record<string, string>;
   /** Opaque ids only (SendGrid keeps them long-term); they come back on webhook events. */
   customArgs: Record<string, string>;
+  tracking: EmailTracking;
 };
 
 /**
@@ -17,6 +28,8 @@ export type OutgoingBatch = {
   subject: string;
   html: string;
   text: string;
+  /** Per message, so one setting for every recipient of the batch. */
+  tracking: EmailTracking;
   personalizations: {
     to: { email: string; name?: string };
     headers: Record<string, string>;

@@ -5,7 +5,7 @@
 import { Client } from '@sendgrid/client';
 import { MailService } from '@sendgrid/mail';
 import { toRecipient } from './display-name.js';
-import type { Mailer, OutgoingBatch, OutgoingEmail } from './mailer.js';
+import type { EmailTracking, Mailer, OutgoingBatch, OutgoingEmail } from './mailer.js';
 
 export type SendGridOptions = {
   apiKey: string;
@@ -13,6 +13,18 @@ export type SendGridOptions = {
   timeoutMs: number;
   from: { email: string; name?: string };
 };
+
+/**
+ * The Mail Send API's `tracking_settings` for one message. Always sent, both ways: left out, the
+ * account's own settings apply, which may differ from what the campaign asked for. `enable_text`
+ * rewrites the links of the text part too, so a click is counted whichever part is read.
+ */
+export function trackingSettings(tracking: EmailTracking) {
+  return {
+    click_tracking: { enable: tracking.clicks, enable_text: tracking.clicks },
+    open_tracking: { enable: tracking.opens },
+  };
+}
 
 /** A mailer over the official client, with its own client instance and a request timeout. */
 export function createSendGridMailer(options: SendGridOptions): Mailer {
@@ -47,6 +59,11 @@ export function createSendGridMailer(options: SendGridOptions): Mailer {
           text: email.text,
           headers: email.headers,
           customArgs: email.customArgs,
+          // The helper's camelCase for trackingSettings(), which it turns into the API's snake_case.
+          trackingSettings: {
+            clickTracking: { enable: email.tracking.clicks, enableText: email.tracking.clicks },
+            openTracking: { enable: email.tracking.opens },
+          },
         }),
       );
     },
@@ -72,6 +89,7 @@ export function createSendGridMailer(options: SendGridOptions): Mailer {
               custom_args: customArgs,
               substitutions,
             })),
+            tracking_settings: trackingSettings(batch.tracking),
           },
         }),
       );
