@@ -57,7 +57,10 @@ export async function sinkMessages(): Promise<SinkMessage[]> {
   return json<SinkMessage[]>(await fetch(`${sinkUrl}/api/messages`), 200, 'sink messages');
 }
 
-/** Signup → confirmation email in the sink → POST the confirm link → POST /send → newsletter in the sink. */
+/**
+ * Signup → confirmation email in the sink → POST the confirm link → POST /send → newsletter in the
+ * sink → its delivery in the campaign's report.
+ */
 export async function signupConfirmAndSend(email: string, subject: string): Promise<void> {
   await json(
     await fetch(`${webUrl}/register`, {
@@ -81,6 +84,22 @@ export async function signupConfirmAndSend(email: string, subject: string): Prom
   );
   check(sent.recipients >= 1, `the campaign has recipients (${sent.recipients})`);
   await waitFor('the newsletter in the sink', async () => (await sinkMessagesTo(email)).find((message) => message.subject === subject));
+  await waitForDeliveredInReport(sent.campaignId);
+}
+
+/**
+ * The sink's `delivered` event, signed with the stack's own key pair, reached the web's webhook and
+ * a worker counted it: what a live campaign report in `docker compose up` rests on.
+ */
+export async function waitForDeliveredInReport(campaignId: string): Promise<number> {
+  return waitFor(
+    `campaign ${campaignId}'s report to count a delivery`,
+    async () => {
+      const report = await json<{ totals: { delivered: number } }>(await fetch(`${webUrl}/campaigns/${campaignId}/report`, admin()), 200, 'GET report');
+      return report.totals.delivered > 0 && report.totals.delivered;
+    },
+    60_000,
+  );
 }
 
 /** Imports `count` confirmed subscribers in one CSV upload. */

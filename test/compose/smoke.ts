@@ -1,13 +1,15 @@
 /**
  * The compose smoke test (`npm run test:compose`): builds and runs the stack exactly as shipped
  * (docker-compose.yml and the Dockerfiles), under its own project name, and drives it from outside:
- *   1. no .env: build, start, signup → confirmation → confirm → POST /send → newsletter in the sink;
+ *   1. no .env: build, start, signup → confirmation → confirm → POST /send → newsletter in the sink
+ *      → its delivery in the campaign's report (the sink's signed events reach the web);
  *      /metrics refused without the token on the web; then three workers send a 300-recipient
  *      campaign, each recipient exactly once, their /metrics agreeing; then every worker drains
  *      and exits 0 on `docker compose stop worker` within stop_grace_period;
  *   2. a copied .env.example: start, the same journey, then the audiences journey
  *      (audience-journey.ts: lists, a list's embedded form and welcome email, campaigns to two
- *      lists and a segment, one-click unsubscribe from one list, a signed bounce).
+ *      lists and a segment, one-click unsubscribe from one list, a bounce signed with a key the
+ *      web is given in SENDGRID_WEBHOOK_PUBLIC_KEY).
  * `docker compose down -v` runs after each, also when a step failed, and nothing of the project
  * may be left behind. Prints what it measured.
  *
