@@ -1,7 +1,9 @@
 /** What one `npm run bench` writes to bench/results/<YYYY-MM-DD>T<HHMM>.json, and reads back for docs/performance.md. */
 import type { ImportResult } from './csv-import.js';
+import type { EventIngestResult } from './event-ingest.js';
 import type { Machine } from './machine.js';
 import type { BenchOptions } from './options.js';
+import type { ReportReadResult } from './report-reads.js';
 import type { SegmentCountResult } from './segment-count.js';
 import type { SendAudienceResult } from './send-audience-answer.js';
 import type { SendRun } from './send-run.js';
@@ -23,6 +25,10 @@ export type BenchResult = {
   sendAudience?: SendAudienceResult | null;
   /** A saved segment's count over the large audience (absent in results from before segments). */
   segmentCount?: SegmentCountResult | null;
+  /** SendGrid webhook events applied per second (absent in results from before the events phase). */
+  events?: EventIngestResult | null;
+  /** A large campaign's report and recipient pages read (absent in results from before the reports phase). */
+  reports?: ReportReadResult | null;
   profiles: { system: string; top: { share: number; where: string }[] }[];
   /** Runs that failed, and why; the others still count. */
   failures: { what: string; error: string }[];

@@ -94,12 +94,14 @@ export type WebProcess = { url: string; pid: number; databaseUrl: string; db: Db
 /**
  * The web as it runs in production, built, in a process of its own over a fresh database named
  * `database`, so its CPU is its own; `db` is the bench's own small pool onto the same database.
+ * With `profileDir`, the web writes a V8 CPU profile there when it stops.
  */
-export async function startWebProcess(database: string, env: Record<string, string> = {}): Promise<WebProcess> {
+export async function startWebProcess(database: string, env: Record<string, string> = {}, profileDir?: string): Promise<WebProcess> {
   const scratch = await createBenchDatabase(database);
   const db = createDb(scratch.url, { poolSize: 2 });
   const port = await freePort();
-  const child = startChild([process.execPath, 'apps/web/dist/main.js'], webEnv(scratch.url, { ...env, PORT: String(port), LOG_LEVEL: 'info' }));
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const child = startChild([process.execPath, ...profile, 'apps/web/dist/main.js'], webEnv(scratch.url, { ...env, PORT: String(port), LOG_LEVEL: 'info' }));
   try {
     await child.waitForLine((line) => line.includes('"web listening"'));
   } catch (err) {

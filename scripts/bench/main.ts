@@ -10,10 +10,15 @@
  *    overlapping lists and a segment against the default list, at --scale subscribers; a segment's count.
  * 4. CSV import rate through the real import endpoint.
  * 5. JSON signups/s and p99 latency under concurrent clients while a campaign sends.
+ * 6. SendGrid webhook events applied per second, signed POSTs to the web applied by the worker,
+ *    against bare INSERTs of the same rows; CPU per 1,000 events by process (event-ingest.ts).
+ * 7. A large campaign's report and recipient pages read over HTTP, seeded in SQL and counted by
+ *    `npm run reports:rebuild` (report-reads.ts).
  *
  * Each sending system runs in a process of its own over a private Redis, against a provider
  * stand-in in its own process. Writes bench/results/<YYYY-MM-DD>T<HHMM>.json and .md, prints the
- * Markdown and regenerates the tables in docs/performance.md. Flags: see options.ts; an unknown one prints them all.
+ * Markdown and regenerates, in docs/performance.md, the tables of the phases it ran (readme-table.ts).
+ * Flags: see options.ts; an unknown one prints them all.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -24,11 +29,13 @@ import { benchAdminDatabaseUrl } from './bench-web.js';
 import { repoRoot } from './child-processes.js';
 import { summariseCpuProfile } from './cpu-profile.js';
 import { measureImport } from './csv-import.js';
+import { measureEventIngest } from './event-ingest.js';
 import { describeMachine, loadAverage } from './machine.js';
 import { isFullRun, parseOptions } from './options.js';
 import { startProvider } from './provider.js';
 import { benchTablePage, updateBenchTable } from './readme-table.js';
 import { renderReport } from './render-report.js';
+import { measureReportReads } from './report-reads.js';
 import { measureSegmentCount } from './segment-count.js';
 import { measureSendAnswer } from './send-answer.js';
 import { measureSendAudienceAnswer } from './send-audience-answer.js';
@@ -58,6 +65,8 @@ const result: BenchResult = {
   sendAnswers: [],
   csvImport: null,
   signups: null,
+  events: null,
+  reports: null,
   profiles: [],
   failures: [],
 };
@@ -106,7 +115,8 @@ if (options.only.includes('throughput')) {
   }
 }
 
-if (options.profile) {
+// The send profiles go with the sending phases; --only=events,reports --profile profiles the events alone.
+if (options.profile && options.only.some((phase) => phase !== 'events' && phase !== 'reports')) {
   const provider = await startProvider(100);
   for (const [system, settings] of [['herald', single], ['herald-batched', defaults]] as const) {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'herald-profile-'));
@@ -146,6 +156,25 @@ if (options.only.includes('signups')) {
   result.signups =
     (await attempt(`signups, ${options.signupClients} clients for ${options.signupSeconds} s while ${options.signupCampaign} recipients send`, () =>
       measureSignupsWhileSending({ clients: options.signupClients, seconds: options.signupSeconds, campaignRecipients: options.signupCampaign, ratePerSecond }),
+    )) ?? null;
+}
+
+if (options.only.includes('events')) {
+  result.events = (await attempt(`SendGrid events applied, ${options.eventCount} events`, () => measureEventIngest(options.eventCount))) ?? null;
+  if (options.profile) {
+    // A run of its own under --cpu-prof, whose figures are not kept: profiling slows what it profiles.
+    const dirs = { worker: mkdtempSync(path.join(os.tmpdir(), 'herald-profile-')), web: mkdtempSync(path.join(os.tmpdir(), 'herald-profile-')) };
+    await attempt(`CPU profile of the worker and the web applying ${options.eventCount} events`, async () => {
+      await measureEventIngest(options.eventCount, dirs);
+      result.profiles.push({ system: 'events: worker', top: summariseCpuProfile(dirs.worker) }, { system: 'events: web', top: summariseCpuProfile(dirs.web) });
+    });
+  }
+}
+
+if (options.only.includes('reports')) {
+  result.reports =
+    (await attempt(`report reads, ${options.reportRecipients} recipients, ${options.reportEvents} events`, () =>
+      measureReportReads(options.reportRecipients, options.reportEvents),
     )) ?? null;
 }
 

@@ -2,7 +2,7 @@
  * The bench's flags, `--name=value`, each with the size of the full run as its default. A run with
  * any size below the full one is labelled a reduced run in its results.
  */
-export const phases = ['throughput', 'large', 'send', 'import', 'signups'] as const;
+export const phases = ['throughput', 'large', 'send', 'import', 'signups', 'events', 'reports'] as const;
 export type Phase = (typeof phases)[number];
 
 export type BenchOptions = {
@@ -23,6 +23,11 @@ export type BenchOptions = {
   signupClients: number;
   signupSeconds: number;
   signupCampaign: number;
+  /** Distinct SendGrid events posted to the webhook while a campaign sends (duplicates come on top). */
+  eventCount: number;
+  /** The campaign whose report and recipient pages are read, and the raw events seeded for it. */
+  reportRecipients: number;
+  reportEvents: number;
   only: Phase[];
   /** CPU-profile both Herald workers at 100 ms and summarise where their time went. */
   profile: boolean;
@@ -44,6 +49,9 @@ export const fullRun: BenchOptions = {
   signupClients: 64,
   signupSeconds: 20,
   signupCampaign: 5_000,
+  eventCount: 200_000,
+  reportRecipients: 1_000_000,
+  reportEvents: 3_000_000,
   only: [...phases],
   profile: false,
   noReadme: false,
@@ -52,7 +60,8 @@ export const fullRun: BenchOptions = {
 
 const usage = `npm run bench -- [--recipients=20000] [--concurrency=200] [--low-concurrency=20]
   [--rate=<SEND_RATE_PER_SECOND, unset by default>] [--scale=1000000] [--send-sizes=100000] [--import-rows=200000] [--import-runs=3]
-  [--signup-clients=64] [--signup-seconds=20] [--signup-campaign=5000] [--only=${phases.join(',')}]
+  [--signup-clients=64] [--signup-seconds=20] [--signup-campaign=5000]
+  [--event-count=200000] [--report-recipients=1000000] [--report-events=3000000] [--only=${phases.join(',')}]
   [--profile] [--no-readme] [--note="what was unusual about this run"]`;
 
 const numeric: Record<string, keyof BenchOptions> = {
@@ -66,6 +75,9 @@ const numeric: Record<string, keyof BenchOptions> = {
   'signup-clients': 'signupClients',
   'signup-seconds': 'signupSeconds',
   'signup-campaign': 'signupCampaign',
+  'event-count': 'eventCount',
+  'report-recipients': 'reportRecipients',
+  'report-events': 'reportEvents',
 };
 
 function positiveInteger(name: string, value: string): number {
@@ -96,10 +108,28 @@ export function parseOptions(args: string[]): BenchOptions {
 
 /** Every phase ran, at the full run's sizes or larger. */
 export function isFullRun(options: BenchOptions): boolean {
-  const sizes = ['recipients', 'scale', 'importRows', 'signupCampaign', 'signupSeconds'] as const;
+  return options.only.length === phases.length && phases.every((phase) => isFullPhase(options, phase));
+}
+
+/** The sizes each phase runs at: a phase at its full sizes or larger gives the project's figures for it. */
+const phaseSizes: Record<Phase, readonly (keyof BenchOptions)[]> = {
+  throughput: ['recipients'],
+  large: ['scale'],
+  send: ['scale', 'sendSizes'],
+  import: ['importRows'],
+  signups: ['signupCampaign', 'signupSeconds'],
+  events: ['eventCount'],
+  reports: ['reportRecipients', 'reportEvents'],
+};
+
+/** `phase` ran, at the full run's sizes or larger. */
+export function isFullPhase(options: BenchOptions, phase: Phase): boolean {
   return (
-    options.only.length === phases.length &&
-    sizes.every((size) => options[size] >= fullRun[size]) &&
-    fullRun.sendSizes.every((size) => options.sendSizes.includes(size))
+    options.only.includes(phase) &&
+    phaseSizes[phase].every((size) =>
+      size === 'sendSizes'
+        ? fullRun.sendSizes.every((full) => options.sendSizes.includes(full))
+        : ((options[size] as number | undefined) ?? 0) >= (fullRun[size] as number),
+    )
   );
 }

@@ -3,6 +3,8 @@
  * see readmeBlock), then the machine, CPU profiles and failures for the result file.
  */
 import type { BenchResult } from './bench-result.js';
+import { fullRun, isFullPhase } from './options.js';
+import type { Phase } from './options.js';
 import type { SendRun } from './send-run.js';
 
 const systemNames: Record<SendRun['system'], string> = {
@@ -153,10 +155,61 @@ function machineLine(result: BenchResult): string {
   );
 }
 
-function runLabel(result: BenchResult): string {
+/** How a run is named above its figures; with `phase`, full-size means that phase at its full sizes. */
+function runLabel(result: BenchResult, phase?: Phase): string {
   const when = `${result.startedAt.slice(0, 16).replace('T', ' ')} UTC`;
-  const label = result.fullRun ? `Run of ${when}` : `**Reduced-size run** of ${when} (not the project's figures; \`npm run bench\` at full size replaces it)`;
+  const full = phase ? isFullPhase({ ...fullRun, ...result.options }, phase) : result.fullRun;
+  const label = full ? `Run of ${when}` : `**Reduced-size run** of ${when} (not the project's figures; \`npm run bench\` at full size replaces it)`;
   return result.options.note ? `${label}. Note: ${result.options.note}. Measured` : `${label}, measured`;
+}
+
+/** Milliseconds of CPU per 1,000 events. */
+const perThousand = (cpuSeconds: number, events: number) => `${((cpuSeconds * 1e6) / events).toFixed(0)} ms`;
+const ms = (value: number) => `${value < 10 ? value.toFixed(1) : whole(value)} ms`;
+
+function eventRows(result: BenchResult): string[] {
+  const events = result.events;
+  if (!events) return [];
+  const { cpu } = events;
+  const split = (['web', 'worker', 'postgres', 'redis', 'other'] as const).map((part) => perThousand(cpu[part], events.events)).join(' / ');
+  return [
+    `| SendGrid events applied: ${whole(events.events)} events about a sent ${whole(events.recipients)}-recipient campaign, signed batches of 1,000 to \`POST /webhooks/sendgrid\` (${events.batches} POSTs, 4 in flight; ${whole(events.duplicates)} events again in retried batches), from the first POST to the last event applied (stored, suppressions, report aggregates) | ${whole(events.eventsPerSecond)} events/s (${events.seconds.toFixed(2)} s; every POST answered after ${events.postSeconds.toFixed(2)} s): ${(events.eventsPerSecond / events.bareInsertEventsPerSecond).toFixed(2)}× bare INSERTs of the same batches into a copy of email_events (${whole(events.bareInsertEventsPerSecond)}/s); aggregates equal what was posted: ${events.exact ? 'yes' : `**NO** (${events.mismatches.join('; ')})`} |`,
+    `| Machine CPU per 1,000 events applied | ${perThousand(cpu.machine, events.events)}; web / worker / Postgres / Redis / rest: ${split} |`,
+  ];
+}
+
+function reportRows(result: BenchResult): string[] {
+  const reports = result.reports;
+  if (!reports) return [];
+  const t = (timing: { medianMs: number; p95Ms: number; runsMs: number[] }) =>
+    timing.runsMs.length === 0 ? '—' : `p50 ${ms(timing.medianMs)}, p95 ${ms(timing.p95Ms)} over ${timing.runsMs.length}`;
+  const exact = reports.exact ? 'yes' : `**NO** (${reports.mismatches.join('; ')})`;
+  return [
+    `| \`GET /campaigns/:id/report\`, a sent campaign of ${whole(reports.recipients)} recipients and ${whole(reports.events)} raw events (seeded in SQL in ${reports.seedSeconds.toFixed(0)} s, aggregates by \`npm run reports:rebuild\` in ${reports.rebuildSeconds.toFixed(0)} s) | ${t(reports.report)} reads; totals equal the seeded events: ${exact} |`,
+    ...(reports.deliveryCount
+      ? [`| of which the deliveries' count by status (\`countDeliveries\`, O(recipients)), its statement alone in Postgres, EXPLAIN ANALYZE${reports.deliveryCount.timingOff ? ' with TIMING OFF' : ' timing every row (which inflates a long scan: compare the whole report above)'} | p50 ${ms(reports.deliveryCount.medianMs)}, p95 ${ms(reports.deliveryCount.p95Ms)} over ${reports.deliveryCount.runsMs.length} (${reports.deliveryCount.scan}) |`]
+      : []),
+    `| \`GET /campaigns/:id/recipients?event=${reports.pageEvent ?? 'clicked'}\`, ${reports.pageSize} a page, each following \`nextCursor\` | from the first page ${t(reports.firstPages)}; from 90% of the way down ${t(reports.deepPages)} |`,
+    `| \`GET /campaigns/:id/recipients?event=clicked&format=csv\`, every clicker | ${whole(reports.csvRows)} rows in ${seconds(reports.csvMs)} |`,
+  ];
+}
+
+/** The sending phases: what the main block of docs/performance.md shows. */
+export const sendingPhases = ['throughput', 'large', 'send', 'import', 'signups'] as const;
+
+/** The block of docs/performance.md that shows SendGrid events applied (the events phase). */
+export function eventsBlock(result: BenchResult): string {
+  return [`${runLabel(result, 'events')} on ${machineLine(result)}:`, '', '| what | figure |', '|---|---|', ...eventRows(result), ...failedIn(result, 'SendGrid events')].join('\n');
+}
+
+/** The block of docs/performance.md that shows a large campaign's report read (the reports phase). */
+export function reportsBlock(result: BenchResult): string {
+  return [`${runLabel(result, 'reports')} on ${machineLine(result)}:`, '', '| what | figure |', '|---|---|', ...reportRows(result), ...failedIn(result, 'report reads')].join('\n');
+}
+
+function failedIn(result: BenchResult, prefix: string): string[] {
+  const failed = result.failures.filter((failure) => failure.what.startsWith(prefix));
+  return failed.length > 0 ? ['', `Failed in this run: ${failed.map((failure) => failure.what).join(', ')} (see the result file).`] : [];
 }
 
 /** What docs/performance.md shows between its bench markers. */
@@ -172,7 +225,11 @@ export function readmeBlock(result: BenchResult): string {
 }
 
 export function renderReport(result: BenchResult): string {
-  const lines = [`# Herald bench, ${result.startedAt.slice(0, 16).replace('T', ' ')} UTC`, '', readmeBlock(result), ''];
+  const lines = [`# Herald bench, ${result.startedAt.slice(0, 16).replace('T', ' ')} UTC`, ''];
+  const ran = (phase: Phase) => result.options.only.includes(phase);
+  if (sendingPhases.some(ran)) lines.push(readmeBlock(result), '');
+  if (ran('events')) lines.push('## SendGrid events applied', '', eventsBlock(result), '');
+  if (ran('reports')) lines.push('## A large campaign\'s report', '', reportsBlock(result), '');
   lines.push('## Options', '', '```json', JSON.stringify(result.options), '```', '');
   const detailed = [...result.throughput, ...(result.large ? [result.large] : [])].filter((run) => run.jobsRunningAverage !== null);
   if (detailed.length > 0) {
