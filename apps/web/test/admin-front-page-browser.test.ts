@@ -100,6 +100,43 @@ async function seedCampaignList(db: Db) {
   await db.campaign.create({ data: { subject: 'Cancelled test', html: '<p>x</p>', status: 'cancelled', recipientCount: 3, startedAt: hours(48), finishedAt: hours(47.9), createdAt: hours(48) } });
 }
 
+/** Report aggregates for a sent campaign: unique figures as fractions of its deliveries. */
+async function seedReport(db: Db, campaignId: string, startedAt: Date, sent: number, shares: Record<string, number>) {
+  const hour = new Date(Math.floor(startedAt.getTime() / 3_600_000) * 3_600_000);
+  for (const [kind, share] of Object.entries(shares)) {
+    const uniques = Math.round(sent * share);
+    await db.campaignEventHour.create({ data: { campaignId, kind, hour, events: uniques, uniques } });
+  }
+}
+
+/** Six sent campaigns with their figures, and a month of signups, confirmations and departures. */
+async function seedReports(db: Db) {
+  const issues: [string, number, number, number][] = [
+    ['September issue', 52_310, 0.41, 0.052],
+    ['The {{name}} edition: autumn notes', 53_020, 0.44, 0.061],
+    ['October roundup: ten things we shipped', 53_800, 0.39, 0.047],
+    ['Importer preview', 54_120, 0.47, 0.083],
+    ['November issue, with the conference schedule for next year', 54_900, 0.43, 0.058],
+    ['Holiday special', 55_260, 0.45, 0.071],
+  ];
+  for (const [index, [subject, sent, opened, clicked]] of issues.entries()) {
+    const campaign = await seedSentCampaign(db, subject, sent, 0, 24 * (5 * (issues.length - index)) + 3);
+    await seedReport(db, campaign.id, campaign.startedAt!, sent, { delivered: 0.985, opened, clicked, unsubscribed: 0.0025, bounced: 0.009, complained: 0.0002 });
+  }
+  // Ten to forty signups a day; most confirm within the hour; a few leave, fewer bounce.
+  await db.$executeRaw`
+    WITH days AS (SELECT d, 10 + (d * 7) % 31 AS signups FROM generate_series(0, 29) AS d),
+    people AS (
+      SELECT d, n, (now() AT TIME ZONE 'UTC') - make_interval(days => d, hours => n % 20) AS at FROM days, generate_series(1, signups) AS n
+    )
+    INSERT INTO subscribers (email, status, created_at, confirmed_at, unsubscribed_at, suppressed_at)
+    SELECT 'reader-' || d || '-' || n || '@example.com',
+      (CASE WHEN n % 9 = 0 THEN 'unsubscribed' WHEN n % 23 = 0 THEN 'bounced' WHEN n % 5 = 0 THEN 'pending' ELSE 'active' END)::subscriber_status,
+      at, CASE WHEN n % 5 <> 0 THEN at + interval '40 minutes' END,
+      CASE WHEN n % 9 = 0 THEN at + interval '2 hours' END, CASE WHEN n % 23 = 0 THEN at + interval '3 hours' END
+    FROM people`;
+}
+
 type Box = { x: number; y: number; width: number; height: number };
 const right = (box: Box) => box.x + box.width;
 
@@ -165,6 +202,42 @@ describe('the admin front page in Chromium at 1280 × 800', () => {
     expect(await pageScrollsSideways()).toBe(false);
     expect(await scroller.evaluate((element) => element.scrollWidth <= element.clientWidth)).toBe(true);
     expect(await page.locator('.campaign-list thead').isVisible()).toBe(false);
+    await page.close();
+  }, 60_000);
+
+  it('compares the recent campaigns and shows the audience growth above the list, at 1280, 900 and on a phone', async () => {
+    await seedReports(web.db);
+    const page = await context.newPage();
+    await logIn(page);
+    const pageScrollsSideways = () => page.evaluate<boolean>('document.documentElement.scrollWidth > window.innerWidth');
+    await page.goto(`${baseUrl}/admin`);
+    await shoot(page, 'front-06-reports-1280');
+
+    const recent = page.getByRole('region', { name: 'Recent campaigns', exact: true });
+    const table = page.getByRole('table', { name: /The last 6 campaigns, newest first/ });
+    expect(await table.isVisible()).toBe(true);
+    expect(await table.getByRole('rowheader').first().innerText()).toContain('Holiday special');
+    expect(await table.getByRole('columnheader').allInnerTexts()).toEqual(['CAMPAIGN', 'SENT', 'CLICK RATE', 'OPEN RATE', 'UNSUBSCRIBES', 'BOUNCES']);
+    await expect.poll(() => table.getByRole('link', { name: 'Holiday special' }).getAttribute('href')).toMatch(/^\/admin\/campaigns\/[0-9a-f-]{36}\/report$/);
+    const rateChart = page.getByRole('img', { name: /Unique click and open rates of the last 6 campaigns/ });
+    expect((await rateChart.boundingBox())!.height).toBeGreaterThan(80);
+    const growthChart = page.getByRole('img', { name: /Subscribers joining and leaving per day over 30 days/ });
+    expect((await growthChart.boundingBox())!.height).toBeGreaterThan(80);
+    expect(await recent.isVisible()).toBe(true);
+    // Nothing in the comparison is cut off: its table fits its card at this width.
+    const scroller = table.locator('xpath=..');
+    expect(await scroller.evaluate((element) => element.scrollWidth <= element.clientWidth)).toBe(true);
+    await page.getByText('The numbers per day').click();
+    expect(await page.locator('#audience-growth tbody tr').count()).toBe(30);
+    await shoot(page, 'front-07-reports-1280-numbers');
+
+    for (const size of [{ width: 900, height: 800 }, { width: 390, height: 844 }]) {
+      await page.setViewportSize(size);
+      await page.goto(`${baseUrl}/admin`);
+      expect(await pageScrollsSideways()).toBe(false);
+      await shoot(page, `front-08-reports-${size.width}`);
+      await page.locator('.front-reports').screenshot({ path: join(screenshotDir, `front-09-reports-${size.width}-sections.png`) });
+    }
     await page.close();
   }, 60_000);
 

@@ -352,6 +352,25 @@ describe('report parameters', () => {
       expect(res.body.error.message).toContain('breakdown');
     },
   );
+
+  it.each([
+    ['from', 'from=%00'],
+    ['from', "from=2026-05-01'%20OR%201=1"],
+    ['from', `from=${'9'.repeat(5000)}`],
+    ['from', 'from=2026-05-01%00'],
+    ['from', 'from=%ud800'],
+    ['from', 'from=-271821-04-20'],
+    ['from', 'from=+275760-09-13T00:00:00Z'],
+    ['to', 'to=2026-05-01T25:00:00Z'],
+    ['to', 'to=0000-01-01'],
+    ['to', 'to=9999-12-31T23:59:59Z'],
+    ['from', 'from=2026-05-01&from=2026-05-01'],
+    ['from', 'from=2026-05-02&to=2026-05-01'],
+    ['to', 'from=1970-01-01&to=2026-05-01'],
+  ])('GET /reports/campaigns with a bad %s (case %#) is a 400 naming it', async (field, query) => {
+    const res = await refuses(() => request(app).get(`/reports/campaigns?${query}`).set(auth), 400);
+    expect(Object.keys(res.body.error.fields)).toEqual([field]);
+  });
 });
 
 describe('hostile input on the audience routes: lists, subscriptions, attributes, segments, send, signup and preferences', () => {

@@ -19,7 +19,9 @@ export async function suppressSubscribers(
   const changed = await db.$executeRaw`
     UPDATE subscribers
     SET status = ${status}::subscriber_status, updated_at = now(),
-        unsubscribed_at = CASE WHEN ${status} = 'unsubscribed' THEN now() ELSE unsubscribed_at END
+        unsubscribed_at = CASE WHEN ${status} = 'unsubscribed' THEN now() ELSE unsubscribed_at END,
+        -- The status has no time of its own: the audience growth report counts suppressions by this.
+        suppressed_at = CASE WHEN ${status} <> 'unsubscribed' THEN now() ELSE suppressed_at END
     WHERE id = ANY(${subscriberIds}::uuid[]) AND status::text = ANY(${from}::text[])`;
   const touched = await db.$queryRaw<{ campaign_id: string }[]>`
     UPDATE deliveries SET status = 'skipped', last_error = ${`subscriber ${status}`}, updated_at = now()

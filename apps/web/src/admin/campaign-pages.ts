@@ -12,14 +12,23 @@ import type { AdminContext } from './admin-context.js';
 import { readMailHoldNotices } from './mail-hold-notices.js';
 import { plainSubject } from './view-helpers.js';
 import { readAudience } from '../campaigns/campaign-audience-input.js';
+import { readAudienceDays } from '../reports/audience-growth.js';
+import { audienceGrowthChart } from '../reports/audience-growth-chart.js';
+import { campaignRatesChart } from '../reports/campaign-rates-chart.js';
+import { compareRecentCampaigns } from '../reports/campaigns-comparison.js';
+import { lastDays } from '../reports/report-range.js';
 
 const pageSize = 20;
+/** How many campaigns the front page compares, and over how many days it shows the audience. */
+const recentCampaigns = 8;
+const growthDays = 30;
 const listQuery = z.object({ before: z.uuid().optional() });
 const campaignQuery = z.object({ failures: failureCursor.optional(), notice: z.enum(['test-sent', 'started', 'saved']).optional() });
 
 /**
- * The campaign list (the admin's front page, with any mail the worker holds back), a campaign's
- * page with its live progress, and the pause/resume/cancel/retry buttons.
+ * The campaign list (the admin's front page, with any mail the worker holds back, the last
+ * campaigns compared and the audience's growth), a campaign's page with its live progress, and the
+ * pause/resume/cancel/retry buttons.
  */
 export function campaignPages({ deps, security, form, requireAdmin, render }: AdminContext): Router {
   const { db, queues } = deps;
@@ -35,10 +44,13 @@ export function campaignPages({ deps, security, form, requireAdmin, render }: Ad
       ...(before ? { cursor: { id: before }, skip: 1 } : {}),
     });
     const page = rows.slice(0, pageSize);
-    const [outcomes, audience, mailHolds] = await Promise.all([
+    // The comparison and the growth belong to the front page, not to the older pages of the list.
+    const [outcomes, audience, mailHolds, recent, growth] = await Promise.all([
       readCampaignOutcomes(db, page.map((campaign) => campaign.id)),
       db.subscriber.groupBy({ by: ['status'], _count: { _all: true } }),
       readMailHoldNotices(db, queues),
+      before ? null : compareRecentCampaigns(db, recentCampaigns),
+      before ? null : readAudienceDays(db, lastDays(growthDays)),
     ]);
     render(req, res, 'campaigns', {
       title: 'Campaigns',
@@ -46,6 +58,8 @@ export function campaignPages({ deps, security, form, requireAdmin, render }: Ad
       older: rows.length > pageSize ? page.at(-1)!.id : null,
       audience: Object.fromEntries(audience.map((group) => [group.status, group._count._all])),
       mailHolds,
+      recent: recent && { campaigns: recent, chart: campaignRatesChart(recent) },
+      growth: growth && { ...growth, chart: audienceGrowthChart(growth.days) },
     });
   });
 

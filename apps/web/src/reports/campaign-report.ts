@@ -1,4 +1,4 @@
-import type { Campaign, Db } from '@herald/shared';
+import type { Campaign, Db, DeliveryStatus } from '@herald/shared';
 import { countDeliveries } from '../campaigns/campaign-queries.js';
 import { readAudience } from '../campaigns/campaign-audience-input.js';
 import type { AudienceView } from '../campaigns/campaign-audience-input.js';
@@ -132,6 +132,49 @@ export function timelineOf(rows: HourRow[], startedAt: Date | null, now: Date): 
   return buckets;
 }
 
+/** A campaign's event aggregates for one kind: summed over hours, or one hour's. */
+export type KindCount = { kind: ReportKind; events: number; uniques: number };
+
+/**
+ * The report's figures from the delivery counts and the event aggregates (any number of rows per
+ * kind: they are summed, so one row per hour and one per kind give the same totals).
+ */
+export function reportTotals(counts: Record<DeliveryStatus, number>, rows: KindCount[]): ReportTotals {
+  const events = Object.fromEntries(reportKinds.map((kind) => [kind, { events: 0, uniques: 0 }])) as Record<ReportKind, { events: number; uniques: number }>;
+  for (const row of rows) {
+    // A kind the aggregates may gain later is not a figure of this report yet.
+    if (!(row.kind in events)) continue;
+    events[row.kind].events += row.events;
+    events[row.kind].uniques += row.uniques;
+  }
+  return {
+    sent: counts.sent,
+    delivered: events.delivered.uniques,
+    opened: events.opened.events,
+    uniqueOpened: events.opened.uniques,
+    clicked: events.clicked.events,
+    uniqueClicked: events.clicked.uniques,
+    bounced: events.bounced.uniques,
+    complained: events.complained.uniques,
+    unsubscribed: events.unsubscribed.uniques,
+    blocked: events.blocked.uniques,
+    dropped: events.dropped.uniques,
+    failed: counts.failed,
+  };
+}
+
+export function reportRates(totals: ReportTotals): ReportRates {
+  return {
+    delivered: ratio(totals.delivered, totals.sent),
+    opened: ratio(totals.uniqueOpened, totals.delivered),
+    clicked: ratio(totals.uniqueClicked, totals.delivered),
+    clickToOpen: ratio(totals.uniqueClicked, totals.uniqueOpened),
+    bounced: ratio(totals.bounced, totals.sent),
+    complained: ratio(totals.complained, totals.delivered),
+    unsubscribed: ratio(totals.unsubscribed, totals.delivered),
+  };
+}
+
 /**
  * The clicks per link. SendGrid reports the URL the recipient followed, which for a link with a
  * placeholder, and for the footer's unsubscribe and preference links, is a different URL per
@@ -183,25 +226,7 @@ export async function readCampaignReport(db: Db, campaign: Campaign, publicUrl: 
     readLinks(db, campaign, publicUrl),
     readAudience(db, campaign.id),
   ]);
-  const events = Object.fromEntries(reportKinds.map((kind) => [kind, { events: 0, uniques: 0 }])) as Record<ReportKind, { events: number; uniques: number }>;
-  for (const row of hours) {
-    events[row.kind].events += row.events;
-    events[row.kind].uniques += row.uniques;
-  }
-  const totals: ReportTotals = {
-    sent: counts.sent,
-    delivered: events.delivered.uniques,
-    opened: events.opened.events,
-    uniqueOpened: events.opened.uniques,
-    clicked: events.clicked.events,
-    uniqueClicked: events.clicked.uniques,
-    bounced: events.bounced.uniques,
-    complained: events.complained.uniques,
-    unsubscribed: events.unsubscribed.uniques,
-    blocked: events.blocked.uniques,
-    dropped: events.dropped.uniques,
-    failed: counts.failed,
-  };
+  const totals = reportTotals(counts, hours);
   return {
     campaignId: campaign.id,
     status: campaign.status,
@@ -210,15 +235,7 @@ export async function readCampaignReport(db: Db, campaign: Campaign, publicUrl: 
     audience,
     tracking: { opens: campaign.trackOpens, clicks: campaign.trackClicks },
     totals,
-    rates: {
-      delivered: ratio(totals.delivered, totals.sent),
-      opened: ratio(totals.uniqueOpened, totals.delivered),
-      clicked: ratio(totals.uniqueClicked, totals.delivered),
-      clickToOpen: ratio(totals.uniqueClicked, totals.uniqueOpened),
-      bounced: ratio(totals.bounced, totals.sent),
-      complained: ratio(totals.complained, totals.delivered),
-      unsubscribed: ratio(totals.unsubscribed, totals.delivered),
-    },
+    rates: reportRates(totals),
     timeline: timelineOf(hours, campaign.startedAt, now),
     links,
     at: now,

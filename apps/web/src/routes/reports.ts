@@ -5,10 +5,13 @@ import { requireAdminToken } from '../http/admin-auth.js';
 import { parseRequest } from '../http/parse-request.js';
 import { sendCsv } from '../http/send-csv.js';
 import { pageRecipients, writeRecipientsCsv } from '../reports/campaign-recipients.js';
+import { readAudienceGrowth } from '../reports/audience-growth.js';
 import { readCampaignReport } from '../reports/campaign-report.js';
+import { compareCampaignsInRange } from '../reports/campaigns-comparison.js';
 import { recipientsQuery } from '../reports/recipients-query.js';
 import { readReportByList } from '../reports/report-by-list.js';
 import { reportQuery } from '../reports/report-query.js';
+import { parseReportRange } from '../reports/report-range.js';
 
 /** The admin JSON API for reports, behind the bearer token. */
 export function reportRoutes(deps: WebDeps): Router {
@@ -24,6 +27,13 @@ export function reportRoutes(deps: WebDeps): Router {
       query.breakdown === 'list' ? readReportByList(db, campaign.id) : undefined,
     ]);
     res.set('Cache-Control', 'no-store').json(byList ? { ...report, byList } : report);
+  });
+
+  // The campaigns sent in a range side by side, and the audience's growth per day over it.
+  router.get('/reports/campaigns', auth, async (req, res) => {
+    const range = parseReportRange(req.query);
+    const [campaigns, audience] = await Promise.all([compareCampaignsInRange(db, range), readAudienceGrowth(db, range)]);
+    res.set('Cache-Control', 'no-store').json({ from: range.from, to: range.to, campaigns, audience });
   });
 
   // The people behind one figure of the report; `format=csv` downloads all of them.

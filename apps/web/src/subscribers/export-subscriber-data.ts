@@ -5,7 +5,7 @@ import type { SubscriberView } from './subscriber-view.js';
 
 export type SubscriberDataExport = {
   exportedAt: Date;
-  subscriber: SubscriberView & { confirmationSentAt: Date | null };
+  subscriber: SubscriberView & { confirmationSentAt: Date | null; suppressedAt: Date | null };
   deliveries: {
     id: string;
     campaignId: string;
@@ -39,7 +39,7 @@ export async function exportSubscriberData(db: Db, subscriberId: string): Promis
   const [subscribers, deliveries, events, subscriptionRows] = await db.$transaction(
     [
       db.$queryRaw<SubscriberDataExport['subscriber'][]>`
-        SELECT ${subscriberViewColumns}, confirmation_sent_at AS "confirmationSentAt"
+        SELECT ${subscriberViewColumns}, confirmation_sent_at AS "confirmationSentAt", suppressed_at AS "suppressedAt"
         FROM subscribers WHERE id = ${subscriberId}::uuid`,
       db.$queryRaw<SubscriberDataExport['deliveries']>`
         SELECT d.id, d.campaign_id AS "campaignId", c.subject, d.status::text AS status, d.attempts,
