@@ -173,9 +173,9 @@ describe('processEvents', () => {
     await seedSubscribers(stack.web.db, [{ email: 'ada@example.com' }]);
     await stack.web.db.$executeRaw`
       INSERT INTO email_events (dedupe_key, type, occurred_at, payload)
-      SELECT 'open-' || n, 'open', now(), '{}'::jsonb FROM generate_series(1, 1234) AS n`;
+      SELECT 'open-' || n, 'open', now(), '{}'::jsonb FROM generate_series(1, 4321) AS n`;
     await postEvents(stack.web.app, [event({ event: 'spamreport', email: 'ada@example.com' })]);
-    expect(await runProcessEvents()).toEqual({ processed: 1235, suppressed: 1 });
+    expect(await runProcessEvents()).toEqual({ processed: 4322, suppressed: 1 });
     expect(await stack.web.db.emailEvent.count({ where: { processedAt: null } })).toBe(0);
     expect(await statusOf('ada@example.com')).toBe('complained');
   });

@@ -17,13 +17,15 @@ export async function aggregateEvents(tx: Prisma.TransactionClient, eventIds: st
   if (eventIds.length === 0) return;
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('herald report aggregates'))`;
   // The batch's reported events, read again by each statement (by primary key, a few hundred rows)
-  // rather than kept in a temporary table, whose catalog rows every batch would churn.
+  // rather than kept in a temporary table, whose catalog rows every batch would churn. The campaign
+  // is a subquery, one primary-key lookup per event: as a join it is planned as a hash join over a
+  // sequential scan of every campaign's deliveries.
   const reported = Prisma.sql`reported AS (
-    SELECT e.delivery_id, d.campaign_id, k.kind, e.occurred_at, e.payload->>'url' AS url,
+    SELECT e.delivery_id, (SELECT d.campaign_id FROM deliveries d WHERE d.id = e.delivery_id) AS campaign_id,
+           k.kind, e.occurred_at, e.payload->>'url' AS url,
            coalesce(e.payload->>'url_hash', md5(e.payload->>'url')) AS url_hash,
            e.payload->>'herald_subscriber_id' IS NOT NULL AS transactional
     FROM email_events e
-    LEFT JOIN deliveries d ON d.id = e.delivery_id
     CROSS JOIN LATERAL (SELECT herald_report_kind(e.type, e.payload->>'type') AS kind) k
     WHERE e.id = ANY(${eventIds}::uuid[]) AND k.kind IS NOT NULL)`;
 
@@ -48,7 +50,12 @@ export async function aggregateEvents(tx: Prisma.TransactionClient, eventIds: st
       SELECT delivery_id, kind, campaign_id, min(occurred_at) AS first_at FROM reported
       WHERE campaign_id IS NOT NULL GROUP BY 1, 2, 3
     ), before AS (
-      SELECT f.delivery_id, f.kind, f.first_at FROM delivery_event_firsts f JOIN batch b USING (delivery_id, kind)
+      -- By primary key, a lookup per recipient: as a join it can be planned as a scan of the table.
+      SELECT * FROM (
+        SELECT b.delivery_id, b.kind,
+               (SELECT f.first_at FROM delivery_event_firsts f WHERE f.delivery_id = b.delivery_id AND f.kind = b.kind) AS first_at
+        FROM batch b) known
+      WHERE first_at IS NOT NULL
     ), changed AS (
       INSERT INTO delivery_event_firsts AS f (delivery_id, kind, campaign_id, first_at)
       SELECT delivery_id, kind, campaign_id, first_at FROM batch

@@ -4,7 +4,7 @@ import { applyEventBatch } from '../events/apply-event-batch.js';
 import type { EventBatchResult } from '../events/apply-event-batch.js';
 import type { JobContext, WorkerDeps } from '../deps.js';
 
-const batchSize = 500;
+const batchSize = 2000;
 /** Bounds one job's run under a steady inflow, so a shutdown never waits on an endless drain. */
 const maxBatchesPerJob = 20;
 
