@@ -24,6 +24,8 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['herald-source'] } },
   test: {
     globalSetup: ['test/global-setup.ts'],
+    // Fails a test whose web answers disagree with the API description (test/support/api-description.ts).
+    setupFiles: ['test/support/api-description-hooks.ts'],
     pool: 'forks',
     maxWorkers: 2,
     // Test files share their worker's module cache instead of importing every module afresh: the code

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { createApp } from '../../apps/web/src/app.js';
 import { loadConfig } from '../../apps/web/src/config.js';
 import type { WebDeps } from '../../apps/web/src/deps.js';
+import { checkAnswers } from './api-description.js';
 import { createTestDatabase, truncateAll } from './database.js';
 import { deleteKeys, uniqueQueuePrefix } from './redis.js';
 import { redisUrl } from './services.js';
@@ -38,7 +39,8 @@ export async function createWebHarness(env: Record<string, string> = {}): Promis
   const deps = { config, db: database.db, redis, queues, logger, emailLayout };
   return {
     ...deps,
-    app: createApp(deps),
+    // Every answer is checked against the API description; see api-description.ts.
+    app: checkAnswers(createApp(deps)),
     async close() {
       await closeQueues(queues);
       redis.disconnect();

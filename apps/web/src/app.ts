@@ -13,6 +13,7 @@ import { reportRoutes } from './routes/reports.js';
 import { campaignUnsubscribeRoutes } from './routes/campaign-unsubscribe-pages.js';
 import { healthRoutes } from './routes/health.js';
 import { listRoutes } from './routes/lists.js';
+import { openApiRoutes } from './routes/openapi.js';
 import { sendRoutes } from './routes/send.js';
 import { segmentRoutes } from './routes/segments.js';
 import { signupRoutes } from './routes/signup.js';
@@ -42,6 +43,7 @@ export function createApp(deps: WebDeps): Express {
 
   app.use(healthRoutes(deps));
   app.use(metrics.router);
+  app.use(openApiRoutes(deps));
   app.use(signupRoutes(deps));
   app.use(subscriptionPageRoutes(deps));
   app.use(campaignUnsubscribeRoutes(deps));

@@ -38,3 +38,53 @@ export const bearerErrors: Record<string, ZodOpenApiResponseObject> = {
   '401': errorResponse('No valid bearer token.'),
   '429': errorResponse('Too many wrong tokens from this address; try again later.'),
 };
+
+/** What any route that reads Postgres (or Redis) answers while one of them is unreachable. */
+export const unavailable: Record<string, ZodOpenApiResponseObject> = {
+  '503': errorResponse('Postgres or Redis is unreachable for now (`unavailable`); send it again shortly.'),
+};
+
+/** The answers of a route that reads a JSON body, besides its own: it is parsed before the route runs. */
+export const jsonBodyErrors: Record<string, ZodOpenApiResponseObject> = {
+  '400': errorResponse('The body is not valid JSON or UTF-8 (`invalid_json`, `invalid_encoding`), or its fields do not fit (`invalid_request`, with `fields`).'),
+  '413': errorResponse('The body is larger than the route takes (`payload_too_large`).'),
+  '415': errorResponse('The body is not `application/json` (`unsupported_media_type`), or in an unsupported charset or encoding.'),
+};
+
+/** The answer of a route whose path names something that does not exist. */
+export function notFound(what: string): Record<string, ZodOpenApiResponseObject> {
+  return { '404': errorResponse(`No ${what} with that id (a malformed id included).`) };
+}
+
+/** A query parameter that does not fit: 400, naming it. */
+export const invalidQuery: Record<string, ZodOpenApiResponseObject> = {
+  '400': errorResponse('A query parameter does not fit (`invalid_request`; the message, or `fields`, names it).'),
+};
+
+/** A page of a public HTML page: the browser's answer, described for completeness, not for clients. */
+export function htmlResponse(description: string): ZodOpenApiResponseObject {
+  return { description, content: { 'text/html': { schema: z.string() } } };
+}
+
+/** A CSV download (UTF-8, with a header row), streamed. */
+export function csvResponse(description: string): ZodOpenApiResponseObject {
+  return {
+    description,
+    headers: { 'Content-Disposition': { description: 'attachment; filename="…-YYYY-MM-DD.csv"', schema: { type: 'string' } } },
+    content: { 'text/csv': { schema: z.string() } },
+  };
+}
+
+/** Where a later page starts: pass it as `cursor`; null on the last page. */
+export const nextCursor = z.uuid().nullable().meta({ description: 'The `cursor` of the next page; null on the last page.' });
+
+/** A time as the API writes it: ISO 8601 in UTC with milliseconds. */
+export const timestamp = z.iso.datetime();
+
+/**
+ * An error a page gives: a page for a browser (Accept: text/html), the JSON error body for any
+ * other client, as the error middleware chooses.
+ */
+export function pageErrorResponse(description: string): ZodOpenApiResponseObject {
+  return { description, content: { 'text/html': { schema: z.string() }, 'application/json': { schema: errorSchema } } };
+}

@@ -33,14 +33,14 @@ const edge = (side: 'from' | 'to') =>
     })
     .refine((at) => at.getTime() >= earliest && at.getTime() < latest, { error: 'must be between 1970 and 9998' });
 
-const rangeQuery = z.object({ from: edge('from').optional(), to: edge('to').optional() });
+export const reportRangeQuery = z.object({ from: edge('from').optional(), to: edge('to').optional() });
 
 /**
  * The range a report's query asks for (`from`, `to`), defaulting to the 30 days up to now; a
  * malformed edge, a start not before the end or more than 366 days answer 400 naming the field.
  */
 export function parseReportRange(query: unknown, now = new Date()): ReportRange {
-  const parsed = rangeQuery.safeParse(query);
+  const parsed = reportRangeQuery.safeParse(query);
   if (!parsed.success) throw new HttpError(400, 'invalid_request', 'Some fields need attention.', fieldErrors(parsed.error));
   const to = parsed.data.to ?? now;
   const from = parsed.data.from ?? new Date(to.getTime() - defaultRangeDays * day);

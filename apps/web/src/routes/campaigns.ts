@@ -5,7 +5,7 @@ import type { WebDeps } from '../deps.js';
 import { HttpError } from '../http/http-error.js';
 import { requireAdminToken } from '../http/admin-auth.js';
 import { parseId, parseRequest } from '../http/parse-request.js';
-import { applyCampaignAction, isCampaignAction } from '../campaigns/campaign-actions.js';
+import { applyCampaignAction, campaignActions, isCampaignAction } from '../campaigns/campaign-actions.js';
 import { campaignSummary } from '../campaigns/campaign-view.js';
 import { campaignExists, countDeliveries, findTask, pageTasks } from '../campaigns/campaign-queries.js';
 import { beforeEveryUuid } from '@herald/shared';
@@ -15,14 +15,17 @@ import { fieldErrors } from '../http/field-errors.js';
 import { readAudience } from '../campaigns/campaign-audience-input.js';
 import { audienceProblem } from './send.js';
 
-const listQuery = z.object({
+export const campaignListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.uuid().optional(),
 });
-const tasksQuery = listQuery.extend({
+export const campaignTasksQuery = campaignListQuery.extend({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   status: z.enum(['queued', 'sending', 'sent', 'failed', 'cancelled', 'skipped']).optional(),
 });
+
+/** The path of `POST /campaigns/:id/:action`, as the API description gives it. */
+export const campaignActionParams = z.object({ id: z.uuid(), action: z.enum(campaignActions) });
 
 /** The admin JSON API for campaigns and tasks (delivery status), behind the bearer token. */
 export function campaignRoutes(deps: WebDeps): Router {
@@ -31,7 +34,7 @@ export function campaignRoutes(deps: WebDeps): Router {
   const auth = requireAdminToken(deps);
 
   router.get('/campaigns', auth, async (req, res) => {
-    const query = parseRequest(listQuery, req.query, 'query');
+    const query = parseRequest(campaignListQuery, req.query, 'query');
     const rows = await db.campaign.findMany({
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take: query.limit + 1,
@@ -80,7 +83,7 @@ export function campaignRoutes(deps: WebDeps): Router {
 
   router.get('/campaigns/:id/tasks', auth, async (req, res) => {
     const id = parseId(req.params.id, 'campaign');
-    const query = parseRequest(tasksQuery, req.query, 'query');
+    const query = parseRequest(campaignTasksQuery, req.query, 'query');
     if (!(await campaignExists(db, id))) throw new HttpError(404, 'not_found', 'No campaign with that id.');
     // By delivery id alone: statuses change under the cursor while workers send, ids never do.
     const rows = await pageTasks(db, id, { status: query.status, afterId: query.cursor ?? beforeEveryUuid, limit: query.limit + 1 });

@@ -9,10 +9,10 @@ import { parseRequest } from '../http/parse-request.js';
 import { createListInput, editListInput, listRefOf } from '../lists/list-schema.js';
 import { createList, editList, findList, listLists, listMembers, removeList, subscriptionStatuses } from '../lists/list-queries.js';
 
-const listsQuery = z.object({
+export const listsQuery = z.object({
   archived: z.enum(['include', 'exclude'], { error: 'archived must be "include" or "exclude"' }).default('exclude'),
 });
-const membersQuery = z.object({
+export const membersQuery = z.object({
   status: z.enum(subscriptionStatuses, { error: 'status must be pending, active or unsubscribed' }).optional(),
   cursor: z.uuid().optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),

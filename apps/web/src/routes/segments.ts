@@ -9,7 +9,7 @@ import { parseId, parseRequest } from '../http/parse-request.js';
 import { SegmentInputError, parseCreateSegment, parsePreviewSegment, parseUpdateSegment } from '../segments/segment-input.js';
 import { countSegment, createSegment, deleteSegment, findSegment, listSegments, previewSegment, updateSegment } from '../segments/segment-store.js';
 
-const listQuery = z.object({
+export const segmentListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.uuid().optional(),
 });
@@ -39,7 +39,7 @@ export function segmentRoutes(deps: WebDeps): Router {
   const notFound = () => new HttpError(404, 'not_found', 'No segment with that id.');
 
   router.get('/segments', auth, async (req, res) => {
-    res.json(await listSegments(db, parseRequest(listQuery, req.query, 'query')));
+    res.json(await listSegments(db, parseRequest(segmentListQuery, req.query, 'query')));
   });
 
   router.post('/segments', auth, ...jsonBody, withInputErrors(async (req, res) => {

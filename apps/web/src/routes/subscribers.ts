@@ -33,11 +33,11 @@ export type SubscriberRouteOptions = {
 const defaultMaxImportBytes = 200 * 1024 * 1024;
 
 const listRef = storableText('list').trim().min(1, 'list must name a list').max(100).optional();
-const importQuery = z.object({
+export const importQuery = z.object({
   consent: z.literal('confirmed', { error: 'consent must be "confirmed", or left out' }).optional(),
   list: listRef,
 });
-const exportQuery = z.object({
+export const exportQuery = z.object({
   status: z.enum(subscriberStatuses).optional(),
   list: listRef,
   segment: z.uuid({ error: 'segment must be a saved segment id' }).optional(),

@@ -8,9 +8,11 @@ const name = storableText('name', 'name must be text')
   .min(1, 'name must not be empty')
   .max(200, 'name must be at most 200 characters');
 
-const createBody = z.strictObject({ name, rules: z.unknown() });
-const updateBody = z.strictObject({ name: name.optional(), rules: z.unknown().optional() });
-const previewBody = z.strictObject({ rules: z.unknown() });
+// `rules` is checked by parseSegmentRules, whose errors name the rule's path; the API description
+// extends these with the rules' shape.
+export const createBody = z.strictObject({ name, rules: z.unknown() });
+export const updateBody = z.strictObject({ name: name.optional(), rules: z.unknown().optional() });
+export const previewBody = z.strictObject({ rules: z.unknown() });
 
 /** Input that does not fit, per field (`rules.all.0.op`): answered as 422. */
 export class SegmentInputError extends Error {

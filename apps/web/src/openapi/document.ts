@@ -1,0 +1,84 @@
+import { createDocument } from 'zod-openapi';
+import type { ZodOpenApiPathsObject } from 'zod-openapi';
+import { bearerSchemeName } from './common.js';
+import { campaignPaths } from './paths/campaigns.js';
+import { healthPaths } from './paths/health.js';
+import { listPaths } from './paths/lists.js';
+import { pagePaths } from './paths/pages.js';
+import { reportPaths } from './paths/reports.js';
+import { segmentPaths } from './paths/segments.js';
+import { sendgridWebhookPaths } from './paths/sendgrid-webhook.js';
+import { signupPaths } from './paths/signup.js';
+import { subscriberPaths } from './paths/subscribers.js';
+
+/**
+ * Every area of the HTTP surface, in the order the reference lists them. A new area adds its
+ * `paths/<area>.ts` here; two areas never describe the same path.
+ */
+const areas: ZodOpenApiPathsObject[] = [
+  campaignPaths,
+  reportPaths,
+  subscriberPaths,
+  listPaths,
+  segmentPaths,
+  signupPaths,
+  sendgridWebhookPaths,
+  pagePaths,
+  healthPaths,
+];
+
+const tags = [
+  { name: 'Campaigns', description: 'Send newsletters and follow their tasks (one delivery per recipient).' },
+  { name: 'Reports', description: 'What SendGrid reported back, per campaign and across campaigns.' },
+  { name: 'Subscribers', description: 'People: list, search, import, export, edit, erase, and their lists.' },
+  { name: 'Lists', description: 'Lists people subscribe to, each with its own consent.' },
+  { name: 'Segments', description: 'Saved rules that select subscribers.' },
+  { name: 'Signup', description: 'The public signup, as JSON or the form.' },
+  { name: 'SendGrid', description: 'SendGrid’s signed Event Webhook.' },
+  { name: 'Pages', description: 'Public HTML pages, for people; described so every answer outside the admin is.' },
+  { name: 'Operations', description: 'Health, readiness, metrics and this description.' },
+];
+
+/** The version of the API as described; bumped when an answer changes incompatibly. */
+export const apiVersion = '1.0.0';
+
+function mergeAreas(list: ZodOpenApiPathsObject[]): ZodOpenApiPathsObject {
+  const paths: ZodOpenApiPathsObject = {};
+  for (const area of list) {
+    for (const [path, item] of Object.entries(area)) {
+      if (paths[path]) throw new Error(`${path} is described by two areas of the API description`);
+      paths[path] = item;
+    }
+  }
+  return paths;
+}
+
+/**
+ * The OpenAPI 3.1 description of Herald's HTTP API, built from the zod schemas that validate the
+ * requests. `publicUrl` is the server it names (PUBLIC_URL).
+ */
+export function buildOpenApiDocument(publicUrl: string) {
+  return createDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'Herald',
+      version: apiVersion,
+      description:
+        'The admin API (`Authorization: Bearer $ADMIN_TOKEN`) and the public JSON routes of a Herald installation. Errors are always `{"error": {"code", "message", "fields"?}}`.',
+    },
+    servers: [{ url: publicUrl }],
+    tags,
+    paths: mergeAreas(areas),
+    components: {
+      securitySchemes: {
+        [bearerSchemeName]: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'The admin API token, ADMIN_TOKEN. Five wrong tokens from one address within 15 minutes answer 429 until the window ends.',
+        },
+      },
+    },
+  });
+}
+
+export type OpenApiDocument = ReturnType<typeof buildOpenApiDocument>;
