@@ -6,6 +6,7 @@ import { createApp } from '../src/app.js';
 import { composeAndConfirm, csrfFrom, loggedInAgent } from '../../../test/support/admin.js';
 import { seedSubscribers } from '../../../test/support/factories.js';
 import { adminPassword, adminToken, metricsToken, useWebHarness } from '../../../test/support/web.js';
+import { checkAnswers } from '../../../test/support/api-description.js';
 
 const web = useWebHarness();
 
@@ -18,7 +19,7 @@ function appWithLogs() {
       done();
     },
   });
-  const app = createApp({ ...web, logger: pino({ level: 'info' }, sink) });
+  const app = checkAnswers(createApp({ ...web, logger: pino({ level: 'info' }, sink) }));
   return { app, lines, errors: () => lines.filter((line) => line.level >= 50) };
 }
 
@@ -90,7 +91,7 @@ describe('admin sessions', () => {
   it('end every session when the admin password changes', async () => {
     const agent = await loggedInAgent(web.app);
     const cookie = (await agent.jar.getCookies({ domain: '127.0.0.1', path: '/admin', secure: false, script: false })).map((c) => c.toValueString()).join('; ');
-    const restarted = createApp({ ...web, config: { ...web.config, adminPassword: 'a brand new password 123' } });
+    const restarted = checkAnswers(createApp({ ...web, config: { ...web.config, adminPassword: 'a brand new password 123' } }));
     await request(restarted).get('/admin').set('Cookie', cookie).expect(303).expect('Location', '/admin/login');
     await request(web.app).get('/admin').set('Cookie', cookie).expect(200);
   });

@@ -10,6 +10,7 @@ import { campaignBody, seedSubscribers } from '../../../test/support/factories.j
 import { seedList } from './list-fixtures.js';
 import { redisUrl } from '../../../test/support/services.js';
 import { adminToken, useWebHarness } from '../../../test/support/web.js';
+import { checkAnswers } from '../../../test/support/api-description.js';
 
 /**
  * Herald seen from a hostile client: every public and API endpoint, fed what a careless or
@@ -29,7 +30,7 @@ beforeAll(() => {
       callback();
     },
   });
-  app = createApp({ ...web, logger: pino({ level: 'info' }, sink) });
+  app = checkAnswers(createApp({ ...web, logger: pino({ level: 'info' }, sink) }));
   redis = new Redis(redisUrl);
 });
 afterAll(() => {

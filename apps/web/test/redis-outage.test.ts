@@ -14,6 +14,7 @@ import { jobContext, useStack } from '../../../test/support/stack.js';
 import { reconcile } from '../../worker/src/handlers/reconcile.js';
 import { sendConfirmation } from '../../worker/src/handlers/send-confirmation.js';
 import { enqueueUnsentConfirmations } from '../../worker/src/subscribers/enqueue-unsent-confirmations.js';
+import { checkAnswers } from '../../../test/support/api-description.js';
 
 // Nothing listens on port 1: this web process never reaches Redis.
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -34,7 +35,7 @@ beforeAll(async () => {
   redis.on('error', () => undefined);
   const logger = createLogger({ name: 'web', level: 'silent' });
   const queues = createQueues(redis, 'outage', logger);
-  app = createApp({ config, db: database.db, redis, queues, logger, emailLayout: loadEmailLayout(config.email.brand) });
+  app = checkAnswers(createApp({ config, db: database.db, redis, queues, logger, emailLayout: loadEmailLayout(config.email.brand) }));
   close = async () => {
     await closeQueues(queues).catch(() => undefined);
     redis.disconnect();
@@ -107,7 +108,7 @@ describe('a signup made while Redis is down, once Redis answers again', () => {
     redis.on('error', () => undefined);
     const queues = createQueues(redis, stack.web.config.queuePrefix, stack.web.logger);
     outage = {
-      app: createApp({ ...stack.web, redis, queues }),
+      app: checkAnswers(createApp({ ...stack.web, redis, queues })),
       close: async () => {
         await closeQueues(queues).catch(() => undefined);
         redis.disconnect();

@@ -14,6 +14,7 @@ import { importSubscribers } from '../src/subscribers/import-subscribers.js';
 import { readImportCsv } from '../src/subscribers/read-import-csv.js';
 import { admin, seedSubscribers } from '../../../test/support/factories.js';
 import { adminToken, useWebHarness } from '../../../test/support/web.js';
+import { checkAnswers } from '../../../test/support/api-description.js';
 
 const web = useWebHarness();
 
@@ -296,7 +297,7 @@ describe('POST /subscribers/import refuses, changing nothing,', () => {
     app.use(requestLogger(web.logger));
     app.use(subscriberRoutes(web, { maxImportBytes: 256 * 1024 }));
     app.use(handleErrors);
-    const res = await postChunked(app, function* () {
+    const res = await postChunked(checkAnswers(app), function* () {
       yield 'email,name\n';
       for (let i = 0; i < 20_000; i++) yield `reader-${i}@example.com,Reader ${i}\n`;
     });
@@ -359,7 +360,7 @@ describe('with Redis down', () => {
     app.use(handleErrors);
     try {
       const started = Date.now();
-      const res = await request(app)
+      const res = await request(checkAnswers(app))
         .post('/subscribers/import')
         .set('Authorization', `Bearer ${adminToken}`)
         .set('Content-Type', 'text/csv')

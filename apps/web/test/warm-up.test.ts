@@ -8,6 +8,7 @@ import { createApp, viewsDir } from '../src/app.js';
 import { webWarmUpSteps } from '../src/readiness/warm-up-steps.js';
 import { startWarmUp } from '../src/readiness/warm-up.js';
 import { useWebHarness } from '../../../test/support/web.js';
+import { checkAnswers } from '../../../test/support/api-description.js';
 
 const web = useWebHarness();
 
@@ -36,7 +37,7 @@ describe('readiness after the warm-up', () => {
     const step = deferred();
     const { logger } = collectedLogger();
     const warmUp = startWarmUp([{ name: 'slow', run: () => step.promise }], logger);
-    const app = createApp({ ...web, warmUp });
+    const app = checkAnswers(createApp({ ...web, warmUp }));
 
     const warming = await request(app).get('/readyz').expect(503);
     expect(warming.body).toEqual({ status: 'warming-up' });
@@ -65,7 +66,7 @@ describe('readiness after the warm-up', () => {
       logger,
       { stepTimeoutMs: 200 },
     );
-    const app = createApp({ ...web, warmUp });
+    const app = checkAnswers(createApp({ ...web, warmUp }));
     await request(app).get('/readyz').expect(503);
 
     await warmUp.settled;

@@ -13,6 +13,7 @@ import { seedSubscribers } from '../../../test/support/factories.js';
 import { createWebhookKeys, publicKeyBase64, signedWebhookHeaders, webhookBody } from '../../../test/support/sendgrid-webhook.js';
 import { createWebHarness, metricsToken } from '../../../test/support/web.js';
 import type { WebHarness } from '../../../test/support/web.js';
+import { checkAnswers } from '../../../test/support/api-description.js';
 
 /** The test plays SendGrid: it holds the private key, Herald is configured with the public one. */
 const sendgrid = createWebhookKeys();
@@ -61,7 +62,7 @@ beforeEach(async () => {
 /** The web app over the same database with other webhook settings. */
 function appWith(webhook: WebDeps['config']['webhook'], overrides: Partial<WebDeps> = {}): Express {
   const { config, db, redis, queues, logger, emailLayout } = web;
-  return createApp({ config: { ...config, webhook }, db, redis, queues, logger, emailLayout, ...overrides });
+  return checkAnswers(createApp({ config: { ...config, webhook }, db, redis, queues, logger, emailLayout, ...overrides }));
 }
 
 /** A subscriber with a queued delivery in a sending campaign. */

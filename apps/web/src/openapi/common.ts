@@ -19,9 +19,13 @@ export const errorSchema = z
   })
   .meta({ id: 'Error' });
 
-/** An error answer with the description the route gives it (e.g. `errorResponse('No such campaign.')`). */
+/**
+ * An error answer with the description the route gives it (e.g. `errorResponse('No such campaign.')`).
+ * The error middleware answers a client whose Accept header prefers `text/html` (a browser) with the
+ * same error as a page; every other client gets the JSON body.
+ */
 export function errorResponse(description: string): ZodOpenApiResponseObject {
-  return { description, content: { 'application/json': { schema: errorSchema } } };
+  return { description, content: { 'application/json': { schema: errorSchema }, 'text/html': { schema: z.string() } } };
 }
 
 /** A JSON answer of the given schema. */
@@ -81,10 +85,8 @@ export const nextCursor = z.uuid().nullable().meta({ description: 'The `cursor` 
 /** A time as the API writes it: ISO 8601 in UTC with milliseconds. */
 export const timestamp = z.iso.datetime();
 
-/**
- * An error a page gives: a page for a browser (Accept: text/html), the JSON error body for any
- * other client, as the error middleware chooses.
- */
-export function pageErrorResponse(description: string): ZodOpenApiResponseObject {
-  return { description, content: { 'text/html': { schema: z.string() }, 'application/json': { schema: errorSchema } } };
-}
+/** An error a page gives: the same as an API error, a page for a browser and JSON for any other client. */
+export const pageErrorResponse = errorResponse;
+
+/** The answer of any route with a path parameter to an address with a malformed percent-encoding. */
+export const malformedUrl = 'The address contains a malformed percent-encoding (`malformed_url`).';

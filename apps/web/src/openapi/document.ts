@@ -1,6 +1,6 @@
 import { createDocument } from 'zod-openapi';
-import type { ZodOpenApiPathsObject } from 'zod-openapi';
-import { bearerSchemeName } from './common.js';
+import type { ZodOpenApiPathItemObject, ZodOpenApiPathsObject } from 'zod-openapi';
+import { bearerSchemeName, errorResponse, malformedUrl } from './common.js';
 import { campaignPaths } from './paths/campaigns.js';
 import { healthPaths } from './paths/health.js';
 import { listPaths } from './paths/lists.js';
@@ -42,15 +42,33 @@ const tags = [
 /** The version of the API as described; bumped when an answer changes incompatibly. */
 export const apiVersion = '1.0.0';
 
+const methods = ['get', 'put', 'post', 'patch', 'delete'] as const;
+
 function mergeAreas(list: ZodOpenApiPathsObject[]): ZodOpenApiPathsObject {
   const paths: ZodOpenApiPathsObject = {};
   for (const area of list) {
     for (const [path, item] of Object.entries(area)) {
       if (paths[path]) throw new Error(`${path} is described by two areas of the API description`);
-      paths[path] = item;
+      paths[path] = path.includes('{') ? withMalformedUrl(item) : item;
     }
   }
   return paths;
+}
+
+/**
+ * The router decodes path parameters before any route runs, and answers 400 for one it cannot
+ * decode, on every route that has one: said here once rather than by each route.
+ */
+function withMalformedUrl(item: ZodOpenApiPathItemObject): ZodOpenApiPathItemObject {
+  const described = { ...item };
+  for (const method of methods) {
+    const operation = item[method];
+    if (!operation?.responses) continue;
+    const existing = operation.responses['400'] as { description: string } | undefined;
+    const answer = existing ? { ...existing, description: `${existing.description} Or: ${malformedUrl}` } : errorResponse(malformedUrl);
+    described[method] = { ...operation, responses: { ...operation.responses, '400': answer } };
+  }
+  return described;
 }
 
 /**
