@@ -6,7 +6,10 @@ import { reportRangeQuery } from '../../reports/report-range.js';
 import { bearer, bearerErrors, errorResponse, invalidQuery, jsonResponse, notFound, timestamp, unavailable } from '../common.js';
 import { campaignAudience, campaignStatus, tracking } from './campaigns.js';
 
-const rate = z.number().min(0).max(1).nullable();
+// A share of another count, null while that count is 0. Not capped at 1: SendGrid reports clicks
+// from readers whose open it never saw (images blocked), so click-to-open can exceed 1, and an
+// open or click can arrive for a delivery whose own event was lost.
+const rate = z.number().min(0).nullable();
 
 /** ReportTotals in campaign-report.ts. */
 const totals = z
