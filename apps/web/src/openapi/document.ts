@@ -75,7 +75,8 @@ function withMalformedUrl(item: ZodOpenApiPathItemObject): ZodOpenApiPathItemObj
  * The OpenAPI 3.1 description of Herald's HTTP API, built from the zod schemas that validate the
  * requests. `publicUrl` is the server it names (PUBLIC_URL).
  */
-export function buildOpenApiDocument(publicUrl: string) {
+// Annotated so the web's build can emit declarations for it (zod-openapi's own type is not exported by name).
+export function buildOpenApiDocument(publicUrl: string): ReturnType<typeof createDocument> {
   return createDocument({
     openapi: '3.1.0',
     info: {
