@@ -85,8 +85,5 @@ export const nextCursor = z.uuid().nullable().meta({ description: 'The `cursor` 
 /** A time as the API writes it: ISO 8601 in UTC with milliseconds. */
 export const timestamp = z.iso.datetime();
 
-/** An error a page gives: the same as an API error, a page for a browser and JSON for any other client. */
-export const pageErrorResponse = errorResponse;
-
 /** The answer of any route with a path parameter to an address with a malformed percent-encoding. */
 export const malformedUrl = 'The address contains a malformed percent-encoding (`malformed_url`).';

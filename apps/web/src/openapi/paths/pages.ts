@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ZodOpenApiPathsObject, ZodOpenApiResponseObject } from 'zod-openapi';
-import { htmlResponse, jsonResponse, pageErrorResponse } from '../common.js';
+import { htmlResponse, jsonResponse, errorResponse } from '../common.js';
 import { subscriberData } from './subscribers.js';
 
 /**
@@ -9,8 +9,8 @@ import { subscriberData } from './subscribers.js';
  */
 const token = z.object({ token: z.string().meta({ description: 'The token from the email’s link.' }) });
 const tokenAndId = token.extend({ id: z.string().meta({ description: 'The campaign’s (`c`) or list’s (`l`) id.' }) });
-const unavailable = { '503': pageErrorResponse('Postgres is unreachable for now.') };
-const formErrors = { '413': pageErrorResponse('The form is too large.'), ...unavailable };
+const unavailable = { '503': errorResponse('Postgres is unreachable for now.') };
+const formErrors = { '413': errorResponse('The form is too large.'), ...unavailable };
 const badLink = (description: string) => ({ '404': htmlResponse(description) });
 const redirect = (description: string): ZodOpenApiResponseObject => ({ description, headers: { Location: { schema: { type: 'string' } } } });
 const smallForm = { content: { 'application/x-www-form-urlencoded': { schema: z.object({ 'List-Unsubscribe': z.literal('One-Click').optional() }) } } };
@@ -157,7 +157,7 @@ export const pagePaths = {
       tags: ['Pages'],
       summary: 'Past issues, newest first, 20 a page',
       requestParams: { query: z.object({ page: z.int().min(1).max(10_000).optional() }) },
-      responses: { '200': htmlResponse('The page.'), '400': pageErrorResponse('A `page` that does not fit.'), ...unavailable },
+      responses: { '200': htmlResponse('The page.'), '400': errorResponse('A `page` that does not fit.'), ...unavailable },
     },
   },
   '/archive/feed.xml': {
@@ -174,7 +174,7 @@ export const pagePaths = {
       tags: ['Pages'],
       summary: 'One issue’s public page, the “view in browser” link',
       requestParams: { path: z.object({ id: z.uuid() }) },
-      responses: { '200': htmlResponse('The issue.'), '404': pageErrorResponse('No issue at this address.'), ...unavailable },
+      responses: { '200': htmlResponse('The issue.'), '404': errorResponse('No issue at this address.'), ...unavailable },
     },
   },
 } satisfies ZodOpenApiPathsObject;

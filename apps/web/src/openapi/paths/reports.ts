@@ -34,17 +34,11 @@ const rates = z
   .object({ delivered: rate, opened: rate, clicked: rate, clickToOpen: rate, bounced: rate, complained: rate, unsubscribed: rate })
   .meta({ id: 'ReportRates' });
 
+/** One bucket of the timeline: the totals that have a time, counted in that hour or day. */
 const timelineBucket = z.object({
   at: timestamp,
   size: z.enum(['hour', 'day']),
-  delivered: z.int(),
-  opened: z.int(),
-  uniqueOpened: z.int(),
-  clicked: z.int(),
-  uniqueClicked: z.int(),
-  bounced: z.int(),
-  complained: z.int(),
-  unsubscribed: z.int(),
+  ...totals.pick({ delivered: true, opened: true, uniqueOpened: true, clicked: true, uniqueClicked: true, bounced: true, complained: true, unsubscribed: true }).shape,
 });
 
 const reportLink = z.object({

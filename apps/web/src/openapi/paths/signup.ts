@@ -1,14 +1,14 @@
 import { z } from 'zod';
 import type { ZodOpenApiPathsObject, ZodOpenApiResponseObject } from 'zod-openapi';
 import { signupInput, signupRequest } from '../../subscribers/signup-schema.js';
-import { htmlResponse, jsonResponse, pageErrorResponse } from '../common.js';
+import { htmlResponse, jsonResponse, errorResponse } from '../common.js';
 
 const received = z
   .object({ status: z.literal('received'), message: z.string().meta({ description: 'What to tell the person: check their inbox, or subscribed.' }) })
   .meta({ id: 'SignupReceived' });
 
 /** A JSON client gets the error body; a form the page again with the message beside the field. */
-const formOrJson = pageErrorResponse;
+const formOrJson = errorResponse;
 
 const signupErrors: Record<string, ZodOpenApiResponseObject> = {
   '400': formOrJson('Fields that do not fit (`invalid_request` with `fields`), or a JSON body that is not JSON.'),

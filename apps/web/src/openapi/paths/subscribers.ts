@@ -29,6 +29,16 @@ const subscriberFields = {
 };
 export const subscriber = z.object(subscriberFields).meta({ id: 'Subscriber' });
 
+/** A subscription's status and its history, as the API and the data export both give them. */
+const subscriptionState = {
+  status: subscriptionStatus,
+  consentAt: timestamp.nullable(),
+  consentSource,
+  confirmedAt: timestamp.nullable(),
+  unsubscribedAt: timestamp.nullable(),
+  createdAt: timestamp,
+};
+
 /** SubscriptionView in list-membership.ts. */
 const subscription = z
   .object({
@@ -37,12 +47,7 @@ const subscription = z
     name: z.string(),
     visibility: z.enum(['public', 'private']),
     archived: z.boolean(),
-    status: subscriptionStatus,
-    consentAt: timestamp.nullable(),
-    consentSource,
-    confirmedAt: timestamp.nullable(),
-    unsubscribedAt: timestamp.nullable(),
-    createdAt: timestamp,
+    ...subscriptionState,
   })
   .meta({ id: 'Subscription' });
 
@@ -54,12 +59,7 @@ export const subscriberData = z
     subscriptions: z.array(
       z.object({
         list: z.object({ name: z.string(), slug: z.string() }),
-        status: subscriptionStatus,
-        consentAt: timestamp.nullable(),
-        consentSource,
-        confirmedAt: timestamp.nullable(),
-        unsubscribedAt: timestamp.nullable(),
-        createdAt: timestamp,
+        ...subscriptionState,
       }),
     ),
     deliveries: z.array(
