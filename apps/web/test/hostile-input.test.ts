@@ -478,3 +478,18 @@ describe('hostile input on the audience routes: lists, subscriptions, attributes
     expectNoErrorLogged();
   });
 });
+
+describe('the API description', () => {
+  it.each(['post', 'put', 'patch', 'delete'] as const)('%s /openapi.json is refused and changes nothing', async (method) => {
+    await refuses(() => request(app)[method]('/openapi.json').set('Content-Type', 'application/json').send('{"openapi":"0"}'), 404);
+  });
+
+  it.each(['/openapi.json?%00', `/openapi.json?${'x'.repeat(4000)}=1`, '/openapi.json?format=yaml&format=xml'])('GET %s ignores the query and serves the one document', async (path) => {
+    const before = await snapshot();
+    const res = await request(app).get(path).set('Accept', 'text/html;q=0.1, */*;q=0');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ openapi: '3.1.0', paths: expect.objectContaining({ '/send': expect.any(Object) }) });
+    expect(await snapshot()).toEqual(before);
+    expectNoErrorLogged();
+  });
+});
