@@ -30,6 +30,11 @@ type Schema = {
   properties?: Record<string, Schema>;
   required?: string[];
   additionalProperties?: boolean | Schema;
+  minLength?: number;
+  maxLength?: number;
+  minimum?: number;
+  maximum?: number;
+  maxItems?: number;
 };
 type Parameter = { name: string; in: string; required?: boolean; description?: string; schema?: Schema };
 type Response = { description: string; content?: Record<string, unknown> };
@@ -88,6 +93,10 @@ function typeOf(schema: Schema | undefined): string {
 /** What a field's cell says: its description, and its default when it has one. */
 function describe(schema: Schema): string {
   const parts = [schema.description ?? ''];
+  if (schema.maxLength !== undefined) parts.push(`At most ${schema.maxLength} characters.`);
+  else if (schema.minLength) parts.push('Not empty.');
+  if (schema.minimum !== undefined && schema.maximum !== undefined) parts.push(`${schema.minimum} to ${schema.maximum}.`);
+  if (schema.maxItems !== undefined) parts.push(`At most ${schema.maxItems} items.`);
   if (schema.default !== undefined) parts.push(`Default: \`${JSON.stringify(schema.default)}\`.`);
   return parts.filter(Boolean).join(' ');
 }
