@@ -177,6 +177,10 @@ const heraldTables = [
   'subscribers',
   'subscriptions',
   'unattributed_event_hours',
+  'webhook_attempts',
+  'webhook_deliveries',
+  'webhook_endpoints',
+  'webhook_events',
   'welcome_emails',
 ];
 
