@@ -51,6 +51,18 @@ const workerEnv = z.object({
    * batches. The report aggregates stay. Unset: raw events are kept for ever.
    */
   EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).optional(),
+  /** How long an outbound webhook endpoint has to answer, connection included. */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /** Base of the backoff between attempts at one webhook delivery (×4 each time, at most 6 h). */
+  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(5_000),
+  /** Attempts at one webhook delivery before it is given up (about a day with the defaults). */
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
+  /** An endpoint whose every attempt has failed for this long is disabled, with the reason. */
+  WEBHOOK_DISABLE_AFTER_SECONDS: z.coerce.number().int().min(1).default(24 * 60 * 60),
+  /** How often each worker gives due webhook attempts a job. */
+  WEBHOOK_DISPATCH_EVERY_MS: z.coerce.number().int().min(20).max(60_000).default(1_000),
+  /** Days webhook events, their deliveries and attempts are kept; the reconciler deletes older ones. */
+  WEBHOOK_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(30),
   SHUTDOWN_DEADLINE_SECONDS: z.coerce.number().int().min(1).default(30),
   /** The ops listener: /healthz, /readyz, /metrics. 9464 is Prometheus's conventional exporter port. */
   WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65_535).default(9464),
@@ -133,6 +145,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     stuckSendingAfterMs: parsed.STUCK_SENDING_AFTER_SECONDS * 1000,
     reconcileEveryMs: parsed.RECONCILE_EVERY_SECONDS * 1000,
     eventRetentionDays: parsed.EVENT_RETENTION_DAYS ?? null,
+    webhooks: {
+      allowPrivate: parsed.WEBHOOK_ALLOW_PRIVATE,
+      timeoutMs: parsed.WEBHOOK_TIMEOUT_MS,
+      retryBaseMs: parsed.WEBHOOK_RETRY_BASE_MS,
+      maxAttempts: parsed.WEBHOOK_MAX_ATTEMPTS,
+      disableAfterMs: parsed.WEBHOOK_DISABLE_AFTER_SECONDS * 1000,
+      dispatchEveryMs: parsed.WEBHOOK_DISPATCH_EVERY_MS,
+      retentionDays: parsed.WEBHOOK_RETENTION_DAYS,
+    },
     shutdownDeadlineMs: parsed.SHUTDOWN_DEADLINE_SECONDS * 1000,
     http: { port: parsed.WORKER_HTTP_PORT, host: parsed.WORKER_HTTP_HOST },
     metricsToken: parsed.METRICS_TOKEN,

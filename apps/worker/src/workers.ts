@@ -19,6 +19,7 @@ import { sendEmail } from './handlers/send-email.js';
 import { countSendOutcome } from './ops/count-send-outcome.js';
 import { sendTestEmail } from './handlers/send-test-email.js';
 import { sendWelcome } from './handlers/send-welcome.js';
+import { deliverWebhook } from './handlers/deliver-webhook.js';
 
 type Handler<J extends AnyJobDefinition> = (payload: JobPayload<J>, ctx: JobContext, deps: WorkerDeps) => Promise<unknown>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -36,6 +37,7 @@ export const jobHandlers: { [K in keyof JobCatalog]: Handler<JobCatalog[K]> } = 
   reconcile,
   processEvents,
   sendTestEmail,
+  deliverWebhook,
 };
 
 /**
@@ -62,6 +64,9 @@ function workerOptions(config: WorkerConfig): Record<QueueKey, Partial<WorkerOpt
     events: { concurrency: 1 },
     maintenance: { concurrency: 1 },
     testSends: { concurrency: 2 },
+    // Each job waits on someone else's server for up to WEBHOOK_TIMEOUT_MS: enough at once that one
+    // slow endpoint does not hold up the others.
+    webhooks: { concurrency: 20 },
   };
 }
 

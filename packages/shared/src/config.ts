@@ -90,6 +90,12 @@ export const commonEnv = {
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters (generate one with `openssl rand -hex 32`)').optional(),
   /** The newsletter's name: page titles, email headers and footers, the sender's display name. */
   NEWSLETTER_NAME: z.string().trim().min(1).max(100, 'must be at most 100 characters').optional(),
+  /**
+   * Lets outbound webhooks reach loopback, private and link-local addresses (a receiver on the same
+   * machine or network, as in the development stack). Unset: refused, so an endpoint URL cannot be
+   * used to reach the services behind Herald.
+   */
+  WEBHOOK_ALLOW_PRIVATE: booleanString.default(false),
 };
 
 /** What development and test runs call the newsletter when NEWSLETTER_NAME is not set. */

@@ -23,6 +23,8 @@ export const queueNames = {
   maintenance: 'maintenance',
   /** An admin's test email of a campaign to one address: no delivery, no audience. */
   testSends: 'test-sends',
+  /** Outbound webhooks: one job per attempt at delivering one event to one endpoint. */
+  webhooks: 'webhooks',
 } as const;
 
 /** A queue as the code names it (`sends`); `queueNames` maps it to its name in Redis. */
@@ -191,6 +193,24 @@ export const jobs = {
     schema: z.object({ campaignId: uuid, to: z.email() }),
     options: { ...retryingOptions(3, 1_000), removeOnComplete: true, removeOnFail: { age: keepFinishedSeconds } },
   }),
+
+  /**
+   * One attempt at delivering one event to one endpoint (a `webhook_deliveries` row). Postgres
+   * schedules the attempts (`next_attempt_at`, with the backoff and Retry-After), and the
+   * dispatcher enqueues the due ones, keyed by the attempts made: an attempt is enqueued once,
+   * and a retry is a new job. The job's own retries only cover a worker that could not reach
+   * Postgres. Removed once done, failed or not, so the dispatcher's next try of a lost attempt is
+   * never taken for a job BullMQ still remembers; the row's conditional claim keeps a second job
+   * from making a second POST.
+   */
+  deliverWebhook: defineJob({
+    queue: 'webhooks',
+    name: 'deliver-webhook',
+    /** `attempts`: the attempts already made, so this job makes attempt `attempts + 1`. */
+    schema: z.object({ deliveryId: uuid, attempts: z.number().int().min(0) }),
+    options: { ...retryingOptions(5, 1_000), removeOnComplete: true, removeOnFail: true },
+    jobId: ({ deliveryId, attempts }) => `webhook-${deliveryId}-${attempts}`,
+  }),
 } as const;
 
 export type JobCatalog = typeof jobs;
@@ -205,3 +225,4 @@ export type ReconcilePayload = JobPayload<JobCatalog['reconcile']>;
 export type ProcessEventsPayload = JobPayload<JobCatalog['processEvents']>;
 export type SendTestEmailPayload = JobPayload<JobCatalog['sendTestEmail']>;
 export type SendWelcomePayload = JobPayload<JobCatalog['sendWelcome']>;
+export type DeliverWebhookPayload = JobPayload<JobCatalog['deliverWebhook']>;

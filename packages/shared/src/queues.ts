@@ -23,6 +23,7 @@ export function createQueues(connection: Redis, prefix: string, logger?: Logger)
     events: open(queueNames.events),
     maintenance: open(queueNames.maintenance),
     testSends: open(queueNames.testSends),
+    webhooks: open(queueNames.webhooks),
   };
 }
 

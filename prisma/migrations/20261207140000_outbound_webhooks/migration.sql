@@ -55,6 +55,9 @@ CREATE TABLE "webhook_deliveries" (
     "status" TEXT NOT NULL DEFAULT 'pending',
     "attempts" INTEGER NOT NULL DEFAULT 0,
     "next_attempt_at" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    -- When the dispatcher last gave the due attempt a job; it gives it another a minute later if
+    -- the attempt has still not been made (the job was lost with Redis).
+    "dispatched_at" TIMESTAMP(3),
     -- Held by the worker making an attempt; another may take it over once this has passed.
     "locked_until" TIMESTAMP(3),
     "last_attempt_at" TIMESTAMP(3),

@@ -9,6 +9,7 @@ import type { JobContext, WorkerDeps } from '../deps.js';
 import { pruneAppliedEvents } from '../events/prune-events.js';
 import type { PruneResult } from '../events/prune-events.js';
 import { countUnprocessedEvents } from '../events/unprocessed-events.js';
+import { pruneWebhookEvents } from '../webhooks/prune-webhook-events.js';
 import { countUnsentConfirmations, enqueueUnsentConfirmations } from '../subscribers/enqueue-unsent-confirmations.js';
 import { countOwedWelcomeEmails, requeueWelcomeEmails, resendStuckWelcomeEmails } from '../welcome-emails/requeue-welcome-emails.js';
 
@@ -33,6 +34,8 @@ export type ReconcileReport = {
   campaignsFinished: number;
   /** EVENT_RETENTION_DAYS: raw events deleted this run; null when unset. Housekeeping, not a repair. */
   eventsPruned: PruneResult | null;
+  /** Outbound webhook events past WEBHOOK_RETENTION_DAYS deleted this run. Housekeeping, not a repair. */
+  webhookEventsPruned: number;
 };
 
 const day = 24 * 60 * 60 * 1000;
@@ -58,6 +61,7 @@ export async function reconcile(_payload: ReconcilePayload, ctx: JobContext, dep
     unprocessedEvents: await queueUnprocessedEvents(deps),
     campaignsFinished: 0,
     eventsPruned: null,
+    webhookEventsPruned: 0,
   };
 
   // The per-row checks below cost a Redis call per row, so they run only when Redis holds fewer
@@ -87,10 +91,11 @@ export async function reconcile(_payload: ReconcilePayload, ctx: JobContext, dep
     if (await finishCampaignIfDone(db, campaign.id)) report.campaignsFinished += 1;
   }
   for (const [kind, count] of Object.entries(report)) {
-    if (typeof count === 'number') deps.metrics.reconcilerRepairs.inc({ kind }, count);
+    if (typeof count === 'number' && kind !== 'webhookEventsPruned') deps.metrics.reconcilerRepairs.inc({ kind }, count);
   }
   // Last, after the repairs, which must not wait behind it.
   report.eventsPruned = await pruneExpiredEvents(deps);
+  report.webhookEventsPruned = await pruneWebhookEvents(db, deps.config.webhooks.retentionDays, pruneBudgetMs);
   ctx.log.info(report, 'reconciled');
   return report;
 }
