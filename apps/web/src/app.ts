@@ -16,6 +16,7 @@ import { listRoutes } from './routes/lists.js';
 import { openApiRoutes } from './routes/openapi.js';
 import { sendRoutes } from './routes/send.js';
 import { segmentRoutes } from './routes/segments.js';
+import { webhookEndpointRoutes } from './routes/webhook-endpoints.js';
 import { signupRoutes } from './routes/signup.js';
 import { subscriberRoutes } from './routes/subscribers.js';
 import { subscriptionPageRoutes } from './routes/subscription-pages.js';
@@ -55,6 +56,7 @@ export function createApp(deps: WebDeps): Express {
   app.use(subscriberRoutes(deps));
   app.use(listRoutes(deps));
   app.use(segmentRoutes(deps));
+  app.use(webhookEndpointRoutes(deps));
   app.use(adminRoutes(deps));
 
   app.use(handleNotFound);

@@ -78,6 +78,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: parsed.TRUST_PROXY,
     keepAliveTimeoutMs: parsed.HTTP_KEEP_ALIVE_TIMEOUT_MS,
     publicUrl: parsed.PUBLIC_URL.replace(/\/+$/, ''),
+    /** WEBHOOK_ALLOW_PRIVATE: endpoint URLs may name private and loopback addresses. */
+    webhookAllowPrivate: parsed.WEBHOOK_ALLOW_PRIVATE,
     newsletterName,
     email: emailSettingsOf(parsed, { newsletterName, postalAddress: parsed.MAIL_POSTAL_ADDRESS || undefined }),
     databaseUrl: parsed.DATABASE_URL,

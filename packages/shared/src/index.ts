@@ -16,6 +16,7 @@ export * from './stop-on-signals.js';
 export * from './storable-text.js';
 export * from './subscriber-state.js';
 export * from './subscriptions.js';
+export * from './webhook-addresses.js';
 export * from './webhook-events.js';
 export * from './welcome-emails.js';
 export { Prisma } from './generated/prisma/client.js';

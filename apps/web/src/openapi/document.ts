@@ -10,6 +10,7 @@ import { segmentPaths } from './paths/segments.js';
 import { sendgridWebhookPaths } from './paths/sendgrid-webhook.js';
 import { signupPaths } from './paths/signup.js';
 import { subscriberPaths } from './paths/subscribers.js';
+import { webhookEndpointPaths } from './paths/webhook-endpoints.js';
 
 /**
  * Every area of the HTTP surface, in the order the reference lists them. A new area adds its
@@ -21,6 +22,7 @@ const areas: ZodOpenApiPathsObject[] = [
   subscriberPaths,
   listPaths,
   segmentPaths,
+  webhookEndpointPaths,
   signupPaths,
   sendgridWebhookPaths,
   pagePaths,
@@ -33,6 +35,7 @@ const tags = [
   { name: 'Subscribers', description: 'People: list, search, import, export, edit, erase, and their lists.' },
   { name: 'Lists', description: 'Lists people subscribe to, each with its own consent.' },
   { name: 'Segments', description: 'Saved rules that select subscribers.' },
+  { name: 'Webhooks', description: 'Outbound webhooks: endpoints Herald reports events to, signed as Standard Webhooks says, and what it sent them.' },
   { name: 'Signup', description: 'The public signup, as JSON or the form.' },
   { name: 'SendGrid', description: 'SendGrid’s signed Event Webhook.' },
   { name: 'Pages', description: 'Public HTML pages, for people; described so every answer outside the admin is.' },

@@ -1,22 +1,12 @@
 import { lookup as dnsLookup } from 'node:dns';
+import { isIP } from 'node:net';
 import type { LookupAddress, LookupAllOptions, LookupOneOptions } from 'node:dns';
-import ipaddr from 'ipaddr.js';
+import { refusedAddressRange } from '@herald/shared';
 
 /**
- * Which addresses an outbound webhook may connect to: only public unicast ones, unless
- * WEBHOOK_ALLOW_PRIVATE. Otherwise an endpoint URL could make Herald's worker call what sits
- * behind it: the metadata service (169.254.169.254), Postgres, Redis, an admin port on localhost.
+ * The connection-time half of the rule in webhook-addresses.ts (packages/shared): only public
+ * addresses, unless WEBHOOK_ALLOW_PRIVATE.
  */
-
-/** Why `address` may not be reached (its range, as ipaddr.js names it), or undefined if it may. */
-export function refusedRange(address: string): string | undefined {
-  if (!ipaddr.isValid(address)) return 'not an address';
-  let parsed = ipaddr.parse(address);
-  // ::ffff:10.0.0.1 is 10.0.0.1.
-  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) parsed = (parsed as ipaddr.IPv6).toIPv4Address();
-  const range = parsed.range();
-  return range === 'unicast' ? undefined : range;
-}
 
 export class RefusedAddressError extends Error {
   override name = 'RefusedAddressError';
@@ -35,9 +25,9 @@ export function guardedLookup(allowPrivate: boolean) {
   return (hostname: string, options: LookupOneOptions | LookupAllOptions, callback: LookupCallback): void => {
     dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err, []);
-      const refused = allowPrivate ? undefined : addresses.find((entry) => refusedRange(entry.address));
+      const refused = allowPrivate ? undefined : addresses.find((entry) => refusedAddressRange(entry.address));
       if (refused) {
-        return callback(new RefusedAddressError(`refused: ${hostname} resolves to ${refused.address}, a ${refusedRange(refused.address)} address`), []);
+        return callback(new RefusedAddressError(`refused: ${hostname} resolves to ${refused.address}, a ${refusedAddressRange(refused.address)} address`), []);
       }
       if ((options as LookupAllOptions).all) return callback(null, addresses);
       const first = addresses[0];
@@ -54,7 +44,7 @@ export function guardedLookup(allowPrivate: boolean) {
 export function refusedLiteral(url: URL, allowPrivate: boolean): string | undefined {
   if (allowPrivate) return undefined;
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  if (!ipaddr.isValid(host)) return undefined;
-  const range = refusedRange(host);
+  if (!isIP(host)) return undefined;
+  const range = refusedAddressRange(host);
   return range ? `refused: ${host} is a ${range} address` : undefined;
 }
