@@ -24,7 +24,6 @@ import { createOpsServer } from './ops/ops-server.js';
 import { createSendPressure, registerSendPressureMetrics } from './ops/send-pressure.js';
 import { trackProviderCalls } from './ops/track-provider-calls.js';
 import { createWorkerMetrics } from './ops/worker-metrics.js';
-import { startWebhookDispatcher } from './webhooks/dispatch-webhooks.js';
 import { keepReconcilerScheduled, scheduleReconciler, startWorkers } from './workers.js';
 
 async function main(): Promise<void> {
@@ -64,7 +63,6 @@ async function main(): Promise<void> {
   const workers = startWorkers(deps, connection);
   await scheduleReconciler(deps);
   const schedule = keepReconcilerScheduled(deps);
-  const webhookDispatcher = startWebhookDispatcher(deps);
   logger.info(
     { concurrency: config.concurrency, sendBatchSize: config.sendBatchSize, ratePerSecond: config.sendRatePerSecond ?? null, opsPort },
     'worker started',
@@ -75,7 +73,6 @@ async function main(): Promise<void> {
   // left mid-send. The hard deadline only covers connections that will not close.
   stopOnSignals(logger, config.shutdownDeadlineMs + 10_000, async () => {
     schedule.stop();
-    await webhookDispatcher.stop();
     const drained = await Promise.race([
       // The last sends' campaign-done checks run before the connections close.
       workers.close().then(() => finisher.flush()).then(() => true),

@@ -19,6 +19,7 @@ import { sendEmail } from './handlers/send-email.js';
 import { countSendOutcome } from './ops/count-send-outcome.js';
 import { sendTestEmail } from './handlers/send-test-email.js';
 import { sendWelcome } from './handlers/send-welcome.js';
+import { startWebhookDispatcher } from './webhooks/dispatch-webhooks.js';
 import { deliverWebhook } from './handlers/deliver-webhook.js';
 
 type Handler<J extends AnyJobDefinition> = (payload: JobPayload<J>, ctx: JobContext, deps: WorkerDeps) => Promise<unknown>;
@@ -178,10 +179,13 @@ export function startWorkers(
     worker.on('error', (err) => logger.error({ queue: name, err }, 'worker error'));
     return worker;
   });
+  // Webhook attempts are scheduled in Postgres; the dispatcher gives the due ones their jobs.
+  const dispatcher = routes.has('webhooks') ? startWebhookDispatcher(deps) : undefined;
 
   return {
     /** Stops taking jobs and waits for the ones in flight. */
     async close() {
+      await dispatcher?.stop();
       await Promise.all(workers.map((worker) => worker.close()));
     },
   };

@@ -117,10 +117,17 @@ $$;
 
 CREATE FUNCTION herald_webhook_subscribers_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF herald_webhooks_wanted(ARRAY['subscriber.created']) THEN
+  -- One added as active (single opt-in, a confirmed import) is created and confirmed at once.
+  IF herald_webhooks_wanted(ARRAY['subscriber.created', 'subscriber.confirmed']) THEN
     INSERT INTO webhook_events (type, subscriber_id, data)
-    SELECT 'subscriber.created', n.id, jsonb_build_object('subscriber', herald_webhook_subscriber(n), 'source', n.consent_source)
-    FROM inserted n ORDER BY n.created_at, n.id;
+    SELECT c.type, n.id, jsonb_build_object('subscriber', herald_webhook_subscriber(n)) || c.extra
+    FROM inserted n
+    CROSS JOIN LATERAL (
+      SELECT 'subscriber.created' AS type, jsonb_build_object('source', n.consent_source) AS extra
+      UNION ALL
+      SELECT 'subscriber.confirmed', '{}'::jsonb WHERE n.status = 'active'
+    ) c
+    ORDER BY n.created_at, n.id, c.type DESC;
   END IF;
   RETURN NULL;
 END $$;
