@@ -50,9 +50,10 @@ export function postWebhook(url: string, body: string, headers: Record<string, s
       clearTimeout(deadline);
       outcome();
     };
-    request.on('error', (err: NodeJS.ErrnoException) =>
-      settle(() => fail(err.code && !err.message.includes(err.code) ? `${err.code}: ${err.message}` : err.message, err.name === 'RefusedAddressError')),
-    );
+    request.on('error', (err: NodeJS.ErrnoException) => {
+      const refused = err.name === 'RefusedAddressError';
+      settle(() => fail(err.code && !refused && !err.message.includes(err.code) ? `${err.code}: ${err.message}` : err.message, refused));
+    });
     request.on('response', (response) => {
       const chunks: Buffer[] = [];
       let read = 0;

@@ -70,9 +70,9 @@ export async function recordAttempt(
     const updated = await tx.$executeRaw`
       UPDATE webhook_deliveries SET
         attempts = attempts + 1, last_attempt_at = ${record.attemptedAt}, locked_until = NULL, dispatched_at = NULL,
-        status = ${result.status},
-        delivered_at = ${result.status === 'delivered' ? record.attemptedAt : null},
-        next_attempt_at = ${result.status === 'pending' ? result.retryAt : record.attemptedAt}
+        status = ${result.status}::text,
+        delivered_at = ${result.status === 'delivered' ? record.attemptedAt : null}::timestamp(3),
+        next_attempt_at = ${result.status === 'pending' ? result.retryAt : record.attemptedAt}::timestamp(3)
       WHERE id = ${delivery.id}::uuid AND attempts = ${delivery.attempts}`;
     if (updated === 0) return { disabled: false };
     await tx.$executeRaw`
@@ -86,14 +86,14 @@ export async function recordAttempt(
     const cutoff = new Date(record.attemptedAt.getTime() - policy.disableAfterMs);
     const [endpoint] = await tx.$queryRaw<{ disabled: boolean }[]>`
       WITH run AS (
-        SELECT id, coalesce(failing_since, ${record.attemptedAt}) AS since FROM webhook_endpoints
+        SELECT id, coalesce(failing_since, ${record.attemptedAt}::timestamp(3)) AS since FROM webhook_endpoints
         WHERE id = ${delivery.endpointId}::uuid AND enabled FOR UPDATE)
       UPDATE webhook_endpoints ep SET
         failing_since = run.since,
-        enabled = run.since > ${cutoff},
-        disabled_at = CASE WHEN run.since <= ${cutoff} THEN ${record.attemptedAt} END,
-        disabled_reason = CASE WHEN run.since <= ${cutoff} THEN ${reason} END,
-        updated_at = CASE WHEN run.since <= ${cutoff} THEN now() ELSE ep.updated_at END
+        enabled = run.since > ${cutoff}::timestamp(3),
+        disabled_at = CASE WHEN run.since <= ${cutoff}::timestamp(3) THEN ${record.attemptedAt}::timestamp(3) END,
+        disabled_reason = CASE WHEN run.since <= ${cutoff}::timestamp(3) THEN ${reason}::text END,
+        updated_at = CASE WHEN run.since <= ${cutoff}::timestamp(3) THEN now() ELSE ep.updated_at END
       FROM run WHERE ep.id = run.id
       RETURNING NOT ep.enabled AS disabled`;
     return { disabled: endpoint?.disabled ?? false };
