@@ -211,7 +211,7 @@ export async function measureEventIngest(eventCount: number, profileDirs?: { wor
     const postedAt = Date.now();
     const deadline = postedAt + 600_000;
     await waitUntil(async () => {
-      const [row] = await db.$queryRaw<{ pending: boolean }[]>`SELECT EXISTS (SELECT 1 FROM email_events WHERE processed_at IS NULL) AS pending`;
+      const [row] = await db.$queryRaw<{ pending: boolean }[]>`SELECT EXISTS (SELECT 1 FROM email_event_backlog) AS pending`;
       if (Date.now() > deadline) throw new Error('events still unprocessed ten minutes after the last POST');
       return !row!.pending;
     }, 50);
@@ -250,7 +250,9 @@ async function compareAggregates(db: Awaited<ReturnType<typeof startWebProcess>>
     if (got !== want) mismatches.push(`${what}: ${got}, posted ${want}`);
   };
   const [stored] = await db.$queryRaw<{ events: number; processed: number }[]>`
-    SELECT count(*)::int AS events, count(processed_at)::int AS processed FROM email_events`;
+    SELECT count(*)::int AS events,
+      count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM email_event_backlog b WHERE b.event_id = e.id))::int AS processed
+    FROM email_events e`;
   differ('events stored', stored!.events, events);
   differ('events processed', stored!.processed, events);
   const hours = await db.$queryRaw<{ kind: string; events: number; uniques: number }[]>`

@@ -110,15 +110,16 @@ async function seedCampaign(client: pg.Client, recipients: number, events: numbe
      FROM bench_recipients r, campaigns c WHERE c.id = $1 ORDER BY r.n`,
     [campaignId, recipients],
   );
-  // One delivery event each (every 50th a bounce), then the opens and clicks spread over 72 hours.
+  // One delivery event each (every 50th a bounce), then the opens and clicks spread over 72 hours,
+  // all applied already: with triggers off (replica role) none enters email_event_backlog.
   // Each select names the recipient's columns, the event's key, type and time, and what its payload
   // holds beyond what every event's does.
   const insert = (select: string) =>
-    `INSERT INTO email_events (dedupe_key, type, occurred_at, delivery_id, subscriber_id, payload, created_at, processed_at)
+    `INSERT INTO email_events (dedupe_key, type, occurred_at, delivery_id, subscriber_id, payload, created_at)
      SELECT e.key, e.type, e.at, e.delivery_id, e.subscriber_id,
             jsonb_build_object('event', e.type, 'email', e.email, 'timestamp', extract(epoch FROM e.at)::bigint, 'sg_event_id', e.key,
                                'sg_message_id', 'seed-' || e.n, 'herald_delivery_id', e.delivery_id) || e.extra,
-            e.at, e.at
+            e.at
      FROM (${select}) e`;
   await client.query(
     insert(`SELECT r.*, 'seed-d-' || r.n AS key, t.type, t.at,

@@ -90,8 +90,12 @@ describe('POST /webhooks/sendgrid with a valid signature', () => {
     const rows = await storedEvents();
     expect(rows.map((row) => row.type)).toEqual(['processed', 'delivered']);
     for (const row of rows) {
-      expect(row).toMatchObject({ deliveryId: delivery.id, subscriberId: subscriber.id, processedAt: null });
+      expect(row).toMatchObject({ deliveryId: delivery.id, subscriberId: subscriber.id });
     }
+    // Stored, not yet applied: each is in the backlog, in the order stored.
+    const backlog = await web.db.emailEventBacklog.findMany({ orderBy: { seq: 'asc' } });
+    expect(new Set(backlog.map((row) => row.eventId))).toEqual(new Set(rows.map((row) => row.id)));
+    expect(backlog).toHaveLength(rows.length);
     expect(rows[0]?.occurredAt).toEqual(new Date(sentAt * 1000));
     expect(rows[0]?.dedupeKey).toBe(events[0]?.sg_event_id);
     // Unknown fields are kept as SendGrid sent them.
@@ -173,7 +177,7 @@ describe('POST /webhooks/sendgrid with a valid signature', () => {
       const res = await postEvents(app, [event({ event: 'spamreport', email: 'ada@example.com' })]).expect(200);
       expect(res.body).toEqual({ received: 1, stored: 1, malformed: 0 });
       expect(Date.now() - started).toBeLessThan(5_000);
-      expect(await web.db.emailEvent.count({ where: { processedAt: null } })).toBe(1);
+      expect(await web.db.emailEventBacklog.count()).toBe(1);
     } finally {
       deadRedis.disconnect();
     }

@@ -89,7 +89,7 @@ async function reportEvents(events: object[]) {
   const deps = stack.workerDeps();
   await waitFor('the events applied', async () => {
     await processEvents({}, jobContext(deps), deps);
-    return (await stack.web.db.emailEvent.count({ where: { processedAt: null } })) === 0;
+    return (await stack.web.db.emailEventBacklog.count()) === 0;
   });
 }
 

@@ -168,6 +168,7 @@ const heraldTables = [
   'deliveries',
   'delivery_event_firsts',
   'delivery_link_clicks',
+  'email_event_backlog',
   'email_event_retention',
   'email_events',
   'lists',

@@ -13,7 +13,7 @@ type ClaimedEvent = {
 };
 
 export type EventBatchResult = {
-  /** Events claimed and marked processed. */
+  /** Events claimed and applied (taken out of the backlog). */
   processed: number;
   /** Subscribers whose status changed. */
   suppressed: number;
@@ -23,9 +23,9 @@ export type EventBatchResult = {
 const applyOrder: SuppressedStatus[] = ['complained', 'bounced', 'unsubscribed'];
 
 /**
- * Claims up to `limit` unprocessed events and applies their effects in the same transaction (the
- * suppressions, and the report aggregates: aggregate-events.ts): a crash rolls back both, so an
- * event is never marked processed without its effect, nor counted twice, and SKIP LOCKED
+ * Claims up to `limit` events from the backlog (email_event_backlog) and applies their effects in
+ * the same transaction (the suppressions, and the report aggregates: aggregate-events.ts): a crash
+ * rolls back both, so an event never leaves the backlog without its effect, nor is counted twice, and SKIP LOCKED
  * lets several workers drain the table without waiting on each other. Events are claimed oldest
  * first. Applying a suppression twice changes nothing, so a replay is harmless as well. Campaigns
  * left with nothing to send by the skipped deliveries are finished after the commit.
@@ -33,20 +33,17 @@ const applyOrder: SuppressedStatus[] = ['complained', 'bounced', 'unsubscribed']
 export async function applyEventBatch(db: Db, limit: number): Promise<EventBatchResult> {
   const { touchedCampaigns, ...result } = await db.$transaction(
     async (tx) => {
-      // The oldest unprocessed events in the order of their partial index
-      // (email_events_unprocessed_idx), then each by primary key. The table is seldom analysed while
-      // a burst of webhooks arrives, so the planner expects a few unprocessed events and would
-      // rather fetch and sort them all than read the index in order: that cost grows with the
-      // backlog. Sorting is ruled out for the claim alone.
-      await tx.$executeRaw`SET LOCAL enable_sort = off`;
+      // The oldest backlog rows by primary key, deleted as they are claimed; each event then by its
+      // primary key. Nothing in email_events is written: an event is applied once its backlog row
+      // is gone, and a rollback puts the row back with everything else.
       const claimed = await tx.$queryRaw<ClaimedEvent[]>`
         WITH claim AS (
-          SELECT id FROM email_events WHERE processed_at IS NULL
-          ORDER BY created_at LIMIT ${limit} FOR UPDATE SKIP LOCKED)
-        UPDATE email_events e SET processed_at = now() FROM claim WHERE e.id = claim.id
-        RETURNING e.id, e.type, e.subscriber_id, e.payload->>'type' AS bounce_type, e.payload->>'reason' AS reason,
-          e.payload->>'bounce_classification' AS classification`;
-      await tx.$executeRaw`SET LOCAL enable_sort TO DEFAULT`;
+          DELETE FROM email_event_backlog WHERE seq IN (
+            SELECT seq FROM email_event_backlog ORDER BY seq LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+          RETURNING event_id)
+        SELECT e.id, e.type, e.subscriber_id, e.payload->>'type' AS bounce_type, e.payload->>'reason' AS reason,
+          e.payload->>'bounce_classification' AS classification
+        FROM claim JOIN email_events e ON e.id = claim.event_id`;
 
       const targets = new Map<SuppressedStatus, Set<string>>();
       for (const event of claimed) {

@@ -4,7 +4,7 @@ import type { Db } from '@herald/shared';
 export const pruneBatchSize = 10_000;
 
 export type PruneOptions = {
-  /** Events applied before this are deleted. */
+  /** Applied events stored before this are deleted. */
   before: Date;
   /** Stop starting batches after this long; what is left goes at the next run. */
   budgetMs: number;
@@ -19,12 +19,12 @@ export type PruneResult = {
 };
 
 /**
- * One batch: deletes up to `batchSize` raw events applied before `before` (oldest applied first,
- * through the (processed_at, created_at) index) and, in the same statement, records what can no
+ * One batch: deletes up to `batchSize` applied raw events stored before `before` (oldest first,
+ * through the created_at index) and, in the same statement, records what can no
  * longer be recounted from them: each campaign one of whose counted events went
  * (`campaigns.events_pruned_before`), and in `email_event_retention` the total and whether a
  * counted event of no known delivery went (the unattributed hours). Unapplied events are never
- * touched: `processed_at` is null until their effects and counts are in.
+ * touched: their row stays in email_event_backlog until their effects and counts are in.
  *
  * Under the lock the workers take to apply events and the rebuild takes
  * (herald_rebuild_report_aggregates), so a rebuild never sees an event gone without its mark. Rows
@@ -36,8 +36,9 @@ async function pruneBatch(db: Db, before: Date, batchSize: number): Promise<numb
     db.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('herald report aggregates'))`,
     db.$queryRaw<{ pruned: number }[]>`
       WITH doomed AS (
-        SELECT id FROM email_events WHERE processed_at < ${before}
-        ORDER BY processed_at LIMIT ${batchSize} FOR UPDATE SKIP LOCKED
+        SELECT e.id FROM email_events e WHERE e.created_at < ${before}
+          AND NOT EXISTS (SELECT 1 FROM email_event_backlog b WHERE b.event_id = e.id)
+        ORDER BY e.created_at LIMIT ${batchSize} FOR UPDATE OF e SKIP LOCKED
       ), gone AS (
         DELETE FROM email_events e USING doomed WHERE e.id = doomed.id
         RETURNING e.delivery_id, herald_report_kind(e.type, e.payload->>'type') IS NOT NULL AS counted,
@@ -64,7 +65,7 @@ async function pruneBatch(db: Db, before: Date, batchSize: number): Promise<numb
 }
 
 /**
- * EVENT_RETENTION_DAYS: deletes raw events applied before `before`, a batch per statement, until
+ * EVENT_RETENTION_DAYS: deletes applied raw events stored before `before`, a batch per statement, until
  * none is left or the budget is spent. The report aggregates and the per-recipient rows behind the
  * reports' lists stay; only a recount of them from the raw events becomes impossible, which the
  * marks record. Several workers may run it at once: SKIP LOCKED keeps them off each other's rows.
