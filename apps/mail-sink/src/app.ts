@@ -9,6 +9,7 @@ import { createFaults, type FaultResponse, type Faults } from './faults.js';
 import type { EventWebhookConfig } from './config.js';
 import { createEventPlanner } from './event-plan.js';
 import { createEventReporter, type EventReporter, type EventReporterOptions } from './event-reporter.js';
+import { webhookCatcher } from './webhook-catcher.js';
 import { createInbox, DEFAULT_INBOX_LIMIT, type Inbox } from './inbox.js';
 import { listRecipients } from './mail-send-request.js';
 import { listPersonalizationRecipients } from './received-message.js';
@@ -102,6 +103,8 @@ export function createMailSink(options: MailSinkOptions): MailSink {
     inbox.clear();
     res.status(204).end();
   });
+
+  app.use(webhookCatcher());
 
   app.get('/api/faults', (_req, res) => {
     res.json(faults.get());

@@ -493,3 +493,89 @@ describe('the API description', () => {
     expectNoErrorLogged();
   });
 });
+
+describe('hostile input on the webhook endpoint routes', () => {
+  /** The webhook tables as row text: any write at all changes it. */
+  async function webhookFingerprint(): Promise<string> {
+    const parts: string[] = [];
+    for (const t of ['webhook_endpoints', 'webhook_events', 'webhook_deliveries', 'webhook_attempts']) {
+      const [row] = await web.db.$queryRawUnsafe<{ h: string | null }[]>(
+        `SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS h FROM "${t}" x`,
+      );
+      parts.push(`${t}:${row?.h}`);
+    }
+    return parts.join(' ');
+  }
+  let endpointId: string;
+  beforeEach(async () => {
+    const [row] = await web.db.$queryRaw<{ id: string }[]>`
+      INSERT INTO webhook_endpoints (url, event_types, secret)
+      VALUES ('https://hooks.example.com/herald', ARRAY['subscriber.created'], 'whsec_MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIz') RETURNING id`;
+    endpointId = row!.id;
+  });
+
+  const events = ['subscriber.created'];
+  const urls: [label: string, url: unknown][] = [
+    ['not a URL', 'hooks at example dot com'],
+    ['a relative path', '/hooks/herald'],
+    ['ftp', 'ftp://example.com/hooks'],
+    ['javascript:', 'javascript:alert(1)'],
+    ['file:', 'file:///etc/passwd'],
+    ['loopback', 'http://127.0.0.1:6379/'],
+    ['loopback in decimal', 'http://2130706433/'],
+    ['localhost', 'http://localhost:5432/'],
+    ['a private address', 'http://10.0.0.8/hooks'],
+    ['a 192.168 address', 'https://192.168.1.1/'],
+    ['the metadata service', 'http://169.254.169.254/latest/meta-data/'],
+    ['IPv6 loopback', 'http://[::1]/'],
+    ['IPv4 mapped in IPv6', 'http://[::ffff:127.0.0.1]/'],
+    ['unique-local IPv6', 'http://[fd00::1]/'],
+    ['the unspecified address', 'http://0.0.0.0/'],
+    ['credentials in the URL', 'https://user:pass@example.com/hooks'],
+    ['a NUL', 'https://example.com/\u0000'],
+    ['10 KB long', `https://example.com/${'a'.repeat(10_000)}`],
+    ['a number', 42],
+    ['an object', { $ne: null }],
+  ];
+
+  it.each(urls)('POST /webhook-endpoints with a URL that is %s is a 4xx naming url and writes nothing', async (_label, url) => {
+    const before = await webhookFingerprint();
+    const res = await refuses(() => request(app).post('/webhook-endpoints').set(auth).set('Content-Type', 'application/json').send(JSON.stringify({ url, events })));
+    if (res.status === 422) expect(Object.keys(res.body.error.fields ?? {})).toContain('url');
+    expect(await webhookFingerprint()).toEqual(before);
+  });
+
+  it.each(urls)('PATCH /webhook-endpoints/:id with a URL that is %s is a 4xx and changes nothing', async (_label, url) => {
+    const before = await webhookFingerprint();
+    await refuses(() => request(app).patch(`/webhook-endpoints/${endpointId}`).set(auth).set('Content-Type', 'application/json').send(JSON.stringify({ url })));
+    expect(await webhookFingerprint()).toEqual(before);
+  });
+
+  const bodies: [label: string, body: unknown][] = [
+    ['no events', { url: 'https://example.com/h', events: [] }],
+    ['an unknown event', { url: 'https://example.com/h', events: ['subscriber.deleted'] }],
+    ['events a string', { url: 'https://example.com/h', events: 'subscriber.created' }],
+    ['10k events', { url: 'https://example.com/h', events: Array.from({ length: 10_000 }, () => 'subscriber.created') }],
+    ['an unknown field', { url: 'https://example.com/h', events, secret: 'whsec_mine' }],
+    ['a description of 10 KB', { url: 'https://example.com/h', events, description: 'x'.repeat(10_000) }],
+  ];
+  it.each(bodies)('POST /webhook-endpoints with %s is a 4xx and writes nothing', async (_label, body) => {
+    const before = await webhookFingerprint();
+    await refuses(() => request(app).post('/webhook-endpoints').set(auth).set('Content-Type', 'application/json').send(JSON.stringify(body)));
+    expect(await webhookFingerprint()).toEqual(before);
+  });
+
+  it.each([
+    ['post', (id: string) => `/webhook-endpoints/${id}/test`],
+    ['post', () => `/webhook-endpoints/nope/test`],
+    ['post', (id: string) => `/webhook-endpoints/${id}/deliveries/'%20OR%201=1/resend`],
+    ['get', (id: string) => `/webhook-endpoints/${id}/deliveries?cursor=%00`],
+    ['get', (id: string) => `/webhook-endpoints/${id}/deliveries?limit=100000`],
+    ['delete', () => `/webhook-endpoints/${someId}`],
+  ] as const)('%s %s with a bad id or query is a 4xx (a test event for a disabled endpoint included)', async (method, path) => {
+    await web.db.$executeRaw`UPDATE webhook_endpoints SET enabled = false, disabled_at = now()`;
+    const before = await webhookFingerprint();
+    await refuses(() => request(app)[method](path(endpointId)).set(auth));
+    expect(await webhookFingerprint()).toEqual(before);
+  });
+});
