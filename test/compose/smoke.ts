@@ -9,7 +9,8 @@
  *   2. a copied .env.example: start, the same journey, then the audiences journey
  *      (audience-journey.ts: lists, a list's embedded form and welcome email, campaigns to two
  *      lists and a segment, one-click unsubscribe from one list, a bounce signed with a key the
- *      web is given in SENDGRID_WEBHOOK_PUBLIC_KEY).
+ *      web is given in SENDGRID_WEBHOOK_PUBLIC_KEY), then outbound webhooks (webhook-journey.ts:
+ *      an endpoint at the sink's receiver, signed events verified there).
  * `docker compose down -v` runs after each, also when a step failed, and nothing of the project
  * may be left behind. Prints what it measured.
  *
@@ -22,6 +23,7 @@ import { composeFor, ensureDocker, leftovers, repoRoot } from './docker.js';
 import type { Compose } from './docker.js';
 import { check, signupConfirmAndSend, waitFor, webUrl } from './journey.js';
 import { firstRun } from './scenarios.js';
+import { webhookJourney } from './webhook-journey.js';
 
 const project = process.env.COMPOSE_SMOKE_PROJECT ?? 'herald-smoke';
 const timings: [string, number][] = [];
@@ -66,6 +68,7 @@ async function main(): Promise<void> {
   await withStack('copied .env.example', `${repoRoot}.env.example`, async (compose) => {
     await timed('journey (signup, confirm, send) with .env.example', () => signupConfirmAndSend('second@smoke.example', 'Smoke issue 3'));
     await timed('audiences (lists, segment, unsubscribe, bounce)', () => audienceJourney(compose));
+    await timed('outbound webhooks (signed events at the sink receiver)', webhookJourney);
   });
 
   console.log('\ncompose-smoke: passed. Timings:');

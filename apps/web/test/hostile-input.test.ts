@@ -533,6 +533,8 @@ describe('hostile input on the webhook endpoint routes', () => {
     ['the unspecified address', 'http://0.0.0.0/'],
     ['credentials in the URL', 'https://user:pass@example.com/hooks'],
     ['a NUL', 'https://example.com/\u0000'],
+    ['a lone surrogate', 'https://example.com/\ud800'],
+    ['a newline (header injection)', 'https://example.com/\r\nX-Injected: 1'],
     ['10 KB long', `https://example.com/${'a'.repeat(10_000)}`],
     ['a number', 42],
     ['an object', { $ne: null }],

@@ -43,6 +43,7 @@ export type SinkCounts = {
 export type FaultStackOptions = {
   name: string;
   workerEnv?: Record<string, string>;
+  webEnv?: Record<string, string>;
   webhookKey?: KeyObject;
 };
 
@@ -86,6 +87,7 @@ export async function createFaultStack(options: FaultStackOptions) {
     SESSION_SECRET: 'faults-session-secret-0123456789abcdef0123',
     SENDGRID_API_KEY: apiKey,
     ...(options.webhookKey ? { SENDGRID_WEBHOOK_PUBLIC_KEY: publicKeyBase64(options.webhookKey) } : {}),
+    ...options.webEnv,
   };
   const workerEnv: Record<string, string> = {
     ...common,
