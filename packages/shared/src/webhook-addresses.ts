@@ -1,4 +1,5 @@
 import ipaddr from 'ipaddr.js';
+import { isStorableText } from './storable-text.js';
 
 /**
  * Which addresses an outbound webhook may reach: only public unicast ones, unless
@@ -27,7 +28,7 @@ export function webhookUrlProblem(raw: string, allowPrivate: boolean): string | 
   if (raw.length > 2000) return 'must be at most 2000 characters';
   // The URL parser would quietly drop or encode these; the URL is stored and shown as typed.
   if (/[\u0000-\u0020\u007f-\u009f]/.test(raw)) return 'must not contain spaces or control characters';
-  if (!raw.isWellFormed()) return 'must be valid Unicode text';
+  if (!isStorableText(raw)) return 'must be valid Unicode text';
   let url: URL;
   try {
     url = new URL(raw);
