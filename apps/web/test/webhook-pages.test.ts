@@ -126,7 +126,7 @@ describe('webhook admin pages', () => {
     await web.db.$executeRaw`UPDATE webhook_deliveries SET status = 'failed', attempts = 1 WHERE id = ${delivery.id}::uuid`;
     await web.db.$executeRaw`
       INSERT INTO webhook_attempts (delivery_id, duration_ms, status_code, error, response_excerpt)
-      VALUES (${delivery.id}::uuid, 87, 500, 'HTTP 500', '<h1>Internal Server Error</h1>')`;
+      VALUES (${delivery.id}::uuid, 87, 500, NULL, '<h1>Internal Server Error</h1>')`;
 
     const shown = await agent.get(`/admin/webhooks/${endpoint.id}?notice=tested`).expect(200);
     expect(shown.text).toContain('A webhook.test event is on its way');

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
-import { webhookEventDescriptions, webhookEventTypes } from '@herald/shared';
+import { escapeHtml, webhookEventDescriptions, webhookEventTypes } from '@herald/shared';
 import { fieldErrors } from '../http/field-errors.js';
 import { HttpError } from '../http/http-error.js';
 import { parseId } from '../http/parse-request.js';
@@ -68,7 +68,11 @@ const notices: Record<string, string> = {
 
 const noticeOf = (req: Request) => (typeof req.query.notice === 'string' ? (notices[req.query.notice] ?? null) : null);
 
-const events = webhookEventTypes.map((type) => ({ type, description: webhookEventDescriptions[type] }));
+/** Each event type with its description as HTML, its `field` names set as code. */
+const events = webhookEventTypes.map((type) => ({
+  type,
+  descriptionHtml: escapeHtml(webhookEventDescriptions[type]).replace(/`([^`]+)`/g, '<code>$1</code>'),
+}));
 
 /** Outbound webhook endpoints: the list, create (showing the secret once), one endpoint with its deliveries, edit, delete. */
 export function webhookPages({ deps, security, form, requireAdmin, render }: AdminContext): Router {
@@ -88,7 +92,7 @@ export function webhookPages({ deps, security, form, requireAdmin, render }: Adm
   });
 
   const showForm = (req: Request, res: Response, locals: { endpoint: EndpointView | null; values: EndpointFormValues; errors: Record<string, string> }) => {
-    render(req, res, 'webhooks-edit', { title: locals.endpoint ? 'Edit the endpoint' : 'New webhook endpoint', events, ...locals });
+    render(req, res, 'webhooks-edit', { title: locals.endpoint ? 'Edit the endpoint' : 'New webhook endpoint', events, allowPrivate: config.webhookAllowPrivate, ...locals });
   };
 
   router.get('/admin/webhooks/new', requireAdmin, (req, res) => {
