@@ -115,6 +115,22 @@ describe('webhook admin pages', () => {
     expect(await web.db.webhookEndpoint.findUniqueOrThrow({ where: { id: endpoint.id } })).toMatchObject({ enabled: true, disabledReason: null });
   });
 
+  it('show an endpoint that is failing, and one disabled after its failures with the reason and an Enable button', async () => {
+    const agent = await loggedInAgent();
+    const { endpoint } = await createOne(agent);
+    await web.db.$executeRaw`UPDATE webhook_endpoints SET failing_since = '2026-12-06T09:30:00Z' WHERE id = ${endpoint.id}::uuid`;
+    const failing = await agent.get('/admin/webhooks').expect(200);
+    expect(failing.text).toContain('status-pending">failing');
+    expect(failing.text).toContain('2026-12-06 09:30 UTC');
+    const reason = 'Disabled after every attempt failed for 1 day; the last: 503.';
+    await web.db.$executeRaw`UPDATE webhook_endpoints SET enabled = false, disabled_at = now(), disabled_reason = ${reason} WHERE id = ${endpoint.id}::uuid`;
+    const page = await agent.get(`/admin/webhooks/${endpoint.id}`).expect(200);
+    expect(page.text).toContain('This endpoint is disabled');
+    expect(page.text).toContain(reason);
+    expect(page.text).toContain(`action="/admin/webhooks/${endpoint.id}/enable"`);
+    expect(page.text).not.toContain(`action="/admin/webhooks/${endpoint.id}/test"`);
+  });
+
   it('send a test event, list the delivery with its last attempt, and send it again', async () => {
     const agent = await loggedInAgent();
     const { endpoint } = await createOne(agent);
