@@ -10,6 +10,7 @@ import { queueDashboard } from '../admin/queue-dashboard.js';
 import { reportPages } from '../admin/report-pages.js';
 import { segmentPages } from '../admin/segment-pages.js';
 import { subscriberPages } from '../admin/subscriber-pages.js';
+import { webhookPages } from '../admin/webhook-pages.js';
 import { adminViewHelpers } from '../admin/view-helpers.js';
 import { HttpError } from '../http/http-error.js';
 
@@ -42,6 +43,7 @@ export function adminRoutes(deps: WebDeps): Router {
   router.use(subscriberPages(context));
   router.use(listPages(context));
   router.use(segmentPages(context));
+  router.use(webhookPages(context));
 
   // Unknown admin addresses: the login page without a session, an admin 404 with one.
   router.use('/admin', context.requireAdmin, () => {
