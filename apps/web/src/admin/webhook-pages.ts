@@ -59,7 +59,7 @@ const notices: Record<string, string> = {
   saved: 'Changes saved.',
   deleted: 'The endpoint was deleted with its deliveries.',
   enabled: 'The endpoint is enabled. Deliveries that were waiting are sent now.',
-  disabled: 'The endpoint is disabled: events are kept for it but nothing is sent until it is enabled.',
+  disabled: 'The endpoint is disabled: nothing is sent to it until it is enabled again.',
   tested: 'A webhook.test event is on its way; it appears in the deliveries below.',
   resent: 'The delivery is queued to be sent again.',
   'test-disabled': 'The endpoint is disabled; enable it before sending a test event.',
