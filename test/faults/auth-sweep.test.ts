@@ -16,6 +16,7 @@ let stack: FaultStack;
 let campaignId = '';
 let taskId = '';
 let subscriberId = '';
+let endpointId = '';
 
 beforeAll(async () => {
   stack = await createFaultStack({ name: 'auth-sweep', webhookKey: webhookKey.publicKey });
@@ -24,6 +25,10 @@ beforeAll(async () => {
   const { rows } = await stack.db.query<{ id: string; subscriber_id: string }>('SELECT id, subscriber_id FROM deliveries WHERE campaign_id = $1 LIMIT 1', [campaignId]);
   taskId = rows[0]!.id;
   subscriberId = rows[0]!.subscriber_id;
+  const endpoint = await stack.db.query<{ id: string }>(
+    `INSERT INTO webhook_endpoints (url, event_types, secret) VALUES ('https://hooks.example.com/sweep', ARRAY['subscriber.created'], 'whsec_MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIz') RETURNING id`,
+  );
+  endpointId = endpoint.rows[0]!.id;
 });
 afterAll(async () => {
   await stack?.close();
@@ -46,6 +51,13 @@ function apiRoutes(): Route[] {
     { method: 'GET', path: '/subscribers/export' },
     { method: 'GET', path: `/subscribers/${subscriberId}/export` },
     { method: 'DELETE', path: `/subscribers/${subscriberId}` },
+    { method: 'GET', path: '/webhook-endpoints' },
+    { method: 'POST', path: '/webhook-endpoints', body: '{"url":"https://hooks.example.com/x","events":["subscriber.created"]}', type: json },
+    { method: 'GET', path: `/webhook-endpoints/${endpointId}` },
+    { method: 'PATCH', path: `/webhook-endpoints/${endpointId}`, body: '{"enabled":false}', type: json },
+    { method: 'DELETE', path: `/webhook-endpoints/${endpointId}` },
+    { method: 'POST', path: `/webhook-endpoints/${endpointId}/test` },
+    { method: 'GET', path: `/webhook-endpoints/${endpointId}/deliveries` },
   ];
 }
 
@@ -59,6 +71,10 @@ function pageRoutes(csrf = ''): Route[] {
     { method: 'GET', path: '/admin/queues' },
     { method: 'POST', path: '/admin/campaigns', body: `subject=Sweep&body=%3Cp%3Ex%3C%2Fp%3E${token}`, type: form },
     ...['pause', 'cancel'].map((action) => ({ method: 'POST', path: `/admin/campaigns/${campaignId}/${action}`, body: token.slice(1), type: form })),
+    { method: 'GET', path: '/admin/webhooks' },
+    { method: 'GET', path: `/admin/webhooks/${endpointId}` },
+    { method: 'POST', path: '/admin/webhooks', body: `url=https%3A%2F%2Fhooks.example.com%2Fy&events=subscriber.created${token}`, type: form },
+    ...['disable', 'test', 'delete'].map((action) => ({ method: 'POST', path: `/admin/webhooks/${endpointId}/${action}`, body: token.slice(1), type: form })),
   ];
 }
 
@@ -115,7 +131,9 @@ async function snapshot() {
     SELECT (SELECT count(*) FROM subscribers) AS subscribers, (SELECT max(updated_at) FROM subscribers) AS subscribers_changed,
            (SELECT count(*) FROM campaigns) AS campaigns, (SELECT max(updated_at) FROM campaigns) AS campaigns_changed,
            (SELECT string_agg(status::text, ',' ORDER BY id) FROM campaigns) AS campaign_states,
-           (SELECT count(*) FROM deliveries) AS deliveries, (SELECT count(*) FROM email_events) AS events`);
+           (SELECT count(*) FROM deliveries) AS deliveries, (SELECT count(*) FROM email_events) AS events,
+           (SELECT string_agg(id || ':' || enabled || ':' || updated_at, ',' ORDER BY id) FROM webhook_endpoints) AS webhook_endpoints,
+           (SELECT count(*) FROM webhook_events) AS webhook_events`);
   return rows[0];
 }
 

@@ -27,6 +27,7 @@ export function refusedAddressRange(address: string): string | undefined {
 export function webhookUrlProblem(raw: string, allowPrivate: boolean): string | undefined {
   if (raw.length > 2000) return 'must be at most 2000 characters';
   // The URL parser would quietly drop or encode these; the URL is stored and shown as typed.
+  // eslint-disable-next-line no-control-regex -- control characters are what this refuses
   if (/[\u0000-\u0020\u007f-\u009f]/.test(raw)) return 'must not contain spaces or control characters';
   if (!isStorableText(raw)) return 'must be valid Unicode text';
   let url: URL;
