@@ -47,7 +47,7 @@ const workerEnv = z.object({
   STUCK_SENDING_AFTER_SECONDS: z.coerce.number().int().min(30).default(300),
   RECONCILE_EVERY_SECONDS: z.coerce.number().int().min(5).default(60),
   /**
-   * Days raw SendGrid events are kept once applied; the reconciler deletes older ones in bounded
+   * Days raw SendGrid events are kept from when they were stored; the reconciler deletes older applied ones in bounded
    * batches. The report aggregates stay. Unset: raw events are kept for ever.
    */
   EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).optional(),
