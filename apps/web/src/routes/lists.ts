@@ -3,9 +3,8 @@ import { z } from 'zod';
 import type { WebDeps } from '../deps.js';
 import { HttpError } from '../http/http-error.js';
 import { requireAdminToken } from '../http/admin-auth.js';
-import { fieldErrors } from '../http/field-errors.js';
 import { requireJsonBody } from '../http/json-body.js';
-import { parseRequest } from '../http/parse-request.js';
+import { parseBody, parseRequest } from '../http/parse-request.js';
 import { createListInput, editListInput, listRefOf } from '../lists/list-schema.js';
 import { createList, editList, findList, listLists, listMembers, removeList, subscriptionStatuses } from '../lists/list-queries.js';
 
@@ -39,9 +38,7 @@ export function listRoutes(deps: WebDeps): Router {
   });
 
   router.post('/lists', auth, ...requireJsonBody('2mb'), async (req, res) => {
-    const parsed = createListInput.safeParse(req.body);
-    if (!parsed.success) throw new HttpError(422, 'invalid_request', 'Some fields need attention.', fieldErrors(parsed.error));
-    const result = await createList(db, parsed.data);
+    const result = await createList(db, parseBody(createListInput, req.body));
     if (!result.created) throw new HttpError(409, 'conflict', `Another list already has the slug "${result.slug}".`, { slug: 'is taken' });
     res.status(201).location(`/lists/${result.list.id}`).json(result.list);
   });
@@ -53,12 +50,11 @@ export function listRoutes(deps: WebDeps): Router {
   });
 
   router.patch('/lists/:id', auth, ...requireJsonBody('2mb'), async (req, res) => {
-    const parsed = editListInput.safeParse(req.body);
-    if (!parsed.success) throw new HttpError(422, 'invalid_request', 'Some fields need attention.', fieldErrors(parsed.error));
-    if (Object.values(parsed.data).every((value) => value === undefined)) {
+    const input = parseBody(editListInput, req.body);
+    if (Object.values(input).every((value) => value === undefined)) {
       throw new HttpError(422, 'invalid_request', 'Send at least one field to change.');
     }
-    const result = await editList(db, listRef(req.params.id), parsed.data);
+    const result = await editList(db, listRef(req.params.id), input);
     if (result.outcome === 'not_found') throw noList();
     if (result.outcome === 'archived') throw new HttpError(409, 'invalid_state', 'The list is archived; an archived list cannot be edited.');
     if (result.outcome === 'slug_taken') throw new HttpError(409, 'conflict', `Another list already has the slug "${result.slug}".`, { slug: 'is taken' });

@@ -5,9 +5,8 @@ import { enqueueWelcomeEmails, storableText } from '@herald/shared';
 import type { WebDeps } from '../deps.js';
 import { HttpError } from '../http/http-error.js';
 import { requireAdminToken } from '../http/admin-auth.js';
-import { fieldErrors } from '../http/field-errors.js';
 import { requireJsonBody } from '../http/json-body.js';
-import { parseId, parseRequest } from '../http/parse-request.js';
+import { parseBody, parseId, parseRequest } from '../http/parse-request.js';
 import { enqueueOrDefer } from '../jobs/enqueue-or-defer.js';
 import { addToList, removeFromList, subscriptionsOf } from '../lists/list-membership.js';
 import type { MembershipResult } from '../lists/list-membership.js';
@@ -107,12 +106,11 @@ export function subscriberRoutes(deps: WebDeps, options: SubscriberRouteOptions 
 
   router.patch('/subscribers/:id', auth, ...requireJsonBody('64kb'), async (req, res) => {
     const id = parseId(req.params.id, 'subscriber');
-    const parsed = editSubscriberInput.safeParse(req.body);
-    if (!parsed.success) throw new HttpError(422, 'invalid_request', 'Some fields need attention.', fieldErrors(parsed.error));
-    if (parsed.data.name === undefined && parsed.data.attributes === undefined) {
+    const input = parseBody(editSubscriberInput, req.body);
+    if (input.name === undefined && input.attributes === undefined) {
       throw new HttpError(422, 'invalid_request', 'Send name or attributes to change.');
     }
-    const result = await editSubscriber(db, id, parsed.data);
+    const result = await editSubscriber(db, id, input);
     if (result.outcome === 'not_found') throw noSubscriber();
     if (result.outcome === 'too_big') throw new HttpError(422, 'invalid_request', 'Some fields need attention.', { attributes: result.problem });
     res.json(result.subscriber);

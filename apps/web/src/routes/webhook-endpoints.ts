@@ -1,11 +1,9 @@
 import { Router } from 'express';
-import type { z } from 'zod';
 import type { WebDeps } from '../deps.js';
-import { fieldErrors } from '../http/field-errors.js';
 import { HttpError } from '../http/http-error.js';
 import { requireAdminToken } from '../http/admin-auth.js';
 import { requireJsonBody } from '../http/json-body.js';
-import { parseId, parseRequest } from '../http/parse-request.js';
+import { parseBody, parseId, parseRequest } from '../http/parse-request.js';
 import { createEndpointBody, deliveryListQuery, updateEndpointBody } from '../webhook-endpoints/endpoint-schema.js';
 import {
   createEndpoint,
@@ -19,13 +17,6 @@ import {
 } from '../webhook-endpoints/endpoint-store.js';
 
 const jsonBody = requireJsonBody('16kb');
-
-/** A body that does not fit is 422 naming each field, as everywhere in the API. */
-function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) throw new HttpError(422, 'invalid_request', 'Some fields need attention.', fieldErrors(parsed.error));
-  return parsed.data;
-}
 
 const disabled = () => new HttpError(409, 'invalid_state', 'The endpoint is disabled; enable it first.');
 
