@@ -39,12 +39,20 @@ export function webhookUrlProblem(raw: string, allowPrivate: boolean): string | 
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'must be an http or https URL';
   if (url.username || url.password) return 'must not carry a user name or password (the signature proves the sender)';
   if (allowPrivate) return undefined;
-  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const privateHint = 'Set WEBHOOK_ALLOW_PRIVATE=true to allow receivers on your own network.';
-  if (host === 'localhost' || host.endsWith('.localhost')) return `must be a public address, not localhost. ${privateHint}`;
-  if (ipaddr.isValid(host)) {
-    const range = refusedAddressRange(host);
-    if (range) return `must be a public address; ${host} is a ${range} address. ${privateHint}`;
-  }
-  return undefined;
+  if (url.hostname === 'localhost' || url.hostname.endsWith('.localhost')) return `must be a public address, not localhost. ${privateHint}`;
+  const refused = refusedLiteral(url);
+  return refused ? `must be a public address; ${refused.address} is a ${refused.range} address. ${privateHint}` : undefined;
+}
+
+/**
+ * The address a URL's host names literally (`10.0.0.1`, `[::1]`) and why it may not be reached, or
+ * undefined for a name or a public address. Node connects to a literal without a lookup, so the
+ * worker checks it here rather than in its guarded lookup.
+ */
+export function refusedLiteral(url: URL): { address: string; range: string } | undefined {
+  const address = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (!ipaddr.isValid(address)) return undefined;
+  const range = refusedAddressRange(address);
+  return range ? { address, range } : undefined;
 }

@@ -81,9 +81,10 @@ export function webhookPages({ deps, security, form, requireAdmin, render }: Adm
   const createBody = createEndpointBody(config.webhookAllowPrivate);
   const updateBody = updateEndpointBody(config.webhookAllowPrivate);
 
+  const gone = () => new HttpError(404, 'not_found', 'No webhook endpoint with that id. It may have been deleted.');
   const findOr404 = async (raw: unknown): Promise<EndpointView> => {
     const endpoint = await findEndpoint(db, parseId(raw, 'webhook endpoint'));
-    if (!endpoint) throw new HttpError(404, 'not_found', 'No webhook endpoint with that id. It may have been deleted.');
+    if (!endpoint) throw gone();
     return endpoint;
   };
 
@@ -141,14 +142,14 @@ export function webhookPages({ deps, security, form, requireAdmin, render }: Adm
       res.status(422);
       return showForm(req, res, { endpoint, values, errors: formErrors(parsed.error) });
     }
-    if (!(await updateEndpoint(db, endpoint.id, parsed.data))) throw new HttpError(404, 'not_found', 'No webhook endpoint with that id. It may have been deleted.');
+    if (!(await updateEndpoint(db, endpoint.id, parsed.data))) throw gone();
     res.redirect(303, `/admin/webhooks/${endpoint.id}?notice=saved`);
   });
 
   for (const [action, enabled] of [['enable', true], ['disable', false]] as const) {
     router.post(`/admin/webhooks/:id/${action}`, requireAdmin, form, security.csrfProtection, async (req, res) => {
       const id = parseId(req.params.id, 'webhook endpoint');
-      if (!(await updateEndpoint(db, id, { enabled }))) throw new HttpError(404, 'not_found', 'No webhook endpoint with that id. It may have been deleted.');
+      if (!(await updateEndpoint(db, id, { enabled }))) throw gone();
       res.redirect(303, `/admin/webhooks/${id}?notice=${enabled ? 'enabled' : 'disabled'}`);
     });
   }
@@ -156,14 +157,12 @@ export function webhookPages({ deps, security, form, requireAdmin, render }: Adm
   router.post('/admin/webhooks/:id/test', requireAdmin, form, security.csrfProtection, async (req, res) => {
     const id = parseId(req.params.id, 'webhook endpoint');
     const sent = await sendTestEvent(db, id);
-    if (sent === 'not_found') throw new HttpError(404, 'not_found', 'No webhook endpoint with that id. It may have been deleted.');
+    if (sent === 'not_found') throw gone();
     res.redirect(303, `/admin/webhooks/${id}?notice=${sent === 'disabled' ? 'test-disabled' : 'tested'}`);
   });
 
   router.post('/admin/webhooks/:id/delete', requireAdmin, form, security.csrfProtection, async (req, res) => {
-    if (!(await deleteEndpoint(db, parseId(req.params.id, 'webhook endpoint')))) {
-      throw new HttpError(404, 'not_found', 'No webhook endpoint with that id. It may have been deleted.');
-    }
+    if (!(await deleteEndpoint(db, parseId(req.params.id, 'webhook endpoint')))) throw gone();
     res.redirect(303, '/admin/webhooks?notice=deleted');
   });
 

@@ -17,18 +17,8 @@ export type EndpointView = {
   updatedAt: Date;
 };
 
-type EndpointRow = {
-  id: string;
-  url: string;
-  description: string | null;
-  eventTypes: string[];
-  enabled: boolean;
-  disabledReason: string | null;
-  disabledAt: Date | null;
-  failingSince: Date | null;
-  createdAt: Date;
-  updatedAt: Date;
-};
+/** The row as Prisma selects it: the view, with the column's own name for the events. */
+type EndpointRow = Omit<EndpointView, 'events'> & { eventTypes: string[] };
 
 function viewOf(row: EndpointRow): EndpointView {
   const { eventTypes, ...rest } = row;

@@ -1,5 +1,4 @@
 import { lookup as dnsLookup } from 'node:dns';
-import { isIP } from 'node:net';
 import type { LookupAddress, LookupAllOptions, LookupOneOptions } from 'node:dns';
 import { refusedAddressRange } from '@herald/shared';
 
@@ -35,16 +34,4 @@ export function guardedLookup(allowPrivate: boolean) {
       callback(null, first.address, first.family);
     });
   };
-}
-
-/**
- * The same rule for a URL whose host is an address literal, which Node connects to without a
- * lookup. Returns why it is refused, or undefined.
- */
-export function refusedLiteral(url: URL, allowPrivate: boolean): string | undefined {
-  if (allowPrivate) return undefined;
-  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  if (!isIP(host)) return undefined;
-  const range = refusedAddressRange(host);
-  return range ? `refused: ${host} is a ${range} address` : undefined;
 }

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
-import { guardedLookup, refusedLiteral } from './address-guard.js';
+import { refusedLiteral } from '@herald/shared';
+import { guardedLookup } from './address-guard.js';
 
 /** What one attempt came to: an answer (any status), or no answer and why. */
 export type PostOutcome =
@@ -36,8 +37,8 @@ export function postWebhook(url: string, body: string, headers: Record<string, s
       return fail('not a URL', true);
     }
     if (target.protocol !== 'http:' && target.protocol !== 'https:') return fail(`refused: ${target.protocol} is not http or https`, true);
-    const literal = refusedLiteral(target, options.allowPrivate);
-    if (literal) return fail(literal, true);
+    const literal = options.allowPrivate ? undefined : refusedLiteral(target);
+    if (literal) return fail(`refused: ${literal.address} is a ${literal.range} address`, true);
 
     const request = (target.protocol === 'https:' ? https : http).request(target, {
       method: 'POST',
