@@ -48,7 +48,10 @@ describe('outbound webhooks', { timeout: 60_000 }, () => {
     // subscriber.created: a signup (pending: double opt-in).
     expect((await request(app).post('/register').send({ email: 'ada@example.com', name: 'Ada' })).status).toBeLessThan(300);
     const ada = await db.subscriber.findUniqueOrThrow({ where: { email: 'ada@example.com' } });
-    // subscriber.confirmed: through the confirmation link.
+    // subscriber.confirmed: through the confirmation link. The running worker writes a fresh token
+    // when it sends her confirmation email, so the test's own token is set after that.
+    await waitFor('the confirmation email', async () =>
+      (await db.subscriber.findUniqueOrThrow({ where: { id: ada.id } })).confirmationSentAt);
     const token = 'known-token-for-the-test'.padEnd(43, 'x');
     await db.subscriber.update({
       where: { id: ada.id },
