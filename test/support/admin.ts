@@ -1,7 +1,7 @@
 import request from 'supertest';
 import type { Express } from 'express';
 import { expect } from 'vitest';
-import { adminPassword } from './web.js';
+import { adminEmail, adminPassword } from './web.js';
 
 /** The CSRF token of the first form on an admin page. */
 export function csrfFrom(html: string): string {
@@ -10,11 +10,11 @@ export function csrfFrom(html: string): string {
   return token!;
 }
 
-/** A browser-like agent (keeps cookies) that has logged in. */
-export async function loggedInAgent(app: Express) {
+/** A browser-like agent (keeps cookies) that has logged in, by default as the first owner. */
+export async function loggedInAgent(app: Express, email = adminEmail, password = adminPassword) {
   const agent = request.agent(app);
   const page = await agent.get('/admin/login').expect(200);
-  await agent.post('/admin/login').type('form').send({ _csrf: csrfFrom(page.text), password: adminPassword }).expect(303).expect('Location', '/admin');
+  await agent.post('/admin/login').type('form').send({ _csrf: csrfFrom(page.text), email, password }).expect(303).expect('Location', '/admin');
   return agent;
 }
 

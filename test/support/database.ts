@@ -35,7 +35,7 @@ export async function truncateAll(db: Db): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await db.$executeRawUnsafe(
-        'TRUNCATE webhook_endpoints, webhook_events, email_event_backlog, email_events, malformed_email_events, unattributed_event_hours, deliveries, campaign_lists, campaigns, segments, welcome_emails, subscriptions, subscribers, mail_holds, email_event_retention CASCADE',
+        'TRUNCATE audit_entries, api_tokens, users, webhook_endpoints, webhook_events, email_event_backlog, email_events, malformed_email_events, unattributed_event_hours, deliveries, campaign_lists, campaigns, segments, welcome_emails, subscriptions, subscribers, mail_holds, email_event_retention CASCADE',
       );
       // The default list is part of the schema (the audiences migration makes it): keep it, as the
       // migration left it, and remove every other list.

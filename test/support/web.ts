@@ -11,6 +11,8 @@ import { redisUrl } from './services.js';
 
 export const adminToken = 'test-admin-token-0123456789abcdef0123456789';
 export const adminPassword = 'correct horse battery staple';
+/** The first owner's email when ADMIN_EMAIL is unset: admin@ and PUBLIC_URL's host. */
+export const adminEmail = 'admin@herald.test';
 export const metricsToken = 'test-metrics-token-0123456789abcdef';
 
 export type WebHarness = WebDeps & { app: Express; close(): Promise<void> };

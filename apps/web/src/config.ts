@@ -44,6 +44,11 @@ const webEnv = z.object({
   TRACK_CLICKS: booleanString.default(true),
   ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters (generate one with `openssl rand -hex 32`)'),
   ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters'),
+  /**
+   * The first owner's email, with ADMIN_PASSWORD: the account made while there is none (the first
+   * start, or the first after upgrading from one shared password). Unset: admin@ and PUBLIC_URL's host.
+   */
+  ADMIN_EMAIL: z.email().max(254).optional(),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters'),
   SENDGRID_WEBHOOK_PUBLIC_KEY: z.string().min(1).optional(),
   /** Accept unsigned webhook posts when no public key is set. Development only. */
@@ -92,6 +97,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminToken: parsed.ADMIN_TOKEN,
     metricsToken: parsed.METRICS_TOKEN,
     adminPassword: parsed.ADMIN_PASSWORD,
+    adminEmail: (parsed.ADMIN_EMAIL ?? `admin@${new URL(parsed.PUBLIC_URL).hostname}`).toLowerCase(),
     sessionSecret: parsed.SESSION_SECRET,
     mail: { postalAddress: parsed.MAIL_POSTAL_ADDRESS || undefined },
     webhook: {

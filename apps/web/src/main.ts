@@ -9,6 +9,7 @@ import { loadConfig } from './config.js';
 import { startServer } from './http/start-server.js';
 import { webWarmUpSteps } from './readiness/warm-up-steps.js';
 import { startWarmUp } from './readiness/warm-up.js';
+import { ensureFirstOwner } from './team/first-owner.js';
 
 const shutdownDeadlineMs = 10_000;
 
@@ -22,6 +23,8 @@ async function main(): Promise<void> {
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   await redis.connect().catch((err: unknown) => logger.warn({ err }, 'redis unreachable at start; will retry'));
   const queues = createQueues(redis, config.queuePrefix, logger);
+  // The login page tries again while there is no user, so an unreachable database here is no failure.
+  await ensureFirstOwner(db, config, logger).catch((err: unknown) => logger.warn({ err }, 'first owner not made at start; the login page will'));
 
   // Runs while the port opens: /healthz answers at once, /readyz once this has finished.
   const warmUp = startWarmUp(webWarmUpSteps({ db, queues, newsletterName: config.newsletterName }, viewsDir), logger);

@@ -13,7 +13,7 @@ import { seedAudience, seedSubscribers } from '../../../test/support/factories.j
 import { deleteKeys } from '../../../test/support/redis.js';
 import { createStack, waitFor } from '../../../test/support/stack.js';
 import type { Stack } from '../../../test/support/stack.js';
-import { adminPassword } from '../../../test/support/web.js';
+import { adminEmail, adminPassword } from '../../../test/support/web.js';
 
 /** Git-ignored; look at these after a change to the admin pages. */
 const screenshotDir = fileURLToPath(new URL('../../../test-artifacts/admin/', import.meta.url));
@@ -65,6 +65,7 @@ async function shoot(page: Page, name: string) {
 async function logIn(page: Page) {
   await page.goto(`${baseUrl}/admin`);
   await expect.poll(() => page.url()).toBe(`${baseUrl}/admin/login`);
+  await page.getByLabel('Email').fill(adminEmail);
   await page.getByLabel('Password').fill(adminPassword);
   await page.getByRole('button', { name: 'Log in' }).click();
   await expect.poll(() => page.locator('h1').first().textContent()).toBe('Campaigns');
@@ -81,6 +82,7 @@ describe('the admin in Chromium', () => {
       await expect.poll(() => page.locator('#password-error').textContent()).toContain('That password is not right.');
     }
     await shoot(page, '02-login-wrong');
+    await page.getByLabel('Email').fill(adminEmail);
     await page.getByLabel('Password').fill(adminPassword);
     const refused = page.waitForResponse((response) => response.url().endsWith('/admin/login') && response.request().method() === 'POST');
     await page.getByRole('button', { name: 'Log in' }).click();

@@ -13,7 +13,7 @@ import type { Db } from '@herald/shared';
 import { truncateAll } from '../../../test/support/database.js';
 import { seedAudience, seedSubscribers } from '../../../test/support/factories.js';
 import { deleteKeys } from '../../../test/support/redis.js';
-import { adminPassword, createWebHarness } from '../../../test/support/web.js';
+import { adminEmail, adminPassword, createWebHarness } from '../../../test/support/web.js';
 import type { WebHarness } from '../../../test/support/web.js';
 
 /** Git-ignored; look at these after a change to the admin's front page. */
@@ -64,6 +64,7 @@ async function shoot(page: Page, name: string) {
 
 async function logIn(page: Page) {
   await page.goto(`${baseUrl}/admin/login`);
+  await page.getByLabel('Email').fill(adminEmail);
   await page.getByLabel('Password').fill(adminPassword);
   await page.getByRole('button', { name: 'Log in' }).click();
   await expect.poll(() => page.locator('h1').first().textContent()).toBe('Campaigns');

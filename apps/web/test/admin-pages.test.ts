@@ -19,7 +19,7 @@ describe('admin pages', () => {
     const agent = request.agent(web.app);
     const page = await agent.get('/admin/login').expect(200);
     const wrong = await agent.post('/admin/login').type('form').send({ _csrf: csrfFrom(page.text), password: 'guess' }).expect(401);
-    expect(wrong.text).toContain('That password is not right.');
+    expect(wrong.text).toContain('That email and password do not match.');
     await agent.post('/admin/login').type('form').send({ password: adminPassword }).expect(403);
     await agent.get('/admin').expect(303);
   });

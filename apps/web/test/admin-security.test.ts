@@ -3,9 +3,10 @@ import { pino } from 'pino';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.js';
+import { hashPassword } from '../src/team/passwords.js';
 import { composeAndConfirm, csrfFrom, loggedInAgent } from '../../../test/support/admin.js';
 import { seedSubscribers } from '../../../test/support/factories.js';
-import { adminPassword, adminToken, metricsToken, useWebHarness } from '../../../test/support/web.js';
+import { adminEmail, adminPassword, adminToken, metricsToken, useWebHarness } from '../../../test/support/web.js';
 import { checkAnswers } from '../../../test/support/api-description.js';
 
 const web = useWebHarness();
@@ -61,7 +62,7 @@ describe('admin sessions', () => {
       ['/admin/subscribers', { email: 'new@example.com' }],
       [`/admin/subscribers/${subscriberId}/erase`, {}],
       ['/admin/logout', {}],
-      ['/admin/login', { password: adminPassword }],
+      ['/admin/login', { email: adminEmail, password: adminPassword }],
     ];
     for (const [path, fields] of forms) {
       for (const token of [undefined, 'forged-token']) {
@@ -88,12 +89,20 @@ describe('admin sessions', () => {
     await request(web.app).post('/admin/campaigns').set('Cookie', copied).type('form').send({ subject: 'S', body: 'B' }).expect(401);
   });
 
-  it('end every session when the admin password changes', async () => {
+  it('end at once when the user is disabled, and when their password changes', async () => {
     const agent = await loggedInAgent(web.app);
-    const cookie = (await agent.jar.getCookies({ domain: '127.0.0.1', path: '/admin', secure: false, script: false })).map((c) => c.toValueString()).join('; ');
-    const restarted = checkAnswers(createApp({ ...web, config: { ...web.config, adminPassword: 'a brand new password 123' } }));
-    await request(restarted).get('/admin').set('Cookie', cookie).expect(303).expect('Location', '/admin/login');
-    await request(web.app).get('/admin').set('Cookie', cookie).expect(200);
+    await agent.get('/admin').expect(200);
+    const owner = await web.db.user.findUniqueOrThrow({ where: { email: adminEmail } });
+    // Another owner, so this one may be disabled (one owner always remains).
+    await web.db.user.create({ data: { email: 'second-owner@herald.test', role: 'owner', passwordHash: owner.passwordHash } });
+    await web.db.user.update({ where: { id: owner.id }, data: { disabledAt: new Date() } });
+    await agent.get('/admin').expect(303).expect('Location', '/admin/login');
+    await web.db.user.update({ where: { id: owner.id }, data: { disabledAt: null } });
+
+    const again = await loggedInAgent(web.app);
+    await again.get('/admin').expect(200);
+    await web.db.user.update({ where: { id: owner.id }, data: { passwordHash: await hashPassword('a brand new password 123') } });
+    await again.get('/admin').expect(303).expect('Location', '/admin/login');
   });
 });
 
@@ -123,11 +132,12 @@ describe('login throttling', () => {
   it('clears the count after a successful login', async () => {
     const agent = request.agent(web.app);
     const csrf = csrfFrom((await agent.get('/admin/login')).text);
-    for (let attempt = 1; attempt <= 4; attempt++) await agent.post('/admin/login').type('form').send({ _csrf: csrf, password: 'nope' }).expect(401);
-    await agent.post('/admin/login').type('form').send({ _csrf: csrf, password: adminPassword }).expect(303);
+    const email = adminEmail;
+    for (let attempt = 1; attempt <= 4; attempt++) await agent.post('/admin/login').type('form').send({ _csrf: csrf, email, password: 'nope' }).expect(401);
+    await agent.post('/admin/login').type('form').send({ _csrf: csrf, email, password: adminPassword }).expect(303);
     const again = request.agent(web.app);
     const csrf2 = csrfFrom((await again.get('/admin/login')).text);
-    for (let attempt = 1; attempt <= 5; attempt++) await again.post('/admin/login').type('form').send({ _csrf: csrf2, password: 'nope' }).expect(401);
+    for (let attempt = 1; attempt <= 5; attempt++) await again.post('/admin/login').type('form').send({ _csrf: csrf2, email, password: 'nope' }).expect(401);
   });
 
   it('protects the API bearer token the same way, without counting requests that carry no token', async () => {

@@ -12,7 +12,7 @@ import { truncateAll } from '../../../test/support/database.js';
 import { deleteKeys } from '../../../test/support/redis.js';
 import { createStack, waitFor } from '../../../test/support/stack.js';
 import type { Stack } from '../../../test/support/stack.js';
-import { adminPassword } from '../../../test/support/web.js';
+import { adminEmail, adminPassword } from '../../../test/support/web.js';
 import { seedList, subscriptionsByEmail } from './list-fixtures.js';
 
 /** Git-ignored; look at these after a change to the audience pages. */
@@ -116,6 +116,7 @@ async function adminPage(): Promise<Page> {
   const page = await context.newPage();
   await page.goto(`${baseUrl}/admin`);
   if (page.url() === `${baseUrl}/admin/login`) {
+    await page.getByLabel('Email').fill(adminEmail);
     await page.getByLabel('Password').fill(adminPassword);
     await page.getByRole('button', { name: 'Log in' }).click();
   }

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminPassword, createWebHarness } from '../../../test/support/web.js';
+import { adminEmail, adminPassword, createWebHarness } from '../../../test/support/web.js';
 import type { WebHarness } from '../../../test/support/web.js';
 
 /** Git-ignored; look at these after a change to the webhook pages. */
@@ -87,6 +87,7 @@ describe('the webhook pages in Chromium', () => {
     const page = await context.newPage();
     const pageScrollsSideways = () => page.evaluate<boolean>('document.documentElement.scrollWidth > window.innerWidth');
     await page.goto(`${baseUrl}/admin/login`);
+    await page.getByLabel('Email').fill(adminEmail);
     await page.getByLabel('Password').fill(adminPassword);
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.waitForURL(`${baseUrl}/admin`);

@@ -20,7 +20,7 @@ import { postSend, seedSubscribers, waitForCampaignSent } from '../../../test/su
 import { createWebhookKeys, signedWebhookHeaders, webhookBody } from '../../../test/support/sendgrid-webhook.js';
 import { createStack, jobContext, waitFor } from '../../../test/support/stack.js';
 import type { Stack } from '../../../test/support/stack.js';
-import { adminPassword } from '../../../test/support/web.js';
+import { adminEmail, adminPassword } from '../../../test/support/web.js';
 
 const screenshotDir = fileURLToPath(new URL('../../../test-artifacts/admin/', import.meta.url));
 const sendgrid = createWebhookKeys();
@@ -96,6 +96,7 @@ async function reportEvents(events: object[]) {
 async function loggedInPage() {
   const page = await context.newPage();
   await page.goto(`${baseUrl}/admin/login`);
+  await page.getByLabel('Email').fill(adminEmail);
   await page.getByLabel('Password').fill(adminPassword);
   await page.getByRole('button', { name: 'Log in' }).click();
   await expect.poll(() => page.url()).not.toContain('/login');

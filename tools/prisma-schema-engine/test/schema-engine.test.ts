@@ -161,6 +161,8 @@ async function tablesIn(database: string, schema = 'public'): Promise<string[]> 
 
 const heraldTables = [
   '_prisma_migrations',
+  'api_tokens',
+  'audit_entries',
   'campaign_event_hours',
   'campaign_link_clicks',
   'campaign_lists',
@@ -178,6 +180,7 @@ const heraldTables = [
   'subscribers',
   'subscriptions',
   'unattributed_event_hours',
+  'users',
   'webhook_attempts',
   'webhook_deliveries',
   'webhook_endpoints',

@@ -30,13 +30,13 @@ const campaignQuery = z.object({ failures: failureCursor.optional(), notice: z.e
  * campaigns compared and the audience's growth), a campaign's page with its live progress, and the
  * pause/resume/cancel/retry buttons.
  */
-export function campaignPages({ deps, security, form, requireAdmin, render }: AdminContext): Router {
+export function campaignPages({ deps, security, form, can, render }: AdminContext): Router {
   const { db, queues } = deps;
   const router = Router();
 
   // `/admin` is where login lands and `/admin/campaigns` is the list under which every campaign's
   // page lives; both show the same page, so bookmarks of either keep working.
-  router.get(['/admin', '/admin/campaigns'], requireAdmin, async (req, res) => {
+  router.get(['/admin', '/admin/campaigns'], ...can('campaigns:read'), async (req, res) => {
     const { before } = parseRequest(listQuery, req.query, 'query');
     const rows = await db.campaign.findMany({
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
@@ -64,7 +64,7 @@ export function campaignPages({ deps, security, form, requireAdmin, render }: Ad
   });
 
 
-  router.get('/admin/campaigns/:id', requireAdmin, async (req, res) => {
+  router.get('/admin/campaigns/:id', ...can('campaigns:read'), async (req, res) => {
     const campaign = await findCampaign(db, req.params.id);
     if (campaign.status === 'draft') return res.redirect(303, `/admin/campaigns/${campaign.id}/edit`);
     const query = parseRequest(campaignQuery, req.query, 'query');
@@ -85,12 +85,12 @@ export function campaignPages({ deps, security, form, requireAdmin, render }: Ad
   });
 
   /** What the campaign page polls while the campaign runs. */
-  router.get('/admin/campaigns/:id/progress', requireAdmin, async (req, res) => {
+  router.get('/admin/campaigns/:id/progress', ...can('campaigns:read'), async (req, res) => {
     const campaign = await findCampaign(db, req.params.id);
     res.set('Cache-Control', 'no-store').json(await readCampaignProgress(db, campaign));
   });
 
-  router.post('/admin/campaigns/:id/:action', requireAdmin, form, security.csrfProtection, async (req, res, next) => {
+  router.post('/admin/campaigns/:id/:action', ...can('campaigns:send'), form, security.csrfProtection, async (req, res, next) => {
     const action = req.params.action;
     if (!isCampaignAction(action)) return next();
     const id = parseId(req.params.id, 'campaign');

@@ -99,7 +99,7 @@ function valuesOf(campaign: Campaign, audience: { lists: { id: string }[] }): Fo
  * edited later), previewed with the worker's own rendering, tested on one address, and only sent
  * from a review page that shows how many people will get it.
  */
-export function composePages({ deps, security, form, requireAdmin, render }: AdminContext): Router {
+export function composePages({ deps, security, form, can, render }: AdminContext): Router {
   const { db, queues, config } = deps;
   const newForm = (): FormValues => ({ ...emptyForm, trackOpens: config.tracking.opens, trackClicks: config.tracking.clicks });
   const router = Router();
@@ -126,11 +126,11 @@ export function composePages({ deps, security, form, requireAdmin, render }: Adm
   };
 
 
-  router.get('/admin/campaigns/new', requireAdmin, async (req, res) => {
+  router.get('/admin/campaigns/new', ...can('campaigns:write'), async (req, res) => {
     await renderCompose(req, res, { campaign: null, values: { ...newForm(), lists: [await defaultListId(db)] }, errors: {} });
   });
 
-  router.get('/admin/campaigns/:id/edit', requireAdmin, async (req, res) => {
+  router.get('/admin/campaigns/:id/edit', ...can('campaigns:write'), async (req, res) => {
     const campaign = await findCampaign(db, req.params.id);
     if (!isEditable(campaign)) return res.redirect(303, `/admin/campaigns/${campaign.id}`);
     const query = parseRequest(editQuery, req.query, 'query');
@@ -188,10 +188,10 @@ export function composePages({ deps, security, form, requireAdmin, render }: Adm
     if (intent === 'review') return res.redirect(303, `/admin/campaigns/${campaign.id}/review`);
     res.redirect(303, `/admin/campaigns/${campaign.id}/edit?notice=saved`);
   };
-  router.post('/admin/campaigns', requireAdmin, form, security.csrfProtection, save);
-  router.post('/admin/campaigns/:id/edit', requireAdmin, form, security.csrfProtection, save);
+  router.post('/admin/campaigns', ...can('campaigns:write'), form, security.csrfProtection, save);
+  router.post('/admin/campaigns/:id/edit', ...can('campaigns:write'), form, security.csrfProtection, save);
 
-  router.get('/admin/campaigns/:id/review', requireAdmin, async (req, res) => {
+  router.get('/admin/campaigns/:id/review', ...can('campaigns:read'), async (req, res) => {
     const campaign = await findCampaign(db, req.params.id);
     if (campaign.status !== 'draft') return res.redirect(303, `/admin/campaigns/${campaign.id}`);
     // The same predicate as the snapshot the send takes (audiencePredicate), counted now.
@@ -210,7 +210,7 @@ export function composePages({ deps, security, form, requireAdmin, render }: Adm
     });
   });
 
-  router.post('/admin/campaigns/:id/start', requireAdmin, form, security.csrfProtection, async (req, res) => {
+  router.post('/admin/campaigns/:id/start', ...can('campaigns:send'), form, security.csrfProtection, async (req, res) => {
     const campaign = await startDraft(db, parseId(req.params.id, 'campaign'));
     if (campaign.status === 'sending') {
       await enqueueOrDefer('campaign fan-out', () => enqueueJob(queues, jobs.fanOut, { campaignId: campaign.id }, campaign.updatedAt), req.log);
@@ -220,7 +220,7 @@ export function composePages({ deps, security, form, requireAdmin, render }: Adm
   });
 
   /** The compose page's live preview: the email as the worker would render it, as JSON. */
-  router.post('/admin/preview', requireAdmin, form, security.csrfProtection, async (req, res) => {
+  router.post('/admin/preview', ...can('campaigns:write'), form, security.csrfProtection, async (req, res) => {
     const input = parseRequest(previewInput, req.body ?? {}, 'preview');
     const { email, recipient, unknownRecipient } = await previewEmail(
       deps,

@@ -99,7 +99,7 @@ const notices: Record<string, string> = {
 };
 
 /** Lists: all of them with their counts, create, edit, one list's page with its embed snippet, delete. */
-export function listPages({ deps, security, form, requireAdmin, render }: AdminContext): Router {
+export function listPages({ deps, security, form, can, render }: AdminContext): Router {
   const { db, config } = deps;
   const router = Router();
 
@@ -110,7 +110,7 @@ export function listPages({ deps, security, form, requireAdmin, render }: AdminC
     return list;
   };
 
-  router.get('/admin/lists', requireAdmin, async (req, res) => {
+  router.get('/admin/lists', ...can('audiences:read'), async (req, res) => {
     const notice = typeof req.query.notice === 'string' ? (notices[req.query.notice] ?? null) : null;
     render(req, res, 'lists', { title: 'Lists', lists: await listLists(db, { includeArchived: true }), notice });
   });
@@ -119,7 +119,7 @@ export function listPages({ deps, security, form, requireAdmin, render }: AdminC
     render(req, res, 'lists-edit', { title: locals.list ? `Edit ${locals.list.name}` : 'New list', ...locals });
   };
 
-  router.get('/admin/lists/new', requireAdmin, (req, res) => {
+  router.get('/admin/lists/new', ...can('audiences:write'), (req, res) => {
     showForm(req, res, {
       list: null,
       values: { name: '', slug: '', description: '', visibility: 'public', doubleOptIn: true, welcomeSubject: '', welcomeBody: '', welcomeFormat: 'markdown' },
@@ -127,7 +127,7 @@ export function listPages({ deps, security, form, requireAdmin, render }: AdminC
     });
   });
 
-  router.post('/admin/lists', requireAdmin, form, security.csrfProtection, async (req, res) => {
+  router.post('/admin/lists', ...can('audiences:write'), form, security.csrfProtection, async (req, res) => {
     const values = formValues(req.body);
     const parsed = createListInput.safeParse(inputOf(values, false));
     if (!parsed.success) {
@@ -142,7 +142,7 @@ export function listPages({ deps, security, form, requireAdmin, render }: AdminC
     res.redirect(303, `/admin/lists/${result.list.id}?notice=created`);
   });
 
-  router.get('/admin/lists/:id', requireAdmin, async (req, res) => {
+  router.get('/admin/lists/:id', ...can('audiences:read'), async (req, res) => {
     const list = await findOr404(req.params.id);
     const notice = typeof req.query.notice === 'string' ? (notices[req.query.notice] ?? null) : null;
     const redirect = `${config.signupRedirectOrigins[0] ?? 'https://your-site.example'}/thanks`;
@@ -156,13 +156,13 @@ export function listPages({ deps, security, form, requireAdmin, render }: AdminC
     });
   });
 
-  router.get('/admin/lists/:id/edit', requireAdmin, async (req, res) => {
+  router.get('/admin/lists/:id/edit', ...can('audiences:write'), async (req, res) => {
     const list = await findOr404(req.params.id);
     if (list.archivedAt) throw new HttpError(409, 'invalid_state', 'The list is archived; an archived list cannot be edited.');
     showForm(req, res, { list, values: valuesOf(list), errors: {} });
   });
 
-  router.post('/admin/lists/:id', requireAdmin, form, security.csrfProtection, async (req, res) => {
+  router.post('/admin/lists/:id', ...can('audiences:write'), form, security.csrfProtection, async (req, res) => {
     const list = await findOr404(req.params.id);
     const values = formValues(req.body);
     const parsed = editListInput.safeParse(inputOf(values, true));
@@ -180,7 +180,7 @@ export function listPages({ deps, security, form, requireAdmin, render }: AdminC
     res.redirect(303, `/admin/lists/${list.id}?notice=saved`);
   });
 
-  router.post('/admin/lists/:id/delete', requireAdmin, form, security.csrfProtection, async (req, res) => {
+  router.post('/admin/lists/:id/delete', ...can('audiences:write'), form, security.csrfProtection, async (req, res) => {
     const list = await findOr404(req.params.id);
     const result = await removeList(db, list.id);
     if (result.outcome === 'default') throw new HttpError(409, 'invalid_state', 'The default list cannot be deleted.');

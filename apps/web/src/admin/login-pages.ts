@@ -1,40 +1,64 @@
 import { Router } from 'express';
-import { secretsEqual } from '../http/admin-auth.js';
 import { createAuthThrottle } from '../http/auth-throttle.js';
 import { HttpError } from '../http/http-error.js';
+import { recordAudit } from '../team/audit.js';
+import { checkPassword } from '../team/check-password.js';
+import { ensureFirstOwner } from '../team/first-owner.js';
 import type { AdminContext } from './admin-context.js';
 
-/** Log in with ADMIN_PASSWORD (throttled per client address, see auth-throttle.ts) and log out. */
+const minutes = (seconds: number) => {
+  const count = Math.max(1, Math.ceil(seconds / 60));
+  return `${count} minute${count === 1 ? '' : 's'}`;
+};
+
+/**
+ * Log in with an email and password (throttled per client address, see auth-throttle.ts, and per
+ * account, see check-password.ts) and log out. Every attempt is in the audit log.
+ */
 export function loginPages({ deps, security, form, render }: AdminContext): Router {
-  const { config, redis } = deps;
+  const { config, redis, db } = deps;
   const throttle = createAuthThrottle(redis, config.queuePrefix, 'login');
   const router = Router();
 
   router.get('/admin/login', async (req, res) => {
-    if (await security.isAdmin(req)) return res.redirect(303, '/admin');
+    if (await security.sessionActor(req)) return res.redirect(303, '/admin');
     render(req, res, 'login', { title: 'Log in', error: null });
   });
 
   router.post('/admin/login', form, security.csrfProtection, async (req, res) => {
     const ip = req.ip ?? 'unknown';
+    const email = typeof req.body?.email === 'string' ? req.body.email.trim().toLowerCase().slice(0, 254) : '';
+    const password = typeof req.body?.password === 'string' ? req.body.password : '';
+    const refuse = (status: number, error: string) => {
+      res.status(status);
+      render(req, res, 'login', { title: 'Log in', error, email });
+    };
     try {
       await throttle.check(ip);
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;
       req.log.warn({ ip }, 'admin login refused: too many wrong passwords');
-      res.status(err.status).set(err.headers ?? {});
-      return render(req, res, 'login', { title: 'Log in', error: err.message });
+      res.set(err.headers ?? {});
+      return refuse(err.status, err.message);
     }
-    const password = typeof req.body?.password === 'string' ? req.body.password : '';
-    if (!secretsEqual(password, config.adminPassword)) {
-      const left = await throttle.fail(ip);
+    await ensureFirstOwner(db, config, req.log);
+    const checked = await checkPassword(db, email, password);
+    if (checked.outcome === 'locked') {
+      req.log.warn({ ip, email }, 'admin login refused: account locked');
+      await recordAudit(db, { actor: { userId: null, label: email || '(no email)' }, action: 'login.failed', address: ip, details: { reason: 'locked' } });
+      res.set('Retry-After', String(checked.retryAfterSeconds));
+      return refuse(429, `Too many wrong passwords for this account. Try again in ${minutes(checked.retryAfterSeconds)}.`);
+    }
+    if (checked.outcome === 'wrong') {
+      const left = Math.min(await throttle.fail(ip), checked.attemptsLeft ?? Infinity);
       req.log.warn({ ip, attemptsLeft: left }, 'admin login failed');
-      res.status(401);
+      await recordAudit(db, { actor: { userId: null, label: email || '(no email)' }, action: 'login.failed', address: ip });
       const warning = left === 0 ? ' That was the last attempt for 15 minutes.' : left <= 2 ? ` ${left} attempt${left === 1 ? '' : 's'} left.` : '';
-      return render(req, res, 'login', { title: 'Log in', error: `That password is not right.${warning}` });
+      return refuse(401, `That email and password do not match.${warning}`);
     }
     await throttle.succeed(ip);
-    await security.logIn(req);
+    await security.logIn(req, checked.user);
+    await recordAudit(db, { actor: { userId: checked.user.id, label: checked.user.email }, action: 'login.succeeded', address: ip });
     res.redirect(303, '/admin');
   });
 

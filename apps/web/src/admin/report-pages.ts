@@ -27,7 +27,7 @@ function isLive(campaign: Campaign, now: Date): boolean {
  * A campaign's report page: the figures, the timeline drawn as a chart, the links, and each
  * figure's people as a CSV download. Reads the same report as `GET /campaigns/:id/report`.
  */
-export function reportPages({ deps, requireAdmin, render }: AdminContext): Router {
+export function reportPages({ deps, can, render }: AdminContext): Router {
   const { db, config } = deps;
   const router = Router();
 
@@ -38,7 +38,7 @@ export function reportPages({ deps, requireAdmin, render }: AdminContext): Route
     return campaign;
   };
 
-  router.get('/admin/campaigns/:id/report', requireAdmin, async (req, res) => {
+  router.get('/admin/campaigns/:id/report', ...can('campaigns:read'), async (req, res) => {
     const query = parseRequest(reportQuery, req.query, 'query');
     const campaign = await findSentCampaign(req.params.id);
     const [report, byList] = await Promise.all([
@@ -56,7 +56,7 @@ export function reportPages({ deps, requireAdmin, render }: AdminContext): Route
     });
   });
 
-  router.get('/admin/campaigns/:id/report/recipients.csv', requireAdmin, async (req, res) => {
+  router.get('/admin/campaigns/:id/report/recipients.csv', ...can('campaigns:read'), async (req, res) => {
     const query = parseRequest(recipientsQuery, req.query, 'query');
     const campaign = await findSentCampaign(req.params.id);
     const filter = { event: query.event, url: query.url, link: query.link };

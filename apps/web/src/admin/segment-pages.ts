@@ -65,11 +65,11 @@ function placeErrors(fields: Record<string, string>, fromJson: boolean): Record<
 }
 
 /** Segments: the list, and a page per segment with the rule builder, its live count and a sample. */
-export function segmentPages({ deps, security, requireAdmin, render }: AdminContext): Router {
+export function segmentPages({ deps, security, can, render }: AdminContext): Router {
   const { db } = deps;
   const router = Router();
 
-  router.get('/admin/segments', requireAdmin, async (req, res) => {
+  router.get('/admin/segments', ...can('audiences:read'), async (req, res) => {
     render(req, res, 'segments', { title: 'Segments', segments: await allSegments(db), notice: req.query.notice === 'deleted' ? 'The segment was deleted.' : null });
   });
 
@@ -78,11 +78,11 @@ export function segmentPages({ deps, security, requireAdmin, render }: AdminCont
     render(req, res, 'segments-edit', { title: locals.segment ? locals.values.name || 'Segment' : 'New segment', notice: null, ...locals, values: { ...locals.values, rows } });
   };
 
-  router.get('/admin/segments/new', requireAdmin, (req, res) => {
+  router.get('/admin/segments/new', ...can('audiences:write'), (req, res) => {
     page(req, res, { segment: null, values: { name: '', match: 'all', rows: [], json: '' }, errors: {}, preview: null });
   });
 
-  router.get('/admin/segments/:id', requireAdmin, async (req, res) => {
+  router.get('/admin/segments/:id', ...can('audiences:read'), async (req, res) => {
     const segment = await findSegment(db, parseId(req.params.id, 'segment'));
     if (!segment) throw new HttpError(404, 'not_found', 'No segment with that id. It may have been deleted.');
     // Saved rules were valid when saved; a list deleted since holds nobody.
@@ -113,10 +113,10 @@ export function segmentPages({ deps, security, requireAdmin, render }: AdminCont
     }
   };
 
-  router.post('/admin/segments', requireAdmin, builderForm, security.csrfProtection, (req, res) => submit(req, res, null));
-  router.post('/admin/segments/:id', requireAdmin, builderForm, security.csrfProtection, (req, res) => submit(req, res, parseId(req.params.id, 'segment')));
+  router.post('/admin/segments', ...can('audiences:write'), builderForm, security.csrfProtection, (req, res) => submit(req, res, null));
+  router.post('/admin/segments/:id', ...can('audiences:write'), builderForm, security.csrfProtection, (req, res) => submit(req, res, parseId(req.params.id, 'segment')));
 
-  router.post('/admin/segments/:id/delete', requireAdmin, builderForm, security.csrfProtection, async (req, res) => {
+  router.post('/admin/segments/:id/delete', ...can('audiences:write'), builderForm, security.csrfProtection, async (req, res) => {
     const outcome = await deleteSegment(db, parseId(req.params.id, 'segment'));
     if (outcome === 'not_found') throw new HttpError(404, 'not_found', 'No segment with that id. It may have been deleted already.');
     if (outcome === 'in_use') throw new HttpError(409, 'invalid_state', 'A campaign was sent to this segment, so it is kept with the campaign.');

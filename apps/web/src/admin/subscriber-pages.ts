@@ -45,11 +45,11 @@ function withoutBlanks(query: Record<string, unknown>): Record<string, unknown> 
 }
 
 /** Subscribers: search and list, one person's page, add, import, export and erase. */
-export function subscriberPages({ deps, security, form, requireAdmin, render }: AdminContext): Router {
+export function subscriberPages({ deps, security, form, can, render }: AdminContext): Router {
   const { db, queues } = deps;
   const router = Router();
 
-  router.get('/admin/subscribers', requireAdmin, async (req, res) => {
+  router.get('/admin/subscribers', ...can('subscribers:read'), async (req, res) => {
     const { notice } = parseRequest(listNotice, { notice: req.query.notice }, 'query');
     const query = parseRequest(listSubscribersQuery, withoutBlanks({ ...req.query, notice: undefined, limit: pageSize }), 'query');
     const { cursor, limit, ...wanted } = query;
@@ -76,11 +76,11 @@ export function subscriberPages({ deps, security, form, requireAdmin, render }: 
     });
   });
 
-  router.get('/admin/subscribers/new', requireAdmin, (req, res) => {
+  router.get('/admin/subscribers/new', ...can('subscribers:write'), (req, res) => {
     render(req, res, 'subscriber-new', { title: 'Add a subscriber', values: { email: '', name: '', confirm: true }, errors: {} });
   });
 
-  router.post('/admin/subscribers', requireAdmin, form, security.csrfProtection, async (req, res) => {
+  router.post('/admin/subscribers', ...can('subscribers:write'), form, security.csrfProtection, async (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const values = { email: typeof body.email === 'string' ? body.email : '', name: typeof body.name === 'string' ? body.name : '', confirm: body.confirm === 'yes' };
     const parsed = signupInput.safeParse({ email: values.email, name: values.name });
@@ -100,11 +100,11 @@ export function subscriberPages({ deps, security, form, requireAdmin, render }: 
   // The lists an import can fill: not archived ones, which take no new subscribers; the default first.
   const importLists = async () => (await listLists(db)).filter((list) => !list.archivedAt);
 
-  router.get('/admin/subscribers/import', requireAdmin, async (req, res) => {
+  router.get('/admin/subscribers/import', ...can('subscribers:write'), async (req, res) => {
     render(req, res, 'subscriber-import', { title: 'Import subscribers', report: null, error: null, lists: await importLists(), chosenList: req.query.list ?? null });
   });
 
-  router.post('/admin/subscribers/import', requireAdmin, async (req, res) => {
+  router.post('/admin/subscribers/import', ...can('subscribers:write'), async (req, res) => {
     const upload = await readUpload(req, { maxBytes: maxImportBytes });
     const discard = () => {
       upload.file.resume();
@@ -137,7 +137,7 @@ export function subscriberPages({ deps, security, form, requireAdmin, render }: 
     }
   });
 
-  router.get('/admin/subscribers/export', requireAdmin, async (req, res) => {
+  router.get('/admin/subscribers/export', ...can('subscribers:export'), async (req, res) => {
     const { list, segment } = parseRequest(exportFilter, withoutBlanks({ list: req.query.list, segment: req.query.segment }), 'query');
     const filter = await resolveSubscriberFilter(db, { list, segment });
     await sendCsv(req, res, 'subscribers', (out) => writeSubscribersCsv(db, out, filter));
@@ -170,9 +170,9 @@ export function subscriberPages({ deps, security, form, requireAdmin, render }: 
     });
   };
 
-  router.get('/admin/subscribers/:id', requireAdmin, (req, res) => showSubscriber(req, res));
+  router.get('/admin/subscribers/:id', ...can('subscribers:read'), (req, res) => showSubscriber(req, res));
 
-  router.post('/admin/subscribers/:id/lists', requireAdmin, form, security.csrfProtection, async (req, res) => {
+  router.post('/admin/subscribers/:id/lists', ...can('subscribers:write'), form, security.csrfProtection, async (req, res) => {
     const id = parseId(req.params.id, 'subscriber');
     const listRef = listRefOf((req.body as Record<string, unknown> | undefined)?.list);
     if (listRef === undefined) return res.redirect(303, `/admin/subscribers/${id}?notice=no-list`);
@@ -180,7 +180,7 @@ export function subscriberPages({ deps, security, form, requireAdmin, render }: 
     res.redirect(303, `/admin/subscribers/${id}?notice=subscribed`);
   });
 
-  router.post('/admin/subscribers/:id/lists/:listId/remove', requireAdmin, form, security.csrfProtection, async (req, res) => {
+  router.post('/admin/subscribers/:id/lists/:listId/remove', ...can('subscribers:write'), form, security.csrfProtection, async (req, res) => {
     const id = parseId(req.params.id, 'subscriber');
     const result = await removeFromList(db, id, parseId(req.params.listId, 'list'));
     if (result.outcome === 'no_subscriber') throw new HttpError(404, 'not_found', 'No subscriber with that id. They may have been erased.');
@@ -189,7 +189,7 @@ export function subscriberPages({ deps, security, form, requireAdmin, render }: 
   });
 
   // The attributes as one JSON object; keys left out are removed.
-  router.post('/admin/subscribers/:id/attributes', requireAdmin, form, security.csrfProtection, async (req, res) => {
+  router.post('/admin/subscribers/:id/attributes', ...can('subscribers:write'), form, security.csrfProtection, async (req, res) => {
     const id = parseId(req.params.id, 'subscriber');
     const attributesText = typeof (req.body as Record<string, unknown> | undefined)?.attributes === 'string' ? String((req.body as Record<string, unknown>).attributes) : '';
     const refuse = (message: string) => {
@@ -213,7 +213,7 @@ export function subscriberPages({ deps, security, form, requireAdmin, render }: 
     res.redirect(303, `/admin/subscribers/${id}?notice=attributes`);
   });
 
-  router.get('/admin/subscribers/:id/export', requireAdmin, async (req, res) => {
+  router.get('/admin/subscribers/:id/export', ...can('subscribers:export'), async (req, res) => {
     const data = await findData(req.params.id);
     res.set({ 'Content-Disposition': `attachment; filename="subscriber-${data.subscriber.id}.json"`, 'Cache-Control': 'no-store' }).json(data);
   });
@@ -222,9 +222,9 @@ export function subscriberPages({ deps, security, form, requireAdmin, render }: 
     const data = await findData(req.params.id);
     render(req, res, 'subscriber-erase', { title: `Erase ${data.subscriber.email}`, subscriber: data.subscriber, deliveryCount: data.deliveries.length });
   };
-  router.get('/admin/subscribers/:id/erase', requireAdmin, eraseStep);
+  router.get('/admin/subscribers/:id/erase', ...can('subscribers:erase'), eraseStep);
 
-  router.post('/admin/subscribers/:id/erase', requireAdmin, form, security.csrfProtection, async (req, res) => {
+  router.post('/admin/subscribers/:id/erase', ...can('subscribers:erase'), form, security.csrfProtection, async (req, res) => {
     const id = parseId(req.params.id, 'subscriber');
     if (!(await eraseSubscriber(db, id))) throw new HttpError(404, 'not_found', 'No subscriber with that id. They may have been erased already.');
     req.log.info({ subscriberId: id }, 'subscriber erased from the admin');

@@ -75,7 +75,7 @@ const events = webhookEventTypes.map((type) => ({
 }));
 
 /** Outbound webhook endpoints: the list, create (showing the secret once), one endpoint with its deliveries, edit, delete. */
-export function webhookPages({ deps, security, form, requireAdmin, render }: AdminContext): Router {
+export function webhookPages({ deps, security, form, can, render }: AdminContext): Router {
   const { db, config } = deps;
   const router = Router();
   const createBody = createEndpointBody(config.webhookAllowPrivate);
@@ -88,7 +88,7 @@ export function webhookPages({ deps, security, form, requireAdmin, render }: Adm
     return endpoint;
   };
 
-  router.get('/admin/webhooks', requireAdmin, async (req, res) => {
+  router.get('/admin/webhooks', ...can('webhooks:manage'), async (req, res) => {
     render(req, res, 'webhooks', { title: 'Webhooks', endpoints: await listEndpoints(db), notice: noticeOf(req) });
   });
 
@@ -96,11 +96,11 @@ export function webhookPages({ deps, security, form, requireAdmin, render }: Adm
     render(req, res, 'webhooks-edit', { title: locals.endpoint ? 'Edit the endpoint' : 'New webhook endpoint', events, allowPrivate: config.webhookAllowPrivate, ...locals });
   };
 
-  router.get('/admin/webhooks/new', requireAdmin, (req, res) => {
+  router.get('/admin/webhooks/new', ...can('webhooks:manage'), (req, res) => {
     showForm(req, res, { endpoint: null, values: { url: '', description: '', events: [] }, errors: {} });
   });
 
-  router.post('/admin/webhooks', requireAdmin, form, security.csrfProtection, async (req, res) => {
+  router.post('/admin/webhooks', ...can('webhooks:manage'), form, security.csrfProtection, async (req, res) => {
     const values = formValues(req.body);
     const parsed = createBody.safeParse(inputOf(values));
     if (!parsed.success) {
@@ -114,7 +114,7 @@ export function webhookPages({ deps, security, form, requireAdmin, render }: Adm
     render(req, res, 'webhooks-created', { title: 'Endpoint created', endpoint: created, secret: created.secret });
   });
 
-  router.get('/admin/webhooks/:id', requireAdmin, async (req, res) => {
+  router.get('/admin/webhooks/:id', ...can('webhooks:manage'), async (req, res) => {
     const endpoint = await findOr404(req.params.id);
     const query = deliveryListQuery.safeParse({ cursor: req.query.cursor });
     if (!query.success) throw new HttpError(404, 'not_found', 'No deliveries at that cursor.');
@@ -129,12 +129,12 @@ export function webhookPages({ deps, security, form, requireAdmin, render }: Adm
     });
   });
 
-  router.get('/admin/webhooks/:id/edit', requireAdmin, async (req, res) => {
+  router.get('/admin/webhooks/:id/edit', ...can('webhooks:manage'), async (req, res) => {
     const endpoint = await findOr404(req.params.id);
     showForm(req, res, { endpoint, values: valuesOf(endpoint), errors: {} });
   });
 
-  router.post('/admin/webhooks/:id', requireAdmin, form, security.csrfProtection, async (req, res) => {
+  router.post('/admin/webhooks/:id', ...can('webhooks:manage'), form, security.csrfProtection, async (req, res) => {
     const endpoint = await findOr404(req.params.id);
     const values = formValues(req.body);
     const parsed = updateBody.safeParse(inputOf(values));
@@ -147,26 +147,26 @@ export function webhookPages({ deps, security, form, requireAdmin, render }: Adm
   });
 
   for (const [action, enabled] of [['enable', true], ['disable', false]] as const) {
-    router.post(`/admin/webhooks/:id/${action}`, requireAdmin, form, security.csrfProtection, async (req, res) => {
+    router.post(`/admin/webhooks/:id/${action}`, ...can('webhooks:manage'), form, security.csrfProtection, async (req, res) => {
       const id = parseId(req.params.id, 'webhook endpoint');
       if (!(await updateEndpoint(db, id, { enabled }))) throw gone();
       res.redirect(303, `/admin/webhooks/${id}?notice=${enabled ? 'enabled' : 'disabled'}`);
     });
   }
 
-  router.post('/admin/webhooks/:id/test', requireAdmin, form, security.csrfProtection, async (req, res) => {
+  router.post('/admin/webhooks/:id/test', ...can('webhooks:manage'), form, security.csrfProtection, async (req, res) => {
     const id = parseId(req.params.id, 'webhook endpoint');
     const sent = await sendTestEvent(db, id);
     if (sent === 'not_found') throw gone();
     res.redirect(303, `/admin/webhooks/${id}?notice=${sent === 'disabled' ? 'test-disabled' : 'tested'}`);
   });
 
-  router.post('/admin/webhooks/:id/delete', requireAdmin, form, security.csrfProtection, async (req, res) => {
+  router.post('/admin/webhooks/:id/delete', ...can('webhooks:manage'), form, security.csrfProtection, async (req, res) => {
     if (!(await deleteEndpoint(db, parseId(req.params.id, 'webhook endpoint')))) throw gone();
     res.redirect(303, '/admin/webhooks?notice=deleted');
   });
 
-  router.post('/admin/webhooks/:id/deliveries/:deliveryId/resend', requireAdmin, form, security.csrfProtection, async (req, res) => {
+  router.post('/admin/webhooks/:id/deliveries/:deliveryId/resend', ...can('webhooks:manage'), form, security.csrfProtection, async (req, res) => {
     const id = parseId(req.params.id, 'webhook endpoint');
     const deliveryId = parseId(req.params.deliveryId, 'delivery');
     const outcome = await resendDelivery(db, id, deliveryId);

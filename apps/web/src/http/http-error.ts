@@ -20,6 +20,7 @@ export const errorCodes = [
   'invalid_events',
   // Who is asking.
   'unauthorized',
+  'forbidden',
   'invalid_csrf_token',
   'too_many_attempts',
   'metrics_disabled',

@@ -21,7 +21,7 @@ import { HttpError } from '../http/http-error.js';
  * the admin layout with the way back.
  */
 export function adminRoutes(deps: WebDeps): Router {
-  const security = createAdminSecurity(deps.config, deps.redis);
+  const security = createAdminSecurity(deps.config, deps.redis, deps.db);
   const context = createAdminContext(deps, security);
   const router = Router();
 
@@ -35,7 +35,7 @@ export function adminRoutes(deps: WebDeps): Router {
   });
 
   router.use(loginPages(context));
-  router.use('/admin/queues', context.requireAdmin, queueDashboard(deps.queues, '/admin/queues'));
+  router.use('/admin/queues', ...context.can('queues:manage'), queueDashboard(deps.queues, '/admin/queues'));
   // Before the campaign pages, whose `/admin/campaigns/:id` would otherwise take `/new`.
   router.use(composePages(context));
   router.use(reportPages(context));
@@ -46,7 +46,7 @@ export function adminRoutes(deps: WebDeps): Router {
   router.use(webhookPages(context));
 
   // Unknown admin addresses: the login page without a session, an admin 404 with one.
-  router.use('/admin', context.requireAdmin, () => {
+  router.use('/admin', ...context.can('campaigns:read'), () => {
     throw new HttpError(404, 'not_found', 'There is no admin page at this address.');
   });
 

@@ -3,7 +3,7 @@ import { requireJsonBody } from '../http/json-body.js';
 import { z } from 'zod';
 import type { WebDeps } from '../deps.js';
 import { HttpError } from '../http/http-error.js';
-import { requireAdminToken } from '../http/admin-auth.js';
+import { apiAccess } from '../http/admin-auth.js';
 import { parseId, parseRequest } from '../http/parse-request.js';
 import { applyCampaignAction, campaignActions, isCampaignAction } from '../campaigns/campaign-actions.js';
 import { campaignSummary } from '../campaigns/campaign-view.js';
@@ -31,9 +31,9 @@ export const campaignActionParams = z.object({ id: z.uuid(), action: z.enum(camp
 export function campaignRoutes(deps: WebDeps): Router {
   const { db } = deps;
   const router = Router();
-  const auth = requireAdminToken(deps);
+  const can = apiAccess(deps);
 
-  router.get('/campaigns', auth, async (req, res) => {
+  router.get('/campaigns', ...can('campaigns:read'), async (req, res) => {
     const query = parseRequest(campaignListQuery, req.query, 'query');
     const rows = await db.campaign.findMany({
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
@@ -47,7 +47,7 @@ export function campaignRoutes(deps: WebDeps): Router {
     });
   });
 
-  router.get('/campaigns/:id', auth, async (req, res) => {
+  router.get('/campaigns/:id', ...can('campaigns:read'), async (req, res) => {
     const id = parseId(req.params.id, 'campaign');
     const campaign = await db.campaign.findUnique({ where: { id } });
     if (!campaign) throw new HttpError(404, 'not_found', 'No campaign with that id.');
@@ -59,7 +59,7 @@ export function campaignRoutes(deps: WebDeps): Router {
   // Edits a campaign that has not started yet (cancel it with POST /campaigns/:id/cancel).
   router.patch(
     '/campaigns/:id',
-    auth,
+    ...can('campaigns:send'),
     ...requireJsonBody('3mb'),
     async (req, res) => {
       const id = parseId(req.params.id, 'campaign');
@@ -81,7 +81,7 @@ export function campaignRoutes(deps: WebDeps): Router {
     },
   );
 
-  router.get('/campaigns/:id/tasks', auth, async (req, res) => {
+  router.get('/campaigns/:id/tasks', ...can('campaigns:read'), async (req, res) => {
     const id = parseId(req.params.id, 'campaign');
     const query = parseRequest(campaignTasksQuery, req.query, 'query');
     if (!(await campaignExists(db, id))) throw new HttpError(404, 'not_found', 'No campaign with that id.');
@@ -91,14 +91,14 @@ export function campaignRoutes(deps: WebDeps): Router {
     res.json({ tasks: page, nextCursor: rows.length > query.limit ? page.at(-1)?.id : null });
   });
 
-  router.post('/campaigns/:id/:action', auth, async (req, res) => {
+  router.post('/campaigns/:id/:action', ...can('campaigns:send'), async (req, res) => {
     const action = req.params.action;
     if (!isCampaignAction(action)) throw new HttpError(404, 'not_found', 'Unknown campaign action.');
     const { campaign, changed } = await applyCampaignAction({ ...deps, log: req.log }, parseId(req.params.id, 'campaign'), action);
     res.json({ ...campaignSummary(campaign), changed, counts: await countDeliveries(db, campaign.id) });
   });
 
-  router.get('/tasks/:id', auth, async (req, res) => {
+  router.get('/tasks/:id', ...can('campaigns:read'), async (req, res) => {
     const task = await findTask(db, parseId(req.params.id, 'task'));
     if (!task) throw new HttpError(404, 'not_found', 'No task with that id.');
     res.json(task);

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { WebDeps } from '../deps.js';
 import { HttpError } from '../http/http-error.js';
-import { requireAdminToken } from '../http/admin-auth.js';
+import { apiAccess } from '../http/admin-auth.js';
 import { requireJsonBody } from '../http/json-body.js';
 import { parseBody, parseRequest } from '../http/parse-request.js';
 import { createListInput, editListInput, listRefOf } from '../lists/list-schema.js';
@@ -30,26 +30,26 @@ function listRef(value: unknown): string {
 export function listRoutes(deps: WebDeps): Router {
   const { db } = deps;
   const router = Router();
-  const auth = requireAdminToken(deps);
+  const can = apiAccess(deps);
 
-  router.get('/lists', auth, async (req, res) => {
+  router.get('/lists', ...can('audiences:read'), async (req, res) => {
     const { archived } = parseRequest(listsQuery, req.query, 'query');
     res.json({ lists: await listLists(db, { includeArchived: archived === 'include' }) });
   });
 
-  router.post('/lists', auth, ...requireJsonBody('2mb'), async (req, res) => {
+  router.post('/lists', ...can('audiences:write'), ...requireJsonBody('2mb'), async (req, res) => {
     const result = await createList(db, parseBody(createListInput, req.body));
     if (!result.created) throw new HttpError(409, 'conflict', `Another list already has the slug "${result.slug}".`, { slug: 'is taken' });
     res.status(201).location(`/lists/${result.list.id}`).json(result.list);
   });
 
-  router.get('/lists/:id', auth, async (req, res) => {
+  router.get('/lists/:id', ...can('audiences:read'), async (req, res) => {
     const list = await findList(db, listRef(req.params.id));
     if (!list) throw noList();
     res.json(list);
   });
 
-  router.patch('/lists/:id', auth, ...requireJsonBody('2mb'), async (req, res) => {
+  router.patch('/lists/:id', ...can('audiences:write'), ...requireJsonBody('2mb'), async (req, res) => {
     const input = parseBody(editListInput, req.body);
     if (Object.values(input).every((value) => value === undefined)) {
       throw new HttpError(422, 'invalid_request', 'Send at least one field to change.');
@@ -62,7 +62,7 @@ export function listRoutes(deps: WebDeps): Router {
   });
 
   // A list that campaigns went to is archived (200 with the list), any other is deleted (204).
-  router.delete('/lists/:id', auth, async (req, res) => {
+  router.delete('/lists/:id', ...can('audiences:write'), async (req, res) => {
     const result = await removeList(db, listRef(req.params.id));
     if (result.outcome === 'not_found') throw noList();
     if (result.outcome === 'default') throw new HttpError(409, 'invalid_state', 'The default list cannot be deleted.');
@@ -73,7 +73,7 @@ export function listRoutes(deps: WebDeps): Router {
     res.status(204).end();
   });
 
-  router.get('/lists/:id/subscribers', auth, async (req, res) => {
+  router.get('/lists/:id/subscribers', ...can('audiences:read'), async (req, res) => {
     const query = parseRequest(membersQuery, req.query, 'query');
     const list = await findList(db, listRef(req.params.id));
     if (!list) throw noList();

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { findCampaign } from '../campaigns/find-campaign.js';
 import type { WebDeps } from '../deps.js';
-import { requireAdminToken } from '../http/admin-auth.js';
+import { apiAccess } from '../http/admin-auth.js';
 import { parseRequest } from '../http/parse-request.js';
 import { sendCsv } from '../http/send-csv.js';
 import { pageRecipients, writeRecipientsCsv } from '../reports/campaign-recipients.js';
@@ -17,9 +17,9 @@ import { parseReportRange } from '../reports/report-range.js';
 export function reportRoutes(deps: WebDeps): Router {
   const { db, config } = deps;
   const router = Router();
-  const auth = requireAdminToken(deps);
+  const can = apiAccess(deps);
 
-  router.get('/campaigns/:id/report', auth, async (req, res) => {
+  router.get('/campaigns/:id/report', ...can('campaigns:read'), async (req, res) => {
     const query = parseRequest(reportQuery, req.query, 'query');
     const campaign = await findCampaign(db, req.params.id);
     const [report, byList] = await Promise.all([
@@ -30,14 +30,14 @@ export function reportRoutes(deps: WebDeps): Router {
   });
 
   // The campaigns sent in a range side by side, and the audience's growth per day over it.
-  router.get('/reports/campaigns', auth, async (req, res) => {
+  router.get('/reports/campaigns', ...can('campaigns:read'), async (req, res) => {
     const range = parseReportRange(req.query);
     const [campaigns, audience] = await Promise.all([compareCampaignsInRange(db, range), readAudienceGrowth(db, range)]);
     res.set('Cache-Control', 'no-store').json({ from: range.from, to: range.to, campaigns, audience });
   });
 
   // The people behind one figure of the report; `format=csv` downloads all of them.
-  router.get('/campaigns/:id/recipients', auth, async (req, res) => {
+  router.get('/campaigns/:id/recipients', ...can('campaigns:read'), async (req, res) => {
     const query = parseRequest(recipientsQuery, req.query, 'query');
     const campaign = await findCampaign(db, req.params.id);
     const filter = { event: query.event, url: query.url, link: query.link };

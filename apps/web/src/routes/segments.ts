@@ -3,7 +3,7 @@ import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import type { WebDeps } from '../deps.js';
 import { HttpError } from '../http/http-error.js';
-import { requireAdminToken } from '../http/admin-auth.js';
+import { apiAccess } from '../http/admin-auth.js';
 import { requireJsonBody } from '../http/json-body.js';
 import { parseId, parseRequest } from '../http/parse-request.js';
 import { SegmentInputError, parseCreateSegment, parsePreviewSegment, parseUpdateSegment } from '../segments/segment-input.js';
@@ -35,43 +35,43 @@ function withInputErrors(handler: RequestHandler): RequestHandler {
 export function segmentRoutes(deps: WebDeps): Router {
   const { db } = deps;
   const router = Router();
-  const auth = requireAdminToken(deps);
+  const can = apiAccess(deps);
   const notFound = () => new HttpError(404, 'not_found', 'No segment with that id.');
 
-  router.get('/segments', auth, async (req, res) => {
+  router.get('/segments', ...can('audiences:read'), async (req, res) => {
     res.json(await listSegments(db, parseRequest(segmentListQuery, req.query, 'query')));
   });
 
-  router.post('/segments', auth, ...jsonBody, withInputErrors(async (req, res) => {
+  router.post('/segments', ...can('audiences:write'), ...jsonBody, withInputErrors(async (req, res) => {
     const segment = await createSegment(db, parseCreateSegment(req.body));
     res.status(201).json(segment);
   }));
 
-  router.post('/segments/preview', auth, ...jsonBody, withInputErrors(async (req, res) => {
+  router.post('/segments/preview', ...can('audiences:read'), ...jsonBody, withInputErrors(async (req, res) => {
     res.json(await previewSegment(db, parsePreviewSegment(req.body)));
   }));
 
-  router.get('/segments/:id', auth, async (req, res) => {
+  router.get('/segments/:id', ...can('audiences:read'), async (req, res) => {
     const segment = await findSegment(db, parseId(req.params.id, 'segment'));
     if (!segment) throw notFound();
     res.json(segment);
   });
 
-  router.patch('/segments/:id', auth, ...jsonBody, withInputErrors(async (req, res) => {
+  router.patch('/segments/:id', ...can('audiences:write'), ...jsonBody, withInputErrors(async (req, res) => {
     const id = parseId(req.params.id, 'segment');
     const segment = await updateSegment(db, id, parseUpdateSegment(req.body));
     if (!segment) throw notFound();
     res.json(segment);
   }));
 
-  router.delete('/segments/:id', auth, async (req, res) => {
+  router.delete('/segments/:id', ...can('audiences:write'), async (req, res) => {
     const outcome = await deleteSegment(db, parseId(req.params.id, 'segment'));
     if (outcome === 'not_found') throw notFound();
     if (outcome === 'in_use') throw new HttpError(409, 'invalid_state', 'A campaign was sent to this segment; it cannot be deleted.');
     res.status(204).end();
   });
 
-  router.get('/segments/:id/count', auth, withInputErrors(async (req, res) => {
+  router.get('/segments/:id/count', ...can('audiences:read'), withInputErrors(async (req, res) => {
     const segment = await findSegment(db, parseId(req.params.id, 'segment'));
     if (!segment) throw notFound();
     // Saved rules were valid when saved; a list deleted since holds nobody.

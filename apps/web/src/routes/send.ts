@@ -6,7 +6,7 @@ import type { WebDeps } from '../deps.js';
 import { enqueueOrDefer } from '../jobs/enqueue-or-defer.js';
 import { requireJsonBody } from '../http/json-body.js';
 import { HttpError } from '../http/http-error.js';
-import { requireAdminToken } from '../http/admin-auth.js';
+import { apiAccess } from '../http/admin-auth.js';
 import { idempotencyKey, sendInput } from '../campaigns/campaign-schema.js';
 import { createCampaign } from '../campaigns/create-campaign.js';
 import { campaignWarnings } from '../campaigns/campaign-warnings.js';
@@ -33,7 +33,7 @@ export function sendRoutes({ db, queues, config, emailLayout, redis }: WebDeps, 
   const router = Router();
   router.post(
     '/send',
-    requireAdminToken({ config, redis }),
+    ...apiAccess({ config, redis, db })('campaigns:send'),
     // JSON escaping can make a 1 MB body larger on the wire; the schema enforces the real limit.
     ...requireJsonBody('3mb'),
     async (req, res) => {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { enqueueWelcomeEmails, storableText } from '@herald/shared';
 import type { WebDeps } from '../deps.js';
 import { HttpError } from '../http/http-error.js';
-import { requireAdminToken } from '../http/admin-auth.js';
+import { apiAccess } from '../http/admin-auth.js';
 import { requireJsonBody } from '../http/json-body.js';
 import { parseBody, parseId, parseRequest } from '../http/parse-request.js';
 import { enqueueOrDefer } from '../jobs/enqueue-or-defer.js';
@@ -61,15 +61,15 @@ export function subscriberRoutes(deps: WebDeps, options: SubscriberRouteOptions 
   const { db } = deps;
   const maxImportBytes = options.maxImportBytes ?? defaultMaxImportBytes;
   const router = Router();
-  const auth = requireAdminToken(deps);
+  const can = apiAccess(deps);
 
-  router.get('/subscribers', auth, async (req, res) => {
+  router.get('/subscribers', ...can('subscribers:read'), async (req, res) => {
     const { cursor, limit, ...filter } = parseRequest(listSubscribersQuery, req.query, 'query');
     const resolved = await resolveSubscriberFilter(db, filter);
     res.json(await listSubscribers(db, { status: resolved.status, q: resolved.q, listId: resolved.listId, subscription: resolved.subscription, segment: resolved.segment, cursor, limit }));
   });
 
-  router.post('/subscribers/import', auth, async (req, res) => {
+  router.post('/subscribers/import', ...can('subscribers:write'), async (req, res) => {
     try {
       requireCsvBody(req);
       const { consent, list } = parseRequest(importQuery, req.query, 'query');
@@ -91,20 +91,20 @@ export function subscriberRoutes(deps: WebDeps, options: SubscriberRouteOptions 
     }
   });
 
-  router.get('/subscribers/export', auth, async (req, res) => {
+  router.get('/subscribers/export', ...can('subscribers:export'), async (req, res) => {
     const { status, list, segment } = parseRequest(exportQuery, req.query, 'query');
     const filter = await resolveSubscriberFilter(db, { status, list, segment });
     await sendCsv(req, res, 'subscribers', (out) => writeSubscribersCsv(db, out, filter));
   });
 
-  router.get('/subscribers/:id', auth, async (req, res) => {
+  router.get('/subscribers/:id', ...can('subscribers:read'), async (req, res) => {
     const id = parseId(req.params.id, 'subscriber');
     const [subscriber] = await db.$queryRaw<SubscriberView[]>`SELECT ${subscriberViewColumns} FROM subscribers WHERE id = ${id}::uuid`;
     if (!subscriber) throw noSubscriber();
     res.json({ ...subscriber, subscriptions: await subscriptionsOf(db, id) });
   });
 
-  router.patch('/subscribers/:id', auth, ...requireJsonBody('64kb'), async (req, res) => {
+  router.patch('/subscribers/:id', ...can('subscribers:write'), ...requireJsonBody('64kb'), async (req, res) => {
     const id = parseId(req.params.id, 'subscriber');
     const input = parseBody(editSubscriberInput, req.body);
     if (input.name === undefined && input.attributes === undefined) {
@@ -117,13 +117,13 @@ export function subscriberRoutes(deps: WebDeps, options: SubscriberRouteOptions 
   });
 
   // Adds the person to a list (or re-activates their subscription); answers the subscription.
-  router.put('/subscribers/:id/lists/:listId', auth, async (req, res) => {
+  router.put('/subscribers/:id/lists/:listId', ...can('subscribers:write'), async (req, res) => {
     const id = parseId(req.params.id, 'subscriber');
     const result = await addToList(db, id, listRefOf(req.params.listId) ?? '', 'api');
     res.json(await membershipAnswer(deps, req, result));
   });
 
-  router.delete('/subscribers/:id/lists/:listId', auth, async (req, res) => {
+  router.delete('/subscribers/:id/lists/:listId', ...can('subscribers:write'), async (req, res) => {
     const id = parseId(req.params.id, 'subscriber');
     const result = await removeFromList(db, id, listRefOf(req.params.listId) ?? '');
     if (result.outcome === 'no_subscriber') throw noSubscriber();
@@ -132,12 +132,12 @@ export function subscriberRoutes(deps: WebDeps, options: SubscriberRouteOptions 
     res.json(result.subscription);
   });
 
-  router.delete('/subscribers/:id', auth, async (req, res) => {
+  router.delete('/subscribers/:id', ...can('subscribers:erase'), async (req, res) => {
     if (!(await eraseSubscriber(db, parseId(req.params.id, 'subscriber')))) throw new HttpError(404, 'not_found', 'No subscriber with that id.');
     res.status(204).end();
   });
 
-  router.get('/subscribers/:id/export', auth, async (req, res) => {
+  router.get('/subscribers/:id/export', ...can('subscribers:export'), async (req, res) => {
     const id = parseId(req.params.id, 'subscriber');
     const data = await exportSubscriberData(db, id);
     if (!data) throw new HttpError(404, 'not_found', 'No subscriber with that id.');
