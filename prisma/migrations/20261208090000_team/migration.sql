@@ -11,7 +11,9 @@ CREATE TABLE "users" (
     "role" "UserRole" NOT NULL,
     -- argon2id (PHC string). NULL until an invited user chooses a password.
     "password_hash" TEXT,
-    -- An invitation: the SHA-256 of its one-time token, cleared when it is used.
+    -- An invitation: when it was asked for, and (once the worker has emailed it) the SHA-256 of its
+    -- one-time token and when that expires; the token is cleared when it is used.
+    "invited_at" TIMESTAMP(3),
     "invite_token_hash" TEXT,
     "invite_expires_at" TIMESTAMP(3),
     "disabled_at" TIMESTAMP(3),
@@ -27,7 +29,7 @@ CREATE TABLE "users" (
     CONSTRAINT "users_password_hash_check" CHECK ("password_hash" LIKE '$argon2id$%'),
     CONSTRAINT "users_invite_check" CHECK (("invite_token_hash" IS NULL) = ("invite_expires_at" IS NULL)),
     -- Someone who can log in has a password or an invitation to choose one; never neither.
-    CONSTRAINT "users_credential_check" CHECK ("password_hash" IS NOT NULL OR "invite_token_hash" IS NOT NULL OR "disabled_at" IS NOT NULL),
+    CONSTRAINT "users_credential_check" CHECK ("password_hash" IS NOT NULL OR "invited_at" IS NOT NULL OR "disabled_at" IS NOT NULL),
     CONSTRAINT "users_failed_logins_check" CHECK ("failed_logins" >= 0)
 );
 CREATE UNIQUE INDEX "users_email_key" ON "users"("email");
