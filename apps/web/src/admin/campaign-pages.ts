@@ -8,6 +8,7 @@ import { campaignSummary } from '../campaigns/campaign-view.js';
 import { failureCursor, listFailures } from '../campaigns/list-failures.js';
 import { isEditable } from '../campaigns/save-draft.js';
 import { parseId, parseRequest } from '../http/parse-request.js';
+import { auditRequest, campaignActionAudit, campaignTarget } from '../team/audit.js';
 import type { AdminContext } from './admin-context.js';
 import { readMailHoldNotices } from './mail-hold-notices.js';
 import { plainSubject } from './view-helpers.js';
@@ -94,7 +95,8 @@ export function campaignPages({ deps, security, form, can, render }: AdminContex
     const action = req.params.action;
     if (!isCampaignAction(action)) return next();
     const id = parseId(req.params.id, 'campaign');
-    await applyCampaignAction({ ...deps, log: req.log }, id, action);
+    const { campaign, changed } = await applyCampaignAction({ ...deps, log: req.log }, id, action);
+    await auditRequest(deps.db, req, res, campaignActionAudit[action], campaignTarget(campaign), changed);
     res.redirect(303, `/admin/campaigns/${id}`);
   });
 
