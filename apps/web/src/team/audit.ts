@@ -21,6 +21,7 @@ export const auditActions = [
   'subscriber.suppression_lifted',
   'subscribers.imported',
   'subscribers.exported',
+  'user.created',
   'user.invited',
   'user.joined',
   'user.role_changed',
