@@ -99,10 +99,12 @@ export type SeededIds = Partial<Record<string, string>>;
 
 /**
  * A request for a route: its method (a mount is probed with GET below its path) and a concrete
- * path. Reads get the ids of seeded rows, so more of the route runs; anything that could change
- * data gets random ids (a 404 once past the check), so the fixtures stay as they are.
+ * path. Reads get the ids of seeded rows, so more of the route runs. A request that should pass the
+ * check and could change data gets random ids (a 404 once past the check), so the fixtures stay as
+ * they are; one that should be refused gets the seeded ids too (`seededForWrites`), so a check that
+ * lets it through would change a real row, which the sweeps' snapshots notice.
  */
-export function requestFor(route: RouteEntry, ids: SeededIds): { method: string; path: string } {
+export function requestFor(route: RouteEntry, ids: SeededIds, { seededForWrites = false } = {}): { method: string; path: string } {
   const method = route.method === 'USE' || route.method === 'ALL' ? 'GET' : route.method;
   const segments = route.path.split('/');
   const filled = segments.map((segment, index) => {
@@ -111,7 +113,7 @@ export function requestFor(route: RouteEntry, ids: SeededIds): { method: string;
     const name = segment.slice(1);
     if (name === 'action') return 'pause';
     const collection = name === 'id' ? segments[index - 1]! : `${name.replace(/Id$/, '')}s`;
-    return (method === 'GET' && ids[collection]) || randomUUID();
+    return ((method === 'GET' || seededForWrites) && ids[collection]) || randomUUID();
   });
   const path = filled.join('/');
   return { method, path: route.method === 'USE' ? `${path}/matrix-probe` : path };
