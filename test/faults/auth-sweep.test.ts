@@ -11,7 +11,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { hashPassword } from '../../apps/web/src/team/passwords.js';
 import { roleCan, roles } from '../../apps/web/src/team/roles.js';
 import type { Role } from '../../apps/web/src/team/roles.js';
-import { guardedRoutes, isPage, nonPublicRoutes, publicRouteProblems, requestFor } from '../support/route-matrix.js';
+import { guardedRoutes, isPage, nonPublicRoutes, publicRouteProblems, readPermissionOnWrites, requestFor } from '../support/route-matrix.js';
 import type { SeededIds } from '../support/route-matrix.js';
 import { routeKey } from '../support/route-table.js';
 import type { RouteEntry } from '../support/route-table.js';
@@ -290,6 +290,7 @@ const freshAddress = () => {
 
 it('reads every guarded route from the app, and no route is unguarded unless public on purpose', () => {
   expect(publicRouteProblems(table)).toEqual([]);
+  expect(readPermissionOnWrites(table)).toEqual([]);
   expect(guardedRoutes(table).filter((entry) => !isPage(entry)).length).toBeGreaterThan(30);
   expect(guardedRoutes(table).filter(isPage).length).toBeGreaterThan(30);
 });
