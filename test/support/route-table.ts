@@ -33,9 +33,12 @@ function walk(stack: Layer[], prefix: string, inherited: Permission | null, into
   for (let index = 0; index < stack.length; index++) {
     const layer = stack[index]!;
     if (layer.route) {
-      const permission = layer.route.stack.map((inner) => inner.handle.permission).find(Boolean) ?? guard;
-      for (const path of pathsOf(layer.route.path)) {
-        for (const method of methodsOf(layer.route)) into.push({ method, path: joinPath(prefix, path) || '/', permission });
+      const route = layer.route;
+      // `router.route(path).get(a).post(b)` is one route whose methods may need different permissions.
+      const permissionOf = (method: string) =>
+        route.stack.filter((inner) => !inner.method || inner.method === method.toLowerCase()).map((inner) => inner.handle.permission).find(Boolean) ?? guard;
+      for (const path of pathsOf(route.path)) {
+        for (const method of methodsOf(route)) into.push({ method, path: joinPath(prefix, path) || '/', permission: permissionOf(method) });
       }
       continue;
     }
