@@ -99,4 +99,22 @@ describe('the per-account login lock', () => {
     const sid = (value: string) => JSON.parse(Buffer.from(value, 'base64').toString()).sid as string;
     expect(sid(after!)).not.toBe(sid(before!));
   });
+
+  it('keeps one owner who can log in: Postgres refuses removing, demoting or disabling the last', async () => {
+    await loggedInAgent(web.app);
+    const owner = await web.db.user.findUniqueOrThrow({ where: { email: adminEmail } });
+    await expect(web.db.user.delete({ where: { id: owner.id } })).rejects.toThrow(/herald_last_owner/);
+    await expect(web.db.user.update({ where: { id: owner.id }, data: { role: 'admin' } })).rejects.toThrow(/herald_last_owner/);
+    await expect(web.db.user.update({ where: { id: owner.id }, data: { disabledAt: new Date() } })).rejects.toThrow(/herald_last_owner/);
+    expect(await web.db.user.findUniqueOrThrow({ where: { id: owner.id } })).toMatchObject({ role: 'owner', disabledAt: null });
+  });
+
+  it('still lets others log in on a database left without an owner by hand', async () => {
+    // Inserted directly, as a psql session could leave it: only an editor.
+    await web.db.user.create({ data: { email: 'editor@example.com', role: 'editor', passwordHash: await hashPassword('the editor password') } });
+    const { agent, csrf } = await loginForm();
+    await agent.post('/admin/login').type('form').send({ _csrf: csrf, email: 'editor@example.com', password: 'wrong password' }).expect(401);
+    const later = await loginForm();
+    await later.agent.post('/admin/login').type('form').send({ _csrf: later.csrf, email: 'editor@example.com', password: 'the editor password' }).expect(303);
+  });
 });

@@ -47,17 +47,21 @@ END $$;
 CREATE TRIGGER "users_lock_owners" BEFORE UPDATE OR DELETE ON "users"
     FOR EACH ROW WHEN (OLD."role" = 'owner') EXECUTE FUNCTION herald_lock_owners();
 
+-- Checked only by statements that changed an owner's row, so that a database left without an
+-- owner by hand (psql) still lets everyone else log in, and `npm run admin:create` can mend it.
 CREATE FUNCTION herald_keep_an_owner() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF EXISTS (SELECT 1 FROM users) AND NOT EXISTS (
+    IF EXISTS (SELECT 1 FROM old_rows WHERE role = 'owner') AND NOT EXISTS (
         SELECT 1 FROM users WHERE role = 'owner' AND disabled_at IS NULL AND password_hash IS NOT NULL) THEN
         RAISE EXCEPTION 'herald_last_owner: at least one owner who can log in must remain'
             USING ERRCODE = 'check_violation';
     END IF;
     RETURN NULL;
 END $$;
-CREATE TRIGGER "users_keep_an_owner" AFTER UPDATE OR DELETE ON "users"
-    FOR EACH STATEMENT EXECUTE FUNCTION herald_keep_an_owner();
+CREATE TRIGGER "users_keep_an_owner_on_update" AFTER UPDATE ON "users"
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION herald_keep_an_owner();
+CREATE TRIGGER "users_keep_an_owner_on_delete" AFTER DELETE ON "users"
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION herald_keep_an_owner();
 
 -- Personal API tokens. Only the SHA-256 of a token is kept (a token is 256 random bits, so a fast
 -- hash is enough; passwords get argon2id). A token never acts above its user's current role.
