@@ -11,6 +11,7 @@ import type { PruneResult } from '../events/prune-events.js';
 import { countUnprocessedEvents } from '../events/unprocessed-events.js';
 import { pruneWebhookEvents } from '../webhooks/prune-webhook-events.js';
 import { countUnsentConfirmations, enqueueUnsentConfirmations } from '../subscribers/enqueue-unsent-confirmations.js';
+import { enqueueUnsentInvitations } from '../users/enqueue-unsent-invitations.js';
 import { countOwedWelcomeEmails, requeueWelcomeEmails, resendStuckWelcomeEmails } from '../welcome-emails/requeue-welcome-emails.js';
 
 const pageSize = 1_000;
@@ -29,6 +30,8 @@ export type ReconcileReport = {
   welcomesStuckResent: number;
   /** Queued welcome emails with no job in Redis (or a finished one): enqueued. */
   welcomesQueued: number;
+  /** Invitations asked for over a minute ago and never emailed: enqueued (a job still in Redis ignores the add). */
+  invitationsQueued: number;
   /** Webhook events stored over a minute ago and still unprocessed; a processing job was queued for them. */
   unprocessedEvents: number;
   campaignsFinished: number;
@@ -58,6 +61,7 @@ export async function reconcile(_payload: ReconcilePayload, ctx: JobContext, dep
     confirmationsQueued: 0,
     welcomesStuckResent: await resendStuckWelcomeEmails(db, queues, new Date(Date.now() - deps.config.stuckSendingAfterMs)),
     welcomesQueued: 0,
+    invitationsQueued: await enqueueUnsentInvitations(db, queues),
     unprocessedEvents: await queueUnprocessedEvents(deps),
     campaignsFinished: 0,
     eventsPruned: null,
