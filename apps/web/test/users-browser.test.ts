@@ -108,7 +108,7 @@ describe('the team pages in Chromium', () => {
     await page.goto(`${baseUrl}/admin/users/${owner.id}`);
     await page.getByLabel(/^viewer/).check();
     await page.getByRole('button', { name: 'Change the role' }).click();
-    await expect.poll(() => page.locator('.notice-problem').textContent()).toContain('At least one enabled owner');
+    await expect.poll(() => page.locator('.alert').textContent()).toContain('At least one enabled owner');
     expect(await pageScrollsSideways()).toBe(false);
     await shoot(page, 'users-06-last-owner-phone');
 
