@@ -11,7 +11,7 @@ import type { PruneResult } from '../events/prune-events.js';
 import { countUnprocessedEvents } from '../events/unprocessed-events.js';
 import { pruneWebhookEvents } from '../webhooks/prune-webhook-events.js';
 import { countUnsentConfirmations, enqueueUnsentConfirmations } from '../subscribers/enqueue-unsent-confirmations.js';
-import { enqueueUnsentInvitations } from '../users/enqueue-unsent-invitations.js';
+import { countUnsentInvitations, enqueueUnsentInvitations } from '../users/enqueue-unsent-invitations.js';
 import { countOwedWelcomeEmails, requeueWelcomeEmails, resendStuckWelcomeEmails } from '../welcome-emails/requeue-welcome-emails.js';
 
 const pageSize = 1_000;
@@ -71,10 +71,10 @@ export async function reconcile(_payload: ReconcilePayload, ctx: JobContext, dep
   // The per-row checks below cost a Redis call per row, so they run only when Redis holds fewer
   // live jobs than Postgres has work waiting: after a flush or lost jobs, not on every minute of a
   // large send that is simply still going.
-  // Confirmations and welcome emails share their queue, so both are owed its live jobs.
+  // Confirmations, welcome emails and invitations share their queue, so all are owed its live jobs.
   const unsentConfirmations = await countUnsentConfirmations(db);
   const owedWelcomes = await countOwedWelcomeEmails(db);
-  if (unsentConfirmations + owedWelcomes > (await liveJobs(queues.confirmations))) {
+  if (unsentConfirmations + owedWelcomes + (await countUnsentInvitations(db)) > (await liveJobs(queues.confirmations))) {
     if (unsentConfirmations > 0) report.confirmationsQueued = await enqueueUnsentConfirmations(db, queues);
     if (owedWelcomes > 0) report.welcomesQueued = await requeueWelcomeEmails(db, queues);
   }

@@ -7,6 +7,18 @@ const unsentInvitationAfterMs = 60 * 1000;
 const unsentInvitationMaxAgeMs = 7 * 24 * 60 * 60 * 1000;
 
 /**
+ * Invitations not yet emailed, however recent: their jobs share the confirmations queue, so the
+ * reconciler counts them among the work that queue's live jobs stand for.
+ */
+export async function countUnsentInvitations(db: Db): Promise<number> {
+  const [row] = await db.$queryRaw<{ count: number }[]>`
+    SELECT count(*)::int AS count FROM users
+    WHERE invited_at > ${new Date(Date.now() - unsentInvitationMaxAgeMs)}::timestamp(3)
+      AND invite_token_hash IS NULL AND password_hash IS NULL AND disabled_at IS NULL`;
+  return row?.count ?? 0;
+}
+
+/**
  * Enqueues the invitation email of every user invited over a minute ago who was never sent one (no
  * token yet), still has no password and is not disabled: invitations asked for while Redis was
  * down, or whose job Redis lost. Keyed by `invited_at` like the web's own enqueue, so a job still
