@@ -69,6 +69,16 @@ describe('the team pages', () => {
     expect(await actions()).toEqual([]);
   });
 
+  it('send an owner who demoted themselves to the admin home, which they can still see', async () => {
+    await makeUser(web.db, 'owner');
+    const agent = await loggedInAgent(web.app);
+    const me = await web.db.user.findUniqueOrThrow({ where: { email: 'admin@herald.test' } });
+    const demoted = await post(agent, `/admin/users/${me.id}`, `/admin/users/${me.id}/role`, { role: 'admin' });
+    expect(demoted.headers.location).toBe('/admin');
+    await agent.get('/admin').expect(200);
+    await agent.get('/admin/users').expect(403);
+  });
+
   it('refuse a form without its CSRF token', async () => {
     const agent = await loggedInAgent(web.app);
     await agent.post('/admin/users').type('form').send({ email: 'x@example.com', role: 'viewer' }).expect(403);

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import request from 'supertest';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { renderInvitationEmail } from '@herald/shared';
 import { csrfFrom } from '../../../test/support/admin.js';
 import { jobContext, useStack, waitFor } from '../../../test/support/stack.js';
 import { adminToken } from '../../../test/support/web.js';
@@ -122,5 +123,22 @@ describe('the reconciler', () => {
       ],
     });
     expect((await reconcile({}, jobContext(deps), deps)).invitationsQueued).toBe(0);
+  });
+});
+
+describe('the invitation renderer', () => {
+  it('escapes what people typed, and keeps the subject one line', () => {
+    const deps = stack.workerDeps();
+    const email = renderInvitationEmail('http://herald.test/admin/invitations/abc?x=1&y=2', deps.emailLayout, undefined, {
+      newsletterName: 'News\r\nBcc: evil@example.com',
+      recipientName: '<script>alert(1)</script>',
+      role: 'viewer',
+      lifetime: '7 days',
+    });
+    expect(email.subject).not.toMatch(/[\r\n]/);
+    expect(email.html).not.toContain('<script>alert(1)</script>');
+    expect(email.html).toContain('&lt;script&gt;');
+    expect(email.html).toContain('href="http://herald.test/admin/invitations/abc?x=1&amp;y=2"');
+    expect(email.text).toContain('as a viewer');
   });
 });

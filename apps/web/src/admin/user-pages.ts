@@ -84,7 +84,9 @@ export function userPages({ deps, security, form, can, render }: AdminContext): 
       return showUser(req, res, id, lastOwnerMessage);
     }
     await auditUserChange(db, req, res, changed);
-    res.redirect(303, `/admin/users/${id}?notice=${notice}`);
+    // An owner who demoted or disabled themselves can no longer see the team pages.
+    const leftTheTeamPages = changed.after.id === actorOf(res)?.userId && (changed.after.role !== 'owner' || changed.after.status === 'disabled');
+    res.redirect(303, leftTheTeamPages ? '/admin' : `/admin/users/${id}?notice=${notice}`);
   };
 
   router.post('/admin/users/:id/role', ...can('users:manage'), form, security.csrfProtection, async (req, res) => {
