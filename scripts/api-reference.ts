@@ -129,7 +129,7 @@ export function renderApiReference(document: Document = buildOpenApiDocument(pla
     const out = [`### \`${method.toUpperCase()} ${path}\``, ''];
     if (operation.summary) out.push(`${operation.summary}.`, '');
     if (operation.description) out.push(operation.description, '');
-    out.push(operation.security?.length ? '**Security:** bearer token (`Authorization: Bearer $ADMIN_TOKEN`).' : '**Security:** public, no token.', '');
+    out.push(operation.security?.length ? '**Security:** bearer token (`Authorization: Bearer <token>`: a personal API token or ADMIN_TOKEN), with a role allowed to use the route (see docs/team.md).' : '**Security:** public, no token.', '');
 
     if (operation.parameters?.length) {
       const rows = operation.parameters.map((p) => [`\`${p.name}\``, p.in, p.required ? 'yes' : 'no', typeOf(p.schema), describe({ ...p.schema, description: p.description ?? p.schema?.description })]);
@@ -179,9 +179,11 @@ export function renderApiReference(document: Document = buildOpenApiDocument(pla
     'that installation’s `PUBLIC_URL`). The description is the one to load into an API tool or client',
     'generator; this page is for reading it. What the routes do, in prose: [HTTP API](api.md).',
     '',
-    '- **Authentication.** Admin routes take `Authorization: Bearer $ADMIN_TOKEN`. Five wrong tokens',
-    '  from one address within 15 minutes answer `429` until the window ends. Routes marked public need',
-    '  no token.',
+    '- **Authentication.** Admin routes take `Authorization: Bearer <token>`: a personal API token,',
+    '  which acts with its role, or `ADMIN_TOKEN`, the owner’s bootstrap token. A route the role may',
+    '  not use answers `403` with `{"error": {"code": "forbidden"}}`; which role may use which route is',
+    '  in [Team](team.md). Five wrong tokens from one address within 15 minutes answer `429` until the',
+    '  window ends. Routes marked public need no token.',
     '- **Errors** are always JSON `{"error": {"code", "message", "fields"?}}` with a 4xx or 5xx status;',
     '  `fields` names each invalid field (`invalid_request`). A browser, whose `Accept` prefers',
     '  `text/html`, gets the same error as a page, hence the `text/html` beside error answers below.',

@@ -48,7 +48,8 @@ const webEnv = z.object({
    * The first owner's email, with ADMIN_PASSWORD: the account made while there is none (the first
    * start, or the first after upgrading from one shared password). Unset: admin@ and PUBLIC_URL's host.
    */
-  ADMIN_EMAIL: z.email().max(254).optional(),
+  // Any address with an @: a development install's owner is admin@localhost, which has no dot.
+  ADMIN_EMAIL: z.string().trim().max(254).regex(/^[^\s@]+@[^\s@]+$/, 'must be an email address').optional(),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters'),
   SENDGRID_WEBHOOK_PUBLIC_KEY: z.string().min(1).optional(),
   /** Accept unsigned webhook posts when no public key is set. Development only. */

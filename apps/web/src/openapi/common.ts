@@ -40,6 +40,7 @@ export const bearer = [{ [bearerSchemeName]: [] }];
 /** The answers every bearer-protected route can give besides its own. */
 export const bearerErrors: Record<string, ZodOpenApiResponseObject> = {
   '401': errorResponse('No valid bearer token.'),
+  '403': errorResponse('The token’s role may not use this route (`forbidden`).'),
   '429': errorResponse('Too many wrong tokens from this address; try again later.'),
 };
 

@@ -89,7 +89,7 @@ export function buildOpenApiDocument(publicUrl: string): ReturnType<typeof creat
       title: 'Herald',
       version: apiVersion,
       description:
-        'The admin API (`Authorization: Bearer $ADMIN_TOKEN`) and the public JSON routes of a Herald installation. Errors are always `{"error": {"code", "message", "fields"?}}`.',
+        'The admin API (`Authorization: Bearer <token>`: a personal API token, which acts with its role, or ADMIN_TOKEN, the owner\'s bootstrap token) and the public JSON routes of a Herald installation. Errors are always `{"error": {"code", "message", "fields"?}}`.',
     },
     servers: [{ url: publicUrl }],
     tags,
@@ -99,7 +99,8 @@ export function buildOpenApiDocument(publicUrl: string): ReturnType<typeof creat
         [bearerSchemeName]: {
           type: 'http',
           scheme: 'bearer',
-          description: 'The admin API token, ADMIN_TOKEN. Five wrong tokens from one address within 15 minutes answer 429 until the window ends.',
+          description:
+            'A personal API token (`herald_…`, made on the account page or with POST /tokens), which acts with its role (never above its user\'s current one), or ADMIN_TOKEN, the owner\'s bootstrap token. A route the role may not use answers 403 `forbidden`. Five wrong tokens from one address within 15 minutes answer 429 until the window ends.',
         },
       },
     },
