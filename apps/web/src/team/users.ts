@@ -1,5 +1,6 @@
 import { Prisma, enqueueJob, jobs } from '@herald/shared';
 import type { Db, Logger, Queues } from '@herald/shared';
+import { roles } from './roles.js';
 import type { Role } from './roles.js';
 import type { InviteUserInput, UpdateUserInput } from './user-schema.js';
 
@@ -66,9 +67,9 @@ const columns = {
 
 /** Owners first, then by role, then by email: the order the team page shows. */
 export async function listUsers(db: Db): Promise<UserView[]> {
-  const rows = await db.user.findMany({ select: columns, orderBy: [{ email: 'asc' }] });
-  const rank = (role: Role) => ['owner', 'admin', 'editor', 'viewer'].indexOf(role);
-  return rows.sort((a, b) => rank(a.role) - rank(b.role) || a.email.localeCompare(b.email)).map(userView);
+  const rows = await db.user.findMany({ select: columns });
+  // `roles` is lowest first.
+  return rows.sort((a, b) => roles.indexOf(b.role) - roles.indexOf(a.role) || a.email.localeCompare(b.email)).map(userView);
 }
 
 export async function findUser(db: Db, id: string): Promise<(UserView & { inviteExpiresAt: string | null }) | null> {
