@@ -38,8 +38,7 @@ export const publicRoutes: PublicRoute[] = [
   { method: 'POST', path: '/admin/login', why: 'logging in' },
   { method: 'POST', path: '/admin/logout', why: 'logging out (CSRF-checked)' },
   // Accepting an invitation: the invited person has no session yet, only the token in the address.
-  // Not required to exist until the invitation pages land; then drop `mustExist: false`.
-  ...['GET', 'POST'].map((method) => ({ method, path: '/admin/invitations/:token', why: 'accepting an invitation', mustExist: false as const })),
+  ...['GET', 'POST'].map((method) => ({ method, path: '/admin/invitations/:token', why: 'accepting an invitation' })),
 ];
 
 const publicKeys = new Set(publicRoutes.map(routeKey));

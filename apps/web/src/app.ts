@@ -20,6 +20,7 @@ import { webhookEndpointRoutes } from './routes/webhook-endpoints.js';
 import { signupRoutes } from './routes/signup.js';
 import { subscriberRoutes } from './routes/subscribers.js';
 import { subscriptionPageRoutes } from './routes/subscription-pages.js';
+import { userRoutes } from './routes/users.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
 export const viewsDir = fileURLToPath(new URL('../views', import.meta.url));
@@ -57,6 +58,7 @@ export function createApp(deps: WebDeps): Express {
   app.use(listRoutes(deps));
   app.use(segmentRoutes(deps));
   app.use(webhookEndpointRoutes(deps));
+  app.use(userRoutes(deps));
   app.use(adminRoutes(deps));
 
   app.use(handleNotFound);

@@ -16,6 +16,7 @@ import { processEvents } from './handlers/process-events.js';
 import { reconcile } from './handlers/reconcile.js';
 import { sendConfirmation } from './handlers/send-confirmation.js';
 import { sendEmail } from './handlers/send-email.js';
+import { sendInvitation } from './handlers/send-invitation.js';
 import { countSendOutcome } from './ops/count-send-outcome.js';
 import { sendTestEmail } from './handlers/send-test-email.js';
 import { sendWelcome } from './handlers/send-welcome.js';
@@ -35,6 +36,7 @@ export const jobHandlers: { [K in keyof JobCatalog]: Handler<JobCatalog[K]> } = 
   },
   sendConfirmation,
   sendWelcome,
+  sendInvitation,
   reconcile,
   processEvents,
   sendTestEmail,

@@ -104,6 +104,11 @@ export function welcomeJobId(welcomeEmailId: string): string {
   return `welcome-${welcomeEmailId}`;
 }
 
+/** Job id of an invitation email, by when it was asked for (see `jobs.sendInvitation`). */
+export function invitationJobId(userId: string, invitedAt: Date): string {
+  return `invite-${userId}-${invitedAt.getTime()}`;
+}
+
 export const jobs = {
   /**
    * Pages through a campaign's queued deliveries and enqueues one send job each, keeping a window
@@ -161,6 +166,21 @@ export const jobs = {
     schema: z.object({ welcomeEmailId: uuid }),
     options: { ...retryingOptions(8, 2_000), removeOnComplete: true },
     jobId: ({ welcomeEmailId }) => welcomeJobId(welcomeEmailId),
+  }),
+
+  /**
+   * An invitation to join the team, to a user who has no password yet. On the confirmations queue:
+   * like a confirmation it is one transactional email a person waits for, and must not queue behind
+   * a campaign. Keyed by when the invitation was asked for (the row's `invited_at`), so the
+   * reconciler's re-add of a lost job is ignored while BullMQ still holds it, and a resend, which
+   * sets a new `invited_at`, is a new job. The handler writes a fresh token each time it sends.
+   */
+  sendInvitation: defineJob({
+    queue: 'confirmations',
+    name: 'send-invitation',
+    schema: z.object({ userId: uuid }),
+    options: retryingOptions(8, 2_000),
+    jobId: ({ userId }, invitedAt: Date) => invitationJobId(userId, invitedAt),
   }),
 
   /** Makes Redis agree with Postgres again; also runs every minute from a job scheduler. */
@@ -225,4 +245,5 @@ export type ReconcilePayload = JobPayload<JobCatalog['reconcile']>;
 export type ProcessEventsPayload = JobPayload<JobCatalog['processEvents']>;
 export type SendTestEmailPayload = JobPayload<JobCatalog['sendTestEmail']>;
 export type SendWelcomePayload = JobPayload<JobCatalog['sendWelcome']>;
+export type SendInvitationPayload = JobPayload<JobCatalog['sendInvitation']>;
 export type DeliverWebhookPayload = JobPayload<JobCatalog['deliverWebhook']>;

@@ -10,6 +10,7 @@ import { segmentPaths } from './paths/segments.js';
 import { sendgridWebhookPaths } from './paths/sendgrid-webhook.js';
 import { signupPaths } from './paths/signup.js';
 import { subscriberPaths } from './paths/subscribers.js';
+import { userPaths } from './paths/users.js';
 import { webhookEndpointPaths } from './paths/webhook-endpoints.js';
 
 /**
@@ -23,6 +24,7 @@ const areas: ZodOpenApiPathsObject[] = [
   listPaths,
   segmentPaths,
   webhookEndpointPaths,
+  userPaths,
   signupPaths,
   sendgridWebhookPaths,
   pagePaths,
@@ -36,6 +38,7 @@ const tags = [
   { name: 'Lists', description: 'Lists people subscribe to, each with its own consent.' },
   { name: 'Segments', description: 'Saved rules that select subscribers.' },
   { name: 'Webhooks', description: 'Outbound webhooks: endpoints Herald reports events to, signed as Standard Webhooks says, and what it sent them.' },
+  { name: 'Team', description: 'The people who log in, each with a role: invitations, roles, disabling and removing.' },
   { name: 'Signup', description: 'The public signup, as JSON or the form.' },
   { name: 'SendGrid', description: 'SendGrid’s signed Event Webhook.' },
   { name: 'Pages', description: 'Public HTML pages, for people; described so every answer outside the admin is.' },

@@ -4,12 +4,14 @@ import { createAdminContext } from '../admin/admin-context.js';
 import { createAdminSecurity } from '../admin/admin-security.js';
 import { campaignPages } from '../admin/campaign-pages.js';
 import { composePages } from '../admin/compose-pages.js';
+import { invitationPages } from '../admin/invitation-pages.js';
 import { listPages } from '../admin/list-pages.js';
 import { loginPages } from '../admin/login-pages.js';
 import { queueDashboard } from '../admin/queue-dashboard.js';
 import { reportPages } from '../admin/report-pages.js';
 import { segmentPages } from '../admin/segment-pages.js';
 import { subscriberPages } from '../admin/subscriber-pages.js';
+import { userPages } from '../admin/user-pages.js';
 import { webhookPages } from '../admin/webhook-pages.js';
 import { adminViewHelpers } from '../admin/view-helpers.js';
 import { HttpError } from '../http/http-error.js';
@@ -35,6 +37,7 @@ export function adminRoutes(deps: WebDeps): Router {
   });
 
   router.use(loginPages(context));
+  router.use(invitationPages(context));
   router.use('/admin/queues', ...context.can('queues:manage'), queueDashboard(deps.queues, '/admin/queues'));
   // Before the campaign pages, whose `/admin/campaigns/:id` would otherwise take `/new`.
   router.use(composePages(context));
@@ -44,6 +47,7 @@ export function adminRoutes(deps: WebDeps): Router {
   router.use(listPages(context));
   router.use(segmentPages(context));
   router.use(webhookPages(context));
+  router.use(userPages(context));
 
   // Unknown admin addresses: the login page without a session, an admin 404 with one.
   router.use('/admin', ...context.can('campaigns:read'), () => {

@@ -11,6 +11,7 @@ import type { PruneResult } from '../events/prune-events.js';
 import { countUnprocessedEvents } from '../events/unprocessed-events.js';
 import { pruneWebhookEvents } from '../webhooks/prune-webhook-events.js';
 import { countUnsentConfirmations, enqueueUnsentConfirmations } from '../subscribers/enqueue-unsent-confirmations.js';
+import { countUnsentInvitations, enqueueUnsentInvitations } from '../users/enqueue-unsent-invitations.js';
 import { countOwedWelcomeEmails, requeueWelcomeEmails, resendStuckWelcomeEmails } from '../welcome-emails/requeue-welcome-emails.js';
 
 const pageSize = 1_000;
@@ -29,6 +30,8 @@ export type ReconcileReport = {
   welcomesStuckResent: number;
   /** Queued welcome emails with no job in Redis (or a finished one): enqueued. */
   welcomesQueued: number;
+  /** Invitations asked for over a minute ago and never emailed: enqueued (a job still in Redis ignores the add). */
+  invitationsQueued: number;
   /** Webhook events stored over a minute ago and still unprocessed; a processing job was queued for them. */
   unprocessedEvents: number;
   campaignsFinished: number;
@@ -58,6 +61,7 @@ export async function reconcile(_payload: ReconcilePayload, ctx: JobContext, dep
     confirmationsQueued: 0,
     welcomesStuckResent: await resendStuckWelcomeEmails(db, queues, new Date(Date.now() - deps.config.stuckSendingAfterMs)),
     welcomesQueued: 0,
+    invitationsQueued: await enqueueUnsentInvitations(db, queues),
     unprocessedEvents: await queueUnprocessedEvents(deps),
     campaignsFinished: 0,
     eventsPruned: null,
@@ -67,10 +71,10 @@ export async function reconcile(_payload: ReconcilePayload, ctx: JobContext, dep
   // The per-row checks below cost a Redis call per row, so they run only when Redis holds fewer
   // live jobs than Postgres has work waiting: after a flush or lost jobs, not on every minute of a
   // large send that is simply still going.
-  // Confirmations and welcome emails share their queue, so both are owed its live jobs.
+  // Confirmations, welcome emails and invitations share their queue, so all are owed its live jobs.
   const unsentConfirmations = await countUnsentConfirmations(db);
   const owedWelcomes = await countOwedWelcomeEmails(db);
-  if (unsentConfirmations + owedWelcomes > (await liveJobs(queues.confirmations))) {
+  if (unsentConfirmations + owedWelcomes + (await countUnsentInvitations(db)) > (await liveJobs(queues.confirmations))) {
     if (unsentConfirmations > 0) report.confirmationsQueued = await enqueueUnsentConfirmations(db, queues);
     if (owedWelcomes > 0) report.welcomesQueued = await requeueWelcomeEmails(db, queues);
   }

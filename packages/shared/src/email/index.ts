@@ -12,4 +12,5 @@ export * from './public-urls.js';
 export * from './preheader.js';
 export * from './render-campaign.js';
 export * from './render-confirmation.js';
+export * from './render-invitation.js';
 export * from './render-welcome.js';

@@ -7,7 +7,7 @@ import type { RenderedEmail } from './render-campaign.js';
  * rounded: Outlook gets a VML shape inside a conditional comment, every other client a padded link
  * in a coloured cell.
  */
-function button(url: string, label: string, color: string): string {
+export function button(url: string, label: string, color: string): string {
   const href = escapeHtml(url);
   return (
     '<table role="presentation" cellpadding="0" cellspacing="0" border="0" class="button-table" style="margin: 24px 0;"><tr>' +
