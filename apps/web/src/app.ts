@@ -8,6 +8,7 @@ import { createMetrics } from './http/metrics.js';
 import { requestLogger } from './http/request-logger.js';
 import { adminRoutes } from './routes/admin.js';
 import { archiveRoutes } from './routes/archive.js';
+import { auditRoutes } from './routes/audit.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { reportRoutes } from './routes/reports.js';
 import { campaignUnsubscribeRoutes } from './routes/campaign-unsubscribe-pages.js';
@@ -20,6 +21,7 @@ import { webhookEndpointRoutes } from './routes/webhook-endpoints.js';
 import { signupRoutes } from './routes/signup.js';
 import { subscriberRoutes } from './routes/subscribers.js';
 import { subscriptionPageRoutes } from './routes/subscription-pages.js';
+import { tokenRoutes } from './routes/tokens.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
 export const viewsDir = fileURLToPath(new URL('../views', import.meta.url));
@@ -57,6 +59,8 @@ export function createApp(deps: WebDeps): Express {
   app.use(listRoutes(deps));
   app.use(segmentRoutes(deps));
   app.use(webhookEndpointRoutes(deps));
+  app.use(tokenRoutes(deps));
+  app.use(auditRoutes(deps));
   app.use(adminRoutes(deps));
 
   app.use(handleNotFound);
