@@ -4,7 +4,7 @@ import { adminToken, useWebHarness } from '../../../test/support/web.js';
 import { bootstrapTokenActor } from '../src/team/actor.js';
 import { createApiToken } from '../src/team/api-tokens.js';
 import { forgetAuditedSubscriber, recordAudit } from '../src/team/audit.js';
-import type { AuditAction } from '../src/team/audit.js';
+import type { AuditAction, AuditEntryInput } from '../src/team/audit.js';
 import { encodeAuditCursor } from '../src/team/audit-queries.js';
 import { hashPassword } from '../src/team/passwords.js';
 import type { Role } from '../src/team/roles.js';
@@ -23,7 +23,7 @@ beforeEach(async () => {
   ada = await makeUser('ada@example.com', 'owner');
 });
 
-type SeededEntry = { action: AuditAction; actor?: { userId: string | null; tokenId?: string | null; label: string }; target?: { type: 'campaign' | 'subscriber'; id: string; label: string } };
+type SeededEntry = { action: AuditAction; actor?: AuditEntryInput['actor']; target?: { type: 'campaign' | 'subscriber'; id: string; label: string } };
 
 /** Entries as the routes write them, in order (ADMIN_TOKEN unless an actor is given). */
 async function seed(entries: SeededEntry[]) {
@@ -57,7 +57,7 @@ describe('GET /audit', () => {
     const { row } = await createApiToken(web.db, ada.id, { name: 'ci', role: 'owner' });
     await seed([
       { action: 'campaign.created', actor: { userId: ada.id, label: ada.email } },
-      { action: 'campaign.started', actor: { userId: ada.id, tokenId: row.id, label: `${ada.email} (token ci)` } },
+      { action: 'campaign.started', actor: { userId: ada.id, tokenId: row.id, label: `${ada.email} (token ci)`, role: 'owner' } },
       { action: 'campaign.created', actor: { userId: grace.id, label: grace.email } },
       { action: 'login.failed', actor: { userId: null, label: 'ADA@example.com' } },
     ]);
@@ -89,7 +89,7 @@ describe('GET /audit', () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const res = await get(`?limit=2${cursor ? `&cursor=${cursor}` : ''}`).expect(200);
+      const res: request.Response = await get(`?limit=2${cursor ? `&cursor=${cursor}` : ''}`).expect(200);
       seen.push(...res.body.entries.map((e: { id: string }) => e.id));
       cursor = res.body.nextCursor;
       pages += 1;
