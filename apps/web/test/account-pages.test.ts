@@ -21,7 +21,7 @@ type Agent = Awaited<ReturnType<typeof loggedInAgent>>;
 
 /** Posts one of the account page's forms as a browser does, with the page's CSRF token; expects `status`. */
 async function postForm(agent: Agent, path: string, fields: Record<string, string>, status: number) {
-  const page = await agent.get('/admin/account', 200);
+  const page = await agent.get('/admin/account').expect(200);
   return agent.post(path).type('form').send({ _csrf: csrfFrom(page.text), ...fields }).expect(status);
 }
 

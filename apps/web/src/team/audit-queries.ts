@@ -33,30 +33,30 @@ const dayOrTime = z
 
 /** `GET /audit`'s parameters, as the API description lists them. */
 export const auditQueryFields = z.strictObject({
-    actor: z
-      .string()
-      .trim()
-      .min(1, 'must not be empty')
-      .max(300, 'must be at most 300 characters')
-      .optional()
-      .meta({ description: 'Who acted: a user’s email (any case; their token requests included), a user id, or the text the log shows (`ADMIN_TOKEN`, an email tried at a failed login).' }),
-    action: z.enum(auditActions).optional(),
-    from: dayOrTime.optional().meta({ description: 'Entries at or after this time; a date means its midnight UTC.' }),
-    to: dayOrTime.optional().meta({ description: 'Entries before this time; a date includes that whole day (UTC).' }),
-    cursor: auditCursor.optional().meta({ description: 'The `nextCursor` of the previous page.' }),
-    limit: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(200, 'must be at most 200').default(50),
+  actor: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(300, 'must be at most 300 characters')
+    .optional()
+    .meta({ description: 'Who acted: a user’s email (any case; their token requests included), a user id, or the text the log shows (`ADMIN_TOKEN`, an email tried at a failed login).' }),
+  action: z.enum(auditActions).optional(),
+  from: dayOrTime.optional().meta({ description: 'Entries at or after this time; a date means its midnight UTC.' }),
+  to: dayOrTime.optional().meta({ description: 'Entries before this time; a date includes that whole day (UTC).' }),
+  cursor: auditCursor.optional().meta({ description: 'The `nextCursor` of the previous page.' }),
+  limit: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(200, 'must be at most 200').default(50),
 });
 
 /** `GET /audit`'s query, parsed. Every problem is answered 422 naming its parameter. */
 export const auditListQuery = auditQueryFields.transform((query, ctx) => {
-    const from = query.from ? new Date(query.from) : undefined;
-    const to = query.to ? endOf(query.to) : undefined;
-    if (from && to && from.getTime() >= to.getTime()) {
-      ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be after from' });
-      return z.NEVER;
-    }
-    return { ...query, from, to };
-  });
+  const from = query.from ? new Date(query.from) : undefined;
+  const to = query.to ? endOf(query.to) : undefined;
+  if (from && to && from.getTime() >= to.getTime()) {
+    ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be after from' });
+    return z.NEVER;
+  }
+  return { ...query, from, to };
+});
 
 export type AuditListQuery = z.output<typeof auditListQuery>;
 

@@ -22,12 +22,14 @@ const expiresAt = z.iso
   .superRefine((date, ctx) => {
     const problem = expiryProblem(date);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  })
-  .meta({ description: `When the token stops working: an ISO 8601 time in the future, at most ${maxTokenYears} years away. Without it the token works until revoked.` });
+  });
 
 /** `POST /tokens`. */
 export const createTokenBody = z.strictObject({
   name: tokenName.meta({ description: 'What the token is for, shown in lists and the audit log.' }),
   role: tokenRole.meta({ description: 'The most the token may do: at most your own role. It never acts above your current role either.' }),
-  expiresAt: expiresAt.nullable().optional(),
+  expiresAt: expiresAt
+    .nullable()
+    .optional()
+    .meta({ description: `When the token stops working: an ISO 8601 time with its offset, in the future, at most ${maxTokenYears} years away. Without it (or null) the token works until revoked.` }),
 });
