@@ -94,7 +94,7 @@ export type AuditEntryView = {
 };
 
 /** A page of the audit log, newest first, with where the next one starts. */
-export async function listAuditEntries(db: Db, query: Omit<AuditListQuery, 'limit'> & { limit: number }) {
+export async function listAuditEntries(db: Db, query: AuditListQuery): Promise<{ entries: AuditEntryView[]; nextCursor: string | null }> {
   const rows = await db.auditEntry.findMany({
     where: {
       AND: [
