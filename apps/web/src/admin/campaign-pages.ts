@@ -8,6 +8,9 @@ import { campaignSummary } from '../campaigns/campaign-view.js';
 import { failureCursor, listFailures } from '../campaigns/list-failures.js';
 import { isEditable } from '../campaigns/save-draft.js';
 import { parseId, parseRequest } from '../http/parse-request.js';
+import { actorOf } from '../team/require-permission.js';
+import { roleCan } from '../team/roles.js';
+import { auditRequest, campaignActionAudit, campaignTarget } from '../team/audit.js';
 import type { AdminContext } from './admin-context.js';
 import { readMailHoldNotices } from './mail-hold-notices.js';
 import { plainSubject } from './view-helpers.js';
@@ -66,7 +69,8 @@ export function campaignPages({ deps, security, form, can, render }: AdminContex
 
   router.get('/admin/campaigns/:id', ...can('campaigns:read'), async (req, res) => {
     const campaign = await findCampaign(db, req.params.id);
-    if (campaign.status === 'draft') return res.redirect(303, `/admin/campaigns/${campaign.id}/edit`);
+    // A draft is read on its review page by those who may not edit it.
+    if (campaign.status === 'draft') return res.redirect(303, `/admin/campaigns/${campaign.id}/${roleCan(actorOf(res)!.role, 'campaigns:write') ? 'edit' : 'review'}`);
     const query = parseRequest(campaignQuery, req.query, 'query');
     const [progress, failures, audienceOf] = await Promise.all([
       readCampaignProgress(db, campaign),
@@ -94,7 +98,8 @@ export function campaignPages({ deps, security, form, can, render }: AdminContex
     const action = req.params.action;
     if (!isCampaignAction(action)) return next();
     const id = parseId(req.params.id, 'campaign');
-    await applyCampaignAction({ ...deps, log: req.log }, id, action);
+    const { campaign, changed } = await applyCampaignAction({ ...deps, log: req.log }, id, action);
+    await auditRequest(deps.db, req, res, campaignActionAudit[action], campaignTarget(campaign), changed);
     res.redirect(303, `/admin/campaigns/${id}`);
   });
 

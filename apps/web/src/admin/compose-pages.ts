@@ -13,6 +13,8 @@ import { HttpError } from '../http/http-error.js';
 import { testEmailsCounter } from '../http/metrics.js';
 import { parseId, parseRequest } from '../http/parse-request.js';
 import { emailAddress } from '../subscribers/signup-schema.js';
+import { auditRequest, campaignTarget } from '../team/audit.js';
+import { assertPermission } from '../team/require-permission.js';
 import type { AdminContext } from './admin-context.js';
 import { plainSubject } from './view-helpers.js';
 import { previewEmail } from './preview-email.js';
@@ -142,6 +144,8 @@ export function composePages({ deps, security, form, can, render }: AdminContext
   const save = async (req: Request, res: Response) => {
     const existing = req.params.id ? await findCampaign(db, req.params.id) : null;
     if (existing && !isEditable(existing)) throw new HttpError(409, 'invalid_state', `The campaign is ${existing.status}; it can no longer be edited.`);
+    // A scheduled campaign will go out as it is saved: changing it is part of sending.
+    if (existing && existing.status !== 'draft') assertPermission(res, 'campaigns:send');
     const values = formValues(req, config.tracking);
     const intent = intentOf(req);
     const parsed = sendInput.safeParse({
@@ -171,6 +175,7 @@ export function composePages({ deps, security, form, can, render }: AdminContext
       // A draft edited in the admin keeps inline rules it was given through the API.
       const input = !values.segment && existing?.segmentRules ? { ...parsed.data, segment: existing.segmentRules as Record<string, unknown> } : parsed.data;
       campaign = await saveDraft(db, input, config.tracking, existing?.id);
+      await auditRequest(db, req, res, existing ? 'campaign.edited' : 'campaign.created', campaignTarget(campaign));
     } catch (err) {
       if (!(err instanceof AudienceInputError)) throw err;
       res.status(422);
@@ -216,6 +221,9 @@ export function composePages({ deps, security, form, can, render }: AdminContext
       await enqueueOrDefer('campaign fan-out', () => enqueueJob(queues, jobs.fanOut, { campaignId: campaign.id }, campaign.updatedAt), req.log);
     }
     req.log.info({ campaignId: campaign.id, status: campaign.status, recipients: campaign.recipientCount }, 'campaign started from the admin');
+    await auditRequest(db, req, res, campaign.status === 'scheduled' ? 'campaign.scheduled' : 'campaign.started', campaignTarget(campaign), {
+      recipients: campaign.recipientCount,
+    });
     res.redirect(303, `/admin/campaigns/${campaign.id}?notice=started`);
   });
 

@@ -12,6 +12,17 @@ const minutes = (seconds: number) => {
 };
 
 /**
+ * The first owner's email while nobody has logged in yet (a new install, or one just upgraded from
+ * the single ADMIN_PASSWORD, whose operator has never had to type an email): the login page names
+ * it so the password they know still gets them in. Gone after the first login.
+ */
+async function firstOwnerHint(db: AdminContext['deps']['db'], adminEmail: string): Promise<string | null> {
+  const users = await db.user.findMany({ select: { email: true, lastLoginAt: true }, take: 2 });
+  if (users.length === 0) return adminEmail;
+  return users.length === 1 && users[0]!.email === adminEmail && !users[0]!.lastLoginAt ? adminEmail : null;
+}
+
+/**
  * Log in with an email and password (throttled per client address, see auth-throttle.ts, and per
  * account, see check-password.ts) and log out. Every attempt is in the audit log.
  */
@@ -22,7 +33,7 @@ export function loginPages({ deps, security, form, render }: AdminContext): Rout
 
   router.get('/admin/login', async (req, res) => {
     if (await security.sessionActor(req)) return res.redirect(303, '/admin');
-    render(req, res, 'login', { title: 'Log in', error: null });
+    render(req, res, 'login', { title: 'Log in', error: null, firstOwner: await firstOwnerHint(db, config.adminEmail) });
   });
 
   router.post('/admin/login', form, security.csrfProtection, async (req, res) => {
@@ -31,7 +42,7 @@ export function loginPages({ deps, security, form, render }: AdminContext): Rout
     const password = typeof req.body?.password === 'string' ? req.body.password : '';
     const refuse = (status: number, error: string) => {
       res.status(status);
-      render(req, res, 'login', { title: 'Log in', error, email });
+      render(req, res, 'login', { title: 'Log in', error, email, firstOwner: null });
     };
     try {
       await throttle.check(ip);

@@ -24,6 +24,7 @@ import { registerSubscriber } from '../subscribers/register-subscriber.js';
 import { signupInput } from '../subscribers/signup-schema.js';
 import { subscriberStatuses } from '../subscribers/subscriber-view.js';
 import { writeSubscribersCsv } from '../subscribers/write-subscribers-csv.js';
+import { auditedBy, auditRequest, countsOf, subscriberTarget } from '../team/audit.js';
 import type { AdminContext } from './admin-context.js';
 import { readUpload } from './read-upload.js';
 import { subscriberTimeline } from './subscriber-timeline.js';
@@ -93,6 +94,7 @@ export function subscriberPages({ deps, security, form, can, render }: AdminCont
     // An admin re-adding someone who left is not their consent: existing people are shown, not changed.
     if (existing) return again(409, { email: `That address is already on the list (${existing.status}).` });
     const { subscriberId, needsConfirmation } = await registerSubscriber(db, parsed.data, { doubleOptIn: values.confirm, source: 'admin' });
+    await auditRequest(db, req, res, 'subscriber.added', subscriberTarget({ id: subscriberId, email: parsed.data.email }), { confirmation: values.confirm });
     if (needsConfirmation) await enqueueOrDefer('confirmation email', () => enqueueJob(queues, jobs.sendConfirmation, { subscriberId }, new Date()), req.log);
     res.redirect(303, `/admin/subscribers/${subscriberId}`);
   });
@@ -128,6 +130,7 @@ export function subscriberPages({ deps, security, form, can, render }: AdminCont
       const listId = await importListId(db, upload.fields.list || undefined);
       const rows = await readImportCsv(upload.file, { maxBytes: maxImportBytes });
       const report = await importSubscribers({ ...deps, logger: req.log }, rows, { consentConfirmed: upload.fields.consent === 'confirmed', listId });
+      await auditRequest(db, req, res, 'subscribers.imported', { type: 'subscribers', id: listId ?? null }, countsOf(report));
       await page(200, { report, error: null });
     } catch (err) {
       const refused = toHttpError(err);
@@ -140,6 +143,7 @@ export function subscriberPages({ deps, security, form, can, render }: AdminCont
   router.get('/admin/subscribers/export', ...can('subscribers:export'), async (req, res) => {
     const { list, segment } = parseRequest(exportFilter, withoutBlanks({ list: req.query.list, segment: req.query.segment }), 'query');
     const filter = await resolveSubscriberFilter(db, { list, segment });
+    await auditRequest(db, req, res, 'subscribers.exported', { type: 'subscribers' }, withoutBlanks({ list, segment }));
     await sendCsv(req, res, 'subscribers', (out) => writeSubscribersCsv(db, out, filter));
   });
 
@@ -210,11 +214,13 @@ export function subscriberPages({ deps, security, form, can, render }: AdminCont
     const result = await editSubscriber(db, id, { attributes: { ...Object.fromEntries(removed.map((key) => [key, null])), ...parsed.data } });
     if (result.outcome === 'not_found') throw new HttpError(404, 'not_found', 'No subscriber with that id. They may have been erased.');
     if (result.outcome === 'too_big') return refuse(result.problem);
+    await auditRequest(db, req, res, 'subscriber.edited', subscriberTarget(result.subscriber));
     res.redirect(303, `/admin/subscribers/${id}?notice=attributes`);
   });
 
   router.get('/admin/subscribers/:id/export', ...can('subscribers:export'), async (req, res) => {
     const data = await findData(req.params.id);
+    await auditRequest(db, req, res, 'subscriber.exported', subscriberTarget(data.subscriber));
     res.set({ 'Content-Disposition': `attachment; filename="subscriber-${data.subscriber.id}.json"`, 'Cache-Control': 'no-store' }).json(data);
   });
 
@@ -226,7 +232,7 @@ export function subscriberPages({ deps, security, form, can, render }: AdminCont
 
   router.post('/admin/subscribers/:id/erase', ...can('subscribers:erase'), form, security.csrfProtection, async (req, res) => {
     const id = parseId(req.params.id, 'subscriber');
-    if (!(await eraseSubscriber(db, id))) throw new HttpError(404, 'not_found', 'No subscriber with that id. They may have been erased already.');
+    if (!(await eraseSubscriber(db, id, auditedBy(req, res)))) throw new HttpError(404, 'not_found', 'No subscriber with that id. They may have been erased already.');
     req.log.info({ subscriberId: id }, 'subscriber erased from the admin');
     res.redirect(303, '/admin/subscribers?notice=erased');
   });

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { WebDeps } from '../deps.js';
 import { HttpError } from '../http/http-error.js';
 import { apiAccess } from '../http/admin-auth.js';
+import { auditRequest, campaignActionAudit, campaignTarget } from '../team/audit.js';
 import { parseId, parseRequest } from '../http/parse-request.js';
 import { applyCampaignAction, campaignActions, isCampaignAction } from '../campaigns/campaign-actions.js';
 import { campaignSummary } from '../campaigns/campaign-view.js';
@@ -77,6 +78,7 @@ export function campaignRoutes(deps: WebDeps): Router {
       if (!edited) {
         throw new HttpError(409, 'invalid_state', `The campaign is ${campaign.status}; only a scheduled campaign that has not started can be edited.`);
       }
+      await auditRequest(db, req, res, 'campaign.edited', campaignTarget(campaign), { fields: Object.keys(parsed.data).filter((key) => parsed.data[key as keyof typeof parsed.data] !== undefined) });
       res.json({ ...campaignSummary(campaign), ...(await readAudience(db, id)) });
     },
   );
@@ -95,6 +97,7 @@ export function campaignRoutes(deps: WebDeps): Router {
     const action = req.params.action;
     if (!isCampaignAction(action)) throw new HttpError(404, 'not_found', 'Unknown campaign action.');
     const { campaign, changed } = await applyCampaignAction({ ...deps, log: req.log }, parseId(req.params.id, 'campaign'), action);
+    await auditRequest(db, req, res, campaignActionAudit[action], campaignTarget(campaign), changed);
     res.json({ ...campaignSummary(campaign), changed, counts: await countDeliveries(db, campaign.id) });
   });
 

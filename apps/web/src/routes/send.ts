@@ -7,6 +7,7 @@ import { enqueueOrDefer } from '../jobs/enqueue-or-defer.js';
 import { requireJsonBody } from '../http/json-body.js';
 import { HttpError } from '../http/http-error.js';
 import { apiAccess } from '../http/admin-auth.js';
+import { auditRequest, campaignTarget } from '../team/audit.js';
 import { idempotencyKey, sendInput } from '../campaigns/campaign-schema.js';
 import { createCampaign } from '../campaigns/create-campaign.js';
 import { campaignWarnings } from '../campaigns/campaign-warnings.js';
@@ -50,6 +51,11 @@ export function sendRoutes({ db, queues, config, emailLayout, redis }: WebDeps, 
       const { campaign, created, taskIds: newTaskIds } = await createCampaign(db, parsed.data, key?.data, config.tracking).catch((err: unknown) => {
         throw audienceProblem(err);
       });
+      if (created) {
+        await auditRequest(db, req, res, campaign.status === 'scheduled' ? 'campaign.scheduled' : 'campaign.started', campaignTarget(campaign), {
+          recipients: campaign.recipientCount,
+        });
+      }
       if (created && campaign.status === 'sending') {
         await enqueueOrDefer('campaign fan-out', () => enqueueJob(queues, jobs.fanOut, { campaignId: campaign.id }, campaign.updatedAt), req.log);
       }

@@ -5,6 +5,7 @@ import { enqueueWelcomeEmails, storableText } from '@herald/shared';
 import type { WebDeps } from '../deps.js';
 import { HttpError } from '../http/http-error.js';
 import { apiAccess } from '../http/admin-auth.js';
+import { auditedBy, auditRequest, countsOf, subscriberTarget } from '../team/audit.js';
 import { requireJsonBody } from '../http/json-body.js';
 import { parseBody, parseId, parseRequest } from '../http/parse-request.js';
 import { enqueueOrDefer } from '../jobs/enqueue-or-defer.js';
@@ -78,7 +79,9 @@ export function subscriberRoutes(deps: WebDeps, options: SubscriberRouteOptions 
       }
       const listId = await importListId(db, list);
       const rows = await readImportCsv(req, { maxBytes: maxImportBytes });
-      res.json(await importSubscribers({ ...deps, logger: req.log }, rows, { consentConfirmed: consent === 'confirmed', listId }));
+      const report = await importSubscribers({ ...deps, logger: req.log }, rows, { consentConfirmed: consent === 'confirmed', listId });
+      await auditRequest(db, req, res, 'subscribers.imported', { type: 'subscribers', id: listId ?? null }, countsOf(report));
+      res.json(report);
     } catch (err) {
       // Refused before the upload finished: answer now, discard the rest and close the connection,
       // rather than reading up to 200 MB nobody will use.
@@ -94,6 +97,7 @@ export function subscriberRoutes(deps: WebDeps, options: SubscriberRouteOptions 
   router.get('/subscribers/export', ...can('subscribers:export'), async (req, res) => {
     const { status, list, segment } = parseRequest(exportQuery, req.query, 'query');
     const filter = await resolveSubscriberFilter(db, { status, list, segment });
+    await auditRequest(db, req, res, 'subscribers.exported', { type: 'subscribers' }, { status, list, segment });
     await sendCsv(req, res, 'subscribers', (out) => writeSubscribersCsv(db, out, filter));
   });
 
@@ -113,6 +117,7 @@ export function subscriberRoutes(deps: WebDeps, options: SubscriberRouteOptions 
     const result = await editSubscriber(db, id, input);
     if (result.outcome === 'not_found') throw noSubscriber();
     if (result.outcome === 'too_big') throw new HttpError(422, 'invalid_request', 'Some fields need attention.', { attributes: result.problem });
+    await auditRequest(db, req, res, 'subscriber.edited', subscriberTarget(result.subscriber));
     res.json(result.subscriber);
   });
 
@@ -133,7 +138,7 @@ export function subscriberRoutes(deps: WebDeps, options: SubscriberRouteOptions 
   });
 
   router.delete('/subscribers/:id', ...can('subscribers:erase'), async (req, res) => {
-    if (!(await eraseSubscriber(db, parseId(req.params.id, 'subscriber')))) throw new HttpError(404, 'not_found', 'No subscriber with that id.');
+    if (!(await eraseSubscriber(db, parseId(req.params.id, 'subscriber'), auditedBy(req, res)))) throw new HttpError(404, 'not_found', 'No subscriber with that id.');
     res.status(204).end();
   });
 
@@ -141,6 +146,7 @@ export function subscriberRoutes(deps: WebDeps, options: SubscriberRouteOptions 
     const id = parseId(req.params.id, 'subscriber');
     const data = await exportSubscriberData(db, id);
     if (!data) throw new HttpError(404, 'not_found', 'No subscriber with that id.');
+    await auditRequest(db, req, res, 'subscriber.exported', subscriberTarget(data.subscriber));
     res.set({ 'Content-Disposition': `attachment; filename="subscriber-${id}.json"`, 'Cache-Control': 'no-store' }).json(data);
   });
 

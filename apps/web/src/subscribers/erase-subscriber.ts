@@ -1,5 +1,7 @@
 import { finishCampaignIfDone } from '@herald/shared';
 import type { Db } from '@herald/shared';
+import { forgetAuditedSubscriber, recordAudit } from '../team/audit.js';
+import type { Actor } from '../team/actor.js';
 
 /**
  * GDPR erasure. In one transaction: the person's deliveries still queued are skipped (nothing more
@@ -7,9 +9,11 @@ import type { Db } from '@herald/shared';
  * digest of the link clicked (SendGrid's payload carries the address, IP and user agent), and the subscriber row is deleted; the delete
  * trigger then detaches their deliveries and events. Delivery rows stay, anonymous, so campaign
  * counts stay right. Campaigns left with nothing queued are finished after the commit, as
- * finishCampaignIfDone requires. Returns false if there was no such subscriber.
+ * finishCampaignIfDone requires. The audit log keeps its entries about the person but not their
+ * address, and records the erasure (by whom, not of whom), in the same transaction. Returns false
+ * if there was no such subscriber.
  */
-export async function eraseSubscriber(db: Db, subscriberId: string): Promise<boolean> {
+export async function eraseSubscriber(db: Db, subscriberId: string, by: { actor: Actor; address: string | undefined }): Promise<boolean> {
   const touchedCampaigns = await db.$transaction(async (tx) => {
     const found = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM subscribers WHERE id = ${subscriberId}::uuid FOR UPDATE`;
     if (found.length === 0) return undefined;
@@ -29,6 +33,8 @@ export async function eraseSubscriber(db: Db, subscriberId: string): Promise<boo
     await tx.$executeRaw`
       DELETE FROM malformed_email_events WHERE email = (SELECT email FROM subscribers WHERE id = ${subscriberId}::uuid)`;
     await tx.$executeRaw`DELETE FROM subscribers WHERE id = ${subscriberId}::uuid`;
+    await forgetAuditedSubscriber(tx, subscriberId);
+    await recordAudit(tx, { ...by, action: 'subscriber.erased', target: { type: 'subscriber', id: subscriberId } });
     return new Set(skipped.map((row) => row.campaign_id));
   });
   if (!touchedCampaigns) return false;

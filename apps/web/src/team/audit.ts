@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import type { Db } from '@herald/shared';
+import type { CampaignAction } from '../campaigns/campaign-actions.js';
 import type { Actor } from './actor.js';
 import { actorOf } from './require-permission.js';
 
@@ -43,8 +44,25 @@ export type AuditEntryInput = {
   details?: Record<string, unknown> | undefined;
 };
 
+/** What each campaign action (pause, resume, cancel, retry-failed) is recorded as. */
+export const campaignActionAudit = {
+  pause: 'campaign.paused',
+  resume: 'campaign.resumed',
+  cancel: 'campaign.cancelled',
+  'retry-failed': 'campaign.retried',
+} as const satisfies Record<CampaignAction, AuditAction>;
+
+export const campaignTarget = (campaign: { id: string; subject: string }): AuditTarget => ({ type: 'campaign', id: campaign.id, label: campaign.subject });
+
+export const subscriberTarget = (subscriber: { id: string; email: string }): AuditTarget => ({ type: 'subscriber', id: subscriber.id, label: subscriber.email });
+
+/** The numbers of a report (an import's, say), as an entry's details. */
+export function countsOf(report: object): Record<string, number> {
+  return Object.fromEntries(Object.entries(report).filter((entry): entry is [string, number] => typeof entry[1] === 'number'));
+}
+
 /** Appends one entry. The table refuses changes to it (see the team migration). */
-export async function recordAudit(db: Db, { actor, action, target, address, details }: AuditEntryInput): Promise<void> {
+export async function recordAudit(db: Pick<Db, 'auditEntry'>, { actor, action, target, address, details }: AuditEntryInput): Promise<void> {
   await db.auditEntry.create({
     data: {
       actorUserId: actor.userId,
@@ -68,6 +86,13 @@ export function auditRequest(db: Db, req: Request, res: Response, action: AuditA
   const actor = actorOf(res);
   if (!actor) throw new Error(`audit of ${action} without an actor`);
   return recordAudit(db, { actor, action, target, address: req.ip, details });
+}
+
+/** Who a change made inside a transaction of its own (an erasure) is recorded as. */
+export function auditedBy(req: Request, res: Response): { actor: Actor; address: string | undefined } {
+  const actor = actorOf(res);
+  if (!actor) throw new Error('audit without an actor');
+  return { actor, address: req.ip };
 }
 
 /**

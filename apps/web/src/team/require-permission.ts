@@ -18,12 +18,17 @@ export function actorOf(res: Response): Actor | undefined {
  */
 export function requirePermission(permission: Permission): PermissionCheck {
   const check: RequestHandler = (_req, res, next) => {
-    const actor = actorOf(res);
-    if (!actor) throw new HttpError(401, 'unauthorized', 'Log in first.');
-    if (!roleCan(actor.role, permission)) {
-      throw new HttpError(403, 'forbidden', `Your role (${actor.role}) does not allow this (${permission}).`);
-    }
+    assertPermission(res, permission);
     next();
   };
   return Object.assign(check, { permission });
+}
+
+/** The same check inside a route, for what only some requests to it do (401 or 403 if refused). */
+export function assertPermission(res: Response, permission: Permission): void {
+  const actor = actorOf(res);
+  if (!actor) throw new HttpError(401, 'unauthorized', 'Log in first.');
+  if (!roleCan(actor.role, permission)) {
+    throw new HttpError(403, 'forbidden', `Your role (${actor.role}) does not allow this (${permission}).`);
+  }
 }
