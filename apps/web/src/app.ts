@@ -8,6 +8,7 @@ import { createMetrics } from './http/metrics.js';
 import { requestLogger } from './http/request-logger.js';
 import { adminRoutes } from './routes/admin.js';
 import { archiveRoutes } from './routes/archive.js';
+import { auditRoutes } from './routes/audit.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { reportRoutes } from './routes/reports.js';
 import { campaignUnsubscribeRoutes } from './routes/campaign-unsubscribe-pages.js';
@@ -21,6 +22,7 @@ import { signupRoutes } from './routes/signup.js';
 import { subscriberRoutes } from './routes/subscribers.js';
 import { subscriptionPageRoutes } from './routes/subscription-pages.js';
 import { userRoutes } from './routes/users.js';
+import { tokenRoutes } from './routes/tokens.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
 export const viewsDir = fileURLToPath(new URL('../views', import.meta.url));
@@ -59,6 +61,8 @@ export function createApp(deps: WebDeps): Express {
   app.use(segmentRoutes(deps));
   app.use(webhookEndpointRoutes(deps));
   app.use(userRoutes(deps));
+  app.use(tokenRoutes(deps));
+  app.use(auditRoutes(deps));
   app.use(adminRoutes(deps));
 
   app.use(handleNotFound);

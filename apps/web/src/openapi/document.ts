@@ -1,6 +1,7 @@
 import { createDocument } from 'zod-openapi';
 import type { ZodOpenApiPathItemObject, ZodOpenApiPathsObject } from 'zod-openapi';
 import { bearerSchemeName, errorResponse, malformedUrl } from './common.js';
+import { auditPaths } from './paths/audit.js';
 import { campaignPaths } from './paths/campaigns.js';
 import { healthPaths } from './paths/health.js';
 import { listPaths } from './paths/lists.js';
@@ -11,6 +12,7 @@ import { sendgridWebhookPaths } from './paths/sendgrid-webhook.js';
 import { signupPaths } from './paths/signup.js';
 import { subscriberPaths } from './paths/subscribers.js';
 import { userPaths } from './paths/users.js';
+import { tokenPaths } from './paths/tokens.js';
 import { webhookEndpointPaths } from './paths/webhook-endpoints.js';
 
 /**
@@ -25,6 +27,8 @@ const areas: ZodOpenApiPathsObject[] = [
   segmentPaths,
   webhookEndpointPaths,
   userPaths,
+  tokenPaths,
+  auditPaths,
   signupPaths,
   sendgridWebhookPaths,
   pagePaths,
@@ -39,6 +43,8 @@ const tags = [
   { name: 'Segments', description: 'Saved rules that select subscribers.' },
   { name: 'Webhooks', description: 'Outbound webhooks: endpoints Herald reports events to, signed as Standard Webhooks says, and what it sent them.' },
   { name: 'Team', description: 'The people who log in, each with a role: invitations, roles, disabling and removing.' },
+  { name: 'Tokens', description: 'Your personal API tokens: each acts with at most your role, and can be revoked at once.' },
+  { name: 'Audit', description: 'Who did what, on what, when and from where; append-only.' },
   { name: 'Signup', description: 'The public signup, as JSON or the form.' },
   { name: 'SendGrid', description: 'SendGrid’s signed Event Webhook.' },
   { name: 'Pages', description: 'Public HTML pages, for people; described so every answer outside the admin is.' },

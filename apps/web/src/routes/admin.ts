@@ -1,7 +1,9 @@
 import { Router } from 'express';
 import type { WebDeps } from '../deps.js';
+import { accountPages } from '../admin/account-pages.js';
 import { createAdminContext } from '../admin/admin-context.js';
 import { createAdminSecurity } from '../admin/admin-security.js';
+import { auditPages } from '../admin/audit-pages.js';
 import { campaignPages } from '../admin/campaign-pages.js';
 import { composePages } from '../admin/compose-pages.js';
 import { invitationPages } from '../admin/invitation-pages.js';
@@ -48,6 +50,8 @@ export function adminRoutes(deps: WebDeps): Router {
   router.use(segmentPages(context));
   router.use(webhookPages(context));
   router.use(userPages(context));
+  router.use(accountPages(context));
+  router.use(auditPages(context));
 
   // Unknown admin addresses: the login page without a session, an admin 404 with one.
   router.use('/admin', ...context.can('campaigns:read'), () => {

@@ -13,8 +13,11 @@ export function hashToken(token: string): string {
 
 export type NewApiToken = { name: string; role: Role; expiresAt?: Date | undefined };
 
+/** A stored token as its callers use it (named, so the web's build can emit declarations). */
+export type ApiTokenRow = Parameters<typeof tokenView>[0] & { userId: string; tokenHash: string };
+
 /** Makes a token for a user; the token itself is returned this once and never stored. */
-export async function createApiToken(db: Db, userId: string, input: NewApiToken) {
+export async function createApiToken(db: Db, userId: string, input: NewApiToken): Promise<{ row: ApiTokenRow; token: string }> {
   const token = tokenPrefix + randomBytes(32).toString('base64url');
   const row = await db.apiToken.create({
     data: {
