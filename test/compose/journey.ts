@@ -116,9 +116,13 @@ export async function importAudience(count: number, domain: string): Promise<str
 }
 
 /** POST /send, then waits until the campaign reports `sent`; resolves with the campaign. */
-export async function sendAndWait(subject: string, timeoutMs: number): Promise<{ campaignId: string; recipients: number }> {
+export async function sendAndWait(
+  subject: string,
+  timeoutMs: number,
+  body = '<p>Hello {{name}}!</p>',
+): Promise<{ campaignId: string; recipients: number }> {
   const sent = await json<{ campaignId: string; recipients: number }>(
-    await fetch(`${webUrl}/send`, admin({ method: 'POST', body: JSON.stringify({ subject, body: '<p>Hello {{name}}!</p>' }) })),
+    await fetch(`${webUrl}/send`, admin({ method: 'POST', body: JSON.stringify({ subject, body }) })),
     202,
     'POST /send',
   );

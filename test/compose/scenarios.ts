@@ -1,4 +1,5 @@
 import type { Compose } from './docker.js';
+import { reportBody, reportJourney } from './report-journey.js';
 import { check, importAudience, metricsToken, sample, sendAndWait, signupConfirmAndSend, sinkMessages, waitFor, webUrl } from './journey.js';
 
 const stopGracePeriodMs = 40_000;
@@ -38,7 +39,7 @@ export async function firstRun(compose: Compose, timed: Timed): Promise<void> {
     }, 180_000);
   });
   const emails = await importAudience(audience, 'scale.smoke.example');
-  const campaign = await timed(`send ${audience} recipients with 3 workers`, () => sendAndWait('Smoke issue 2', 300_000));
+  const campaign = await timed(`send ${audience} recipients with 3 workers`, () => sendAndWait('Smoke issue 2', 300_000, reportBody));
   check(campaign.recipients === audience + 1, `the campaign snapshots ${audience + 1} recipients (got ${campaign.recipients})`);
 
   const received = (await sinkMessages()).filter((message) => message.subject === 'Smoke issue 2');
@@ -48,6 +49,7 @@ export async function firstRun(compose: Compose, timed: Timed): Promise<void> {
   const doubled = [...perRecipient].filter(([, count]) => count !== 1);
   check(missing.length === 0, `every recipient got the newsletter (missing ${missing.length}: ${missing.slice(0, 5).join(', ')})`);
   check(doubled.length === 0, `nobody got it twice (${doubled.slice(0, 5).join(', ')})`);
+  await timed('report filled by the sink\'s signed events (timeline, links, people)', () => reportJourney(campaign.campaignId, campaign.recipients));
 
   // The workers' own counters agree with the sink: every send counted by the worker that made it.
   let sent = 0;
