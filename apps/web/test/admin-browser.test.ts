@@ -1,13 +1,7 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { once } from 'node:events';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { phone, screenshot, startAdminBrowser, submitLogin } from '../../../test/support/admin-browser.js';
+import type { AdminBrowser } from '../../../test/support/admin-browser.js';
 import { truncateAll } from '../../../test/support/database.js';
 import { seedAudience, seedSubscribers } from '../../../test/support/factories.js';
 import { deleteKeys } from '../../../test/support/redis.js';
@@ -15,94 +9,65 @@ import { createStack, waitFor } from '../../../test/support/stack.js';
 import type { Stack } from '../../../test/support/stack.js';
 import { adminEmail, adminPassword } from '../../../test/support/web.js';
 
-/** Git-ignored; look at these after a change to the admin pages. */
-const screenshotDir = fileURLToPath(new URL('../../../test-artifacts/admin/', import.meta.url));
-const launchArgs = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
-
 let stack: Stack;
-let server: Server;
+let browser: AdminBrowser;
 let baseUrl: string;
-let context: BrowserContext;
-let profileDir: string;
 
 beforeAll(async () => {
-  mkdirSync(screenshotDir, { recursive: true });
   stack = await createStack({ MAIL_POSTAL_ADDRESS: '1 Test Street, Testville' });
   // Slow enough to watch the progress bar move, pause and resume.
   await stack.startWorker({ SEND_RATE_PER_SECOND: '40', WORKER_CONCURRENCY: '2' });
-  server = stack.web.app.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  profileDir = mkdtempSync(join(tmpdir(), 'herald-admin-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: launchArgs,
-    viewport: { width: 1280, height: 900 },
-    timezoneId: 'Europe/Paris',
-    locale: 'en-GB',
-  });
+  browser = await startAdminBrowser(stack.web.app, { name: 'admin', timezoneId: 'Europe/Paris' });
+  baseUrl = browser.baseUrl;
 }, 120_000);
 afterAll(async () => {
-  await context?.close();
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
-  server?.close();
+  await browser?.close();
   await stack?.close();
 });
 beforeEach(async () => {
   await truncateAll(stack.web.db);
   await deleteKeys(`${stack.web.config.queuePrefix}:auth-failures`);
   stack.sink.reset();
-  await context.clearCookies();
+  await browser.context.clearCookies();
 });
-
-async function shoot(page: Page, name: string) {
-  await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
-}
 
 async function logIn(page: Page) {
   await page.goto(`${baseUrl}/admin`);
   await expect.poll(() => page.url()).toBe(`${baseUrl}/admin/login`);
-  await page.getByLabel('Email').fill(adminEmail);
-  await page.getByLabel('Password').fill(adminPassword);
-  await page.getByRole('button', { name: 'Log in' }).click();
+  await submitLogin(page);
   await expect.poll(() => page.locator('h1').first().textContent()).toBe('Campaigns');
 }
 
 describe('the admin in Chromium', () => {
   it('logs in, and refuses a client after five wrong passwords', async () => {
-    const page = await context.newPage();
+    const page = await browser.context.newPage();
     await page.goto(`${baseUrl}/admin/login`);
-    await shoot(page, '01-login');
+    await screenshot(page, '01-login');
     // Guesses at an account that does not exist: this is the per-address throttle (the per-account
     // lock is tested in admin-security.test.ts).
     for (let attempt = 1; attempt <= 5; attempt++) {
-      await page.getByLabel('Email').fill('guesser@herald.test');
-      await page.getByLabel('Password').fill(`wrong ${attempt}`);
-      await page.getByRole('button', { name: 'Log in' }).click();
+      await submitLogin(page, { email: 'guesser@herald.test', password: `wrong ${attempt}` });
       await expect.poll(() => page.locator('#password-error').textContent()).toContain('That email and password do not match.');
     }
-    await shoot(page, '02-login-wrong');
+    await screenshot(page, '02-login-wrong');
     await page.getByLabel('Email').fill(adminEmail);
     await page.getByLabel('Password').fill(adminPassword);
     const refused = page.waitForResponse((response) => response.url().endsWith('/admin/login') && response.request().method() === 'POST');
     await page.getByRole('button', { name: 'Log in' }).click();
     expect((await refused).status()).toBe(429);
     await expect.poll(() => page.locator('#password-error').textContent()).toContain('Too many wrong attempts');
-    await shoot(page, '03-login-throttled');
+    await screenshot(page, '03-login-throttled');
 
     await deleteKeys(`${stack.web.config.queuePrefix}:auth-failures`);
     await logIn(page);
-    await shoot(page, '04-campaigns-empty');
+    await screenshot(page, '04-campaigns-empty');
     await page.close();
   }, 90_000);
 
   it('composes, previews, sends a test, confirms and follows the send to 100%, pausing and resuming on the way', async () => {
     await seedSubscribers(stack.web.db, [{ email: 'ada@example.com', name: 'Ada Lovelace' }]);
     await seedAudience(stack.web.db, 119);
-    const page = await context.newPage();
+    const page = await browser.context.newPage();
     await logIn(page);
     await page.getByRole('link', { name: 'New campaign' }).first().click();
     await page.getByLabel('Subject', { exact: true }).fill('November news for {{name}}');
@@ -115,7 +80,7 @@ describe('the admin in Chromium', () => {
     await page.getByLabel('Send at, in UTC').fill('2030-06-01T09:30');
     await expect.poll(() => page.locator('#sendAt-local').textContent()).toContain('11:30');
     await page.getByLabel('Send at, in UTC').fill('');
-    await shoot(page, '05-compose-preview');
+    await screenshot(page, '05-compose-preview');
 
     await page.getByLabel('Test address').fill('editor@example.com');
     await page.getByRole('button', { name: 'Send test' }).click();
@@ -124,12 +89,12 @@ describe('the admin in Chromium', () => {
     expect(test.subject).toBe('[Test] November news for ');
     expect(stack.sink.inbox.list()).toHaveLength(1);
     expect(await stack.web.db.delivery.count()).toBe(0);
-    await shoot(page, '06-compose-test-sent');
+    await screenshot(page, '06-compose-test-sent');
 
     await page.getByRole('button', { name: 'Review and send' }).click();
     await expect.poll(() => page.locator('h1').textContent()).toBe('Review and send');
     expect(await page.locator('[data-field="audience"]').textContent()).toBe('120');
-    await shoot(page, '07-review');
+    await screenshot(page, '07-review');
     await page.getByRole('button', { name: 'Send to 120 subscribers' }).click();
     await expect.poll(() => page.locator('.notice').textContent()).toContain('on its way');
     const campaign = await stack.web.db.campaign.findFirstOrThrow();
@@ -138,12 +103,12 @@ describe('the admin in Chromium', () => {
     // The page updates itself: the percentage rises without a reload.
     const percent = async () => Number.parseFloat((await page.locator('[data-field="percent"]').textContent()) ?? '0');
     await expect.poll(percent, { timeout: 20_000 }).toBeGreaterThan(5);
-    await shoot(page, '08-campaign-sending');
+    await screenshot(page, '08-campaign-sending');
     await page.getByRole('button', { name: 'Pause' }).click();
     await expect.poll(() => page.locator('[data-field="status"]').textContent()).toBe('paused');
     expect(await page.getByRole('button', { name: 'Pause' }).isVisible()).toBe(false);
     expect(await page.getByRole('button', { name: 'Resume' }).isVisible()).toBe(true);
-    await shoot(page, '09-campaign-paused');
+    await screenshot(page, '09-campaign-paused');
     const pausedAt = (await stack.web.db.delivery.count({ where: { campaignId: campaign.id, status: 'sent' } }));
     expect(pausedAt).toBeLessThan(120);
     await page.getByRole('button', { name: 'Resume' }).click();
@@ -152,15 +117,15 @@ describe('the admin in Chromium', () => {
     await expect.poll(() => page.locator('[data-field="status"]').textContent(), { timeout: 30_000 }).toBe('sent');
     expect(await page.locator('[data-count="sent"]').textContent()).toBe('120');
     expect(await page.getByRole('button', { name: 'Resume' }).isVisible()).toBe(false);
-    await shoot(page, '10-campaign-sent');
+    await screenshot(page, '10-campaign-sent');
     expect(stack.sink.inbox.list()).toHaveLength(121);
 
     await page.getByRole('link', { name: 'Campaigns' }).first().click();
-    await shoot(page, '11-campaign-list');
-    await page.setViewportSize({ width: 390, height: 844 });
-    await shoot(page, '12-campaign-list-phone');
+    await screenshot(page, '11-campaign-list');
+    await page.setViewportSize(phone);
+    await screenshot(page, '12-campaign-list-phone');
     await page.goto(`${baseUrl}/admin/campaigns/new`);
-    await shoot(page, '13-compose-phone');
+    await screenshot(page, '13-compose-phone');
     await page.close();
   }, 180_000);
 
@@ -170,18 +135,18 @@ describe('the admin in Chromium', () => {
       { email: 'grace@example.com', name: 'Grace Hopper' },
       { email: 'alan@example.com', name: 'Alan Turing', status: 'pending' },
     ]);
-    const page = await context.newPage();
+    const page = await browser.context.newPage();
     await logIn(page);
     await page.getByRole('link', { name: 'Subscribers' }).click();
-    await shoot(page, '14-subscribers');
+    await screenshot(page, '14-subscribers');
     await page.getByLabel('Search by email or name').fill('hopper');
     await page.getByRole('button', { name: 'Search' }).click();
     await expect.poll(() => page.locator('tbody tr').count()).toBe(1);
     await page.getByRole('link', { name: 'grace@example.com' }).click();
     await expect.poll(() => page.locator('h1').textContent()).toBe('grace@example.com');
-    await shoot(page, '15-subscriber');
+    await screenshot(page, '15-subscriber');
     await page.getByRole('link', { name: 'Erase…' }).click();
-    await shoot(page, '16-subscriber-erase');
+    await screenshot(page, '16-subscriber-erase');
     await page.getByRole('button', { name: 'Erase this person' }).click();
     await expect.poll(() => page.locator('.notice').textContent()).toContain('erased');
     expect(await stack.web.db.subscriber.findUnique({ where: { email: 'grace@example.com' } })).toBeNull();
@@ -189,16 +154,16 @@ describe('the admin in Chromium', () => {
     await page.getByRole('link', { name: 'Import CSV' }).click();
     await page.getByLabel('CSV file').setInputFiles({ name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from('email,name\nnew@example.com,New Person\nada@example.com,Ada\nbroken,X\n') });
     await page.getByLabel(/already confirmed elsewhere/).check();
-    await shoot(page, '17-import-form');
+    await screenshot(page, '17-import-form');
     await page.getByRole('button', { name: 'Import' }).click();
     await expect.poll(() => page.locator('[data-report="imported"]').textContent()).toBe('1');
     expect(await page.locator('[data-report="invalid"]').textContent()).toBe('1');
-    await shoot(page, '18-import-report');
+    await screenshot(page, '18-import-report');
     expect(await stack.web.db.subscriber.findUniqueOrThrow({ where: { email: 'new@example.com' } })).toMatchObject({ status: 'active' });
 
     await page.goto(`${baseUrl}/admin/no-such-page`);
     expect(await page.locator('h1').textContent()).toBe('Not found');
-    await shoot(page, '19-admin-404');
+    await screenshot(page, '19-admin-404');
     await page.close();
   }, 90_000);
 });

@@ -1,73 +1,42 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { once } from 'node:events';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { enqueueJob, jobs } from '@herald/shared';
 import type { Db } from '@herald/shared';
+import { openAdminPage, phone, screenshot, screenshotPath, scrollsSideways, startAdminBrowser } from '../../../test/support/admin-browser.js';
+import type { AdminBrowser } from '../../../test/support/admin-browser.js';
 import { truncateAll } from '../../../test/support/database.js';
 import { seedAudience, seedSubscribers } from '../../../test/support/factories.js';
 import { deleteKeys } from '../../../test/support/redis.js';
-import { adminEmail, adminPassword, createWebHarness } from '../../../test/support/web.js';
+import { createWebHarness } from '../../../test/support/web.js';
 import type { WebHarness } from '../../../test/support/web.js';
 
-/** Git-ignored; look at these after a change to the admin's front page. */
-const screenshotDir = fileURLToPath(new URL('../../../test-artifacts/admin/', import.meta.url));
-const launchArgs = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
 const viewport = { width: 1280, height: 800 };
 
 let web: WebHarness;
-let server: Server;
+let browser: AdminBrowser;
 let baseUrl: string;
-let context: BrowserContext;
-let profileDir: string;
 
 beforeAll(async () => {
-  mkdirSync(screenshotDir, { recursive: true });
   web = await createWebHarness();
-  server = web.app.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  profileDir = mkdtempSync(join(tmpdir(), 'herald-admin-front-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: launchArgs,
-    viewport,
-    timezoneId: 'Europe/Paris',
-    locale: 'en-GB',
-  });
+  browser = await startAdminBrowser(web.app, { name: 'admin-front', viewport, timezoneId: 'Europe/Paris' });
+  baseUrl = browser.baseUrl;
 }, 120_000);
 afterAll(async () => {
-  await context?.close();
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
-  server?.close();
+  await browser?.close();
   await web?.close();
 });
 beforeEach(async () => {
   await truncateAll(web.db);
   await deleteKeys(`${web.config.queuePrefix}:auth-failures`);
   await deleteKeys(`${web.config.queuePrefix}:confirmations`);
-  await context.clearCookies();
+  await browser.context.clearCookies();
 });
 
-async function shoot(page: Page, name: string) {
-  await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
-}
-
-async function logIn(page: Page) {
-  await page.goto(`${baseUrl}/admin/login`);
-  await page.getByLabel('Email').fill(adminEmail);
-  await page.getByLabel('Password').fill(adminPassword);
-  await page.getByRole('button', { name: 'Log in' }).click();
+/** A new tab logged in as the owner, on the front page with its campaigns. */
+async function adminPage(): Promise<Page> {
+  const page = await openAdminPage(browser);
   await expect.poll(() => page.locator('h1').first().textContent()).toBe('Campaigns');
+  return page;
 }
 
 const hours = (n: number) => new Date(Date.now() - n * 60 * 60 * 1000);
@@ -145,10 +114,9 @@ describe('the admin front page in Chromium at 1280 × 800', () => {
   it('shows every column of the campaign list, a long subject included, without scrolling sideways', async () => {
     await seedCampaignList(web.db);
     await seedAudience(web.db, 3);
-    const page = await context.newPage();
-    await logIn(page);
+    const page = await adminPage();
     await page.goto(`${baseUrl}/admin/campaigns`);
-    await shoot(page, 'front-01-campaign-list-1280');
+    await screenshot(page, 'front-01-campaign-list-1280');
 
     const scroller = page.locator('.campaign-list').locator('xpath=..');
     const visible = (await scroller.boundingBox())!;
@@ -181,26 +149,24 @@ describe('the admin front page in Chromium at 1280 × 800', () => {
 
   it('on narrower screens scrolls the list inside its card, never the page, and on a phone shows one card per campaign', async () => {
     await seedCampaignList(web.db);
-    const page = await context.newPage();
-    await logIn(page);
+    const page = await adminPage();
     const scroller = page.locator('.campaign-list').locator('xpath=..');
-    const pageScrollsSideways = () => page.evaluate<boolean>('document.documentElement.scrollWidth > window.innerWidth');
 
     await page.setViewportSize({ width: 900, height: 800 });
     await page.goto(`${baseUrl}/admin/campaigns`);
-    expect(await pageScrollsSideways()).toBe(false);
+    expect(await scrollsSideways(page)).toBe(false);
     expect(await scroller.evaluate((element) => element.scrollWidth > element.clientWidth)).toBe(true);
-    await shoot(page, 'front-02-campaign-list-900');
+    await screenshot(page, 'front-02-campaign-list-900');
     await scroller.evaluate((element) => element.scrollTo({ left: element.scrollWidth }));
     const visible = (await scroller.boundingBox())!;
     const lastHeader = (await page.locator('.campaign-list thead th').last().boundingBox())!;
     expect(right(lastHeader)).toBeLessThanOrEqual(right(visible) + 0.5);
-    await shoot(page, 'front-03-campaign-list-900-scrolled');
+    await screenshot(page, 'front-03-campaign-list-900-scrolled');
 
-    await page.setViewportSize({ width: 390, height: 844 });
+    await page.setViewportSize(phone);
     await page.goto(`${baseUrl}/admin/campaigns`);
-    await shoot(page, 'front-04-campaign-list-phone');
-    expect(await pageScrollsSideways()).toBe(false);
+    await screenshot(page, 'front-04-campaign-list-phone');
+    expect(await scrollsSideways(page)).toBe(false);
     expect(await scroller.evaluate((element) => element.scrollWidth <= element.clientWidth)).toBe(true);
     expect(await page.locator('.campaign-list thead').isVisible()).toBe(false);
     await page.close();
@@ -208,11 +174,9 @@ describe('the admin front page in Chromium at 1280 × 800', () => {
 
   it('compares the recent campaigns and shows the audience growth above the list, at 1280, 900 and on a phone', async () => {
     await seedReports(web.db);
-    const page = await context.newPage();
-    await logIn(page);
-    const pageScrollsSideways = () => page.evaluate<boolean>('document.documentElement.scrollWidth > window.innerWidth');
+    const page = await adminPage();
     await page.goto(`${baseUrl}/admin`);
-    await shoot(page, 'front-06-reports-1280');
+    await screenshot(page, 'front-06-reports-1280');
 
     const recent = page.getByRole('region', { name: 'Recent campaigns', exact: true });
     const table = page.getByRole('table', { name: /The last 6 campaigns, newest first/ });
@@ -230,14 +194,14 @@ describe('the admin front page in Chromium at 1280 × 800', () => {
     expect(await scroller.evaluate((element) => element.scrollWidth <= element.clientWidth)).toBe(true);
     await page.getByText('The numbers per day').click();
     expect(await page.locator('#audience-growth tbody tr').count()).toBe(30);
-    await shoot(page, 'front-07-reports-1280-numbers');
+    await screenshot(page, 'front-07-reports-1280-numbers');
 
-    for (const size of [{ width: 900, height: 800 }, { width: 390, height: 844 }]) {
+    for (const size of [{ width: 900, height: 800 }, phone]) {
       await page.setViewportSize(size);
       await page.goto(`${baseUrl}/admin`);
-      expect(await pageScrollsSideways()).toBe(false);
-      await shoot(page, `front-08-reports-${size.width}`);
-      await page.locator('.front-reports').screenshot({ path: join(screenshotDir, `front-09-reports-${size.width}-sections.png`) });
+      expect(await scrollsSideways(page)).toBe(false);
+      await screenshot(page, `front-08-reports-${size.width}`);
+      await page.locator('.front-reports').screenshot({ path: screenshotPath(`front-09-reports-${size.width}-sections`) });
     }
     await page.close();
   }, 60_000);
@@ -257,8 +221,7 @@ describe('the admin front page in Chromium at 1280 × 800', () => {
     const pending = await seedSubscribers(web.db, ['a', 'b', 'c'].map((name) => ({ email: `${name}@example.com`, status: 'pending' as const })));
     for (const subscriber of pending) await enqueueJob(web.queues, jobs.sendConfirmation, { subscriberId: subscriber.id }, new Date());
     await web.queues.confirmations.rateLimit(4 * 60 * 1000);
-    const page = await context.newPage();
-    await logIn(page);
+    const page = await adminPage();
     expect(page.url()).toBe(`${baseUrl}/admin`);
 
     const notice = page.getByRole('alert');
@@ -274,7 +237,7 @@ describe('the admin front page in Chromium at 1280 × 800', () => {
     const box = (await notice.boundingBox())!;
     expect(box.y).toBeLessThan(viewport.height);
     expect(right(box)).toBeLessThanOrEqual(viewport.width);
-    await shoot(page, 'front-05-confirmations-held');
+    await screenshot(page, 'front-05-confirmations-held');
     await page.close();
   }, 60_000);
 });

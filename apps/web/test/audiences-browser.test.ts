@@ -1,32 +1,17 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { once } from 'node:events';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import type { BrowserContext, Page } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { screenshot, startAdminBrowser, submitLogin } from '../../../test/support/admin-browser.js';
+import type { AdminBrowser } from '../../../test/support/admin-browser.js';
 import { truncateAll } from '../../../test/support/database.js';
 import { deleteKeys } from '../../../test/support/redis.js';
 import { createStack, waitFor } from '../../../test/support/stack.js';
 import type { Stack } from '../../../test/support/stack.js';
-import { adminEmail, adminPassword } from '../../../test/support/web.js';
 import { seedList, subscriptionsByEmail } from './list-fixtures.js';
 
-/** Git-ignored; look at these after a change to the audience pages. */
-const screenshotDir = fileURLToPath(new URL('../../../test-artifacts/admin/', import.meta.url));
-const launchArgs = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
-
 let stack: Stack;
-let server: Server;
+let browser: AdminBrowser;
 let baseUrl: string;
-let context: BrowserContext;
-let profileDir: string;
 let defaultListName: string;
 
 /*
@@ -80,46 +65,29 @@ async function subscribe(db: Stack['web']['db'], email: string, slug: string, st
 }
 
 beforeAll(async () => {
-  mkdirSync(screenshotDir, { recursive: true });
   stack = await createStack({ MAIL_POSTAL_ADDRESS: '1 Test Street, Testville' });
   await truncateAll(stack.web.db);
   await deleteKeys(`${stack.web.config.queuePrefix}:auth-failures`);
   await seedAudiences(stack.web.db);
   defaultListName = (await stack.web.db.list.findFirstOrThrow({ where: { isDefault: true } })).name;
   await stack.startWorker();
-  server = stack.web.app.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  profileDir = mkdtempSync(join(tmpdir(), 'herald-audiences-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: launchArgs,
-    viewport: { width: 1280, height: 900 },
-    timezoneId: 'Europe/Paris',
-    locale: 'en-GB',
-    acceptDownloads: true,
-  });
+  browser = await startAdminBrowser(stack.web.app, { name: 'audiences', timezoneId: 'Europe/Paris', acceptDownloads: true });
+  baseUrl = browser.baseUrl;
 }, 120_000);
 afterAll(async () => {
-  await context?.close();
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
-  server?.close();
+  await browser?.close();
   await stack?.close();
 });
 
-async function shoot(page: Page, name: string) {
-  await page.screenshot({ path: join(screenshotDir, `audiences-${name}.png`), fullPage: true });
+function shoot(page: Page, name: string) {
+  return screenshot(page, `audiences-${name}`);
 }
 
 /** A new tab logged in to the admin (the session cookie is kept by the context after the first). */
 async function adminPage(): Promise<Page> {
-  const page = await context.newPage();
+  const page = await browser.context.newPage();
   await page.goto(`${baseUrl}/admin`);
-  if (page.url() === `${baseUrl}/admin/login`) {
-    await page.getByLabel('Email').fill(adminEmail);
-    await page.getByLabel('Password').fill(adminPassword);
-    await page.getByRole('button', { name: 'Log in' }).click();
-  }
+  if (page.url() === `${baseUrl}/admin/login`) await submitLogin(page);
   await expect.poll(() => page.locator('h1').first().textContent()).toBe('Campaigns');
   return page;
 }
@@ -195,7 +163,7 @@ describe('audiences in Chromium', () => {
     expect(await page.locator('main').textContent()).toContain('Discounts for members, twice a month.');
 
     // Pasted on another site (here a blank page), the snippet signs a person up to this list.
-    const site = await context.newPage();
+    const site = await browser.context.newPage();
     await site.setContent(snippet.replace('http://herald.test', baseUrl));
     await site.getByLabel('Email').fill('embedded@example.com');
     await site.getByLabel('Name').fill('Em Bedded');
@@ -327,7 +295,7 @@ describe('audiences in Chromium', () => {
   }, 120_000);
 
   it('offers the public lists on the signup form, never a private one, and has a form of its own for one list', async () => {
-    const page = await context.newPage();
+    const page = await browser.context.newPage();
     await page.goto(`${baseUrl}/`);
     const offered = page.locator('.list-choice input[name="lists"]');
     expect(await offered.count()).toBe(2);
@@ -366,7 +334,7 @@ describe('audiences in Chromium', () => {
 
   it('lets a person change lists and name from the preference centre, download their data, and leave everything', async () => {
     const pat = await stack.web.db.subscriber.findUniqueOrThrow({ where: { email: 'pat@example.com' } });
-    const page = await context.newPage();
+    const page = await browser.context.newPage();
     await page.goto(`${baseUrl}/preferences/${pat.unsubscribeToken}`);
     expect(await preferenceRow(page, defaultListName).locator('.status').textContent()).toBe('subscribed');
     expect(await preferenceRow(page, 'Weekly digest').locator('.status').textContent()).toBe('not subscribed');
@@ -417,7 +385,7 @@ describe('audiences in Chromium', () => {
     };
 
     // reader-4 is on both of the campaign's lists and on the default list, which it did not go to.
-    const page = await context.newPage();
+    const page = await browser.context.newPage();
     await page.goto(linkIn('reader-4@example.com'));
     expect(await page.locator('.lead').textContent()).toBe('Stop sending Events, Weekly digest to reader-4@example.com?');
     await shoot(page, '19-unsubscribe-campaign');

@@ -9,9 +9,9 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { launchChromium, screenshot } from '../../../test/support/admin-browser.js';
 import { seedSubscribers } from '../../../test/support/factories.js';
 import { useWebHarness } from '../../../test/support/web.js';
 
@@ -31,20 +31,7 @@ beforeAll(async () => {
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   rmSync(artifacts, { recursive: true, force: true });
   mkdirSync(artifacts, { recursive: true });
-  // Playwright gives every launch a fresh, temporary --user-data-dir of its own.
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
@@ -63,7 +50,7 @@ async function check(page: Page, shot: string) {
     // Evaluated in the page; written as text, as this project type-checks without DOM types.
     const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
     expect(overflow, `${shot} at ${width}px is wider than the viewport`).toBeLessThanOrEqual(0);
-    await page.screenshot({ path: join(artifacts, `${shot}-${width}.png`), fullPage: true });
+    await screenshot(page, `${shot}-${width}`, artifacts);
   }
 }
 

@@ -1,31 +1,13 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { once } from 'node:events';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminEmail, adminPassword, createWebHarness } from '../../../test/support/web.js';
+import { openAdminPage, screenshot, startAdminBrowser } from '../../../test/support/admin-browser.js';
+import type { AdminBrowser } from '../../../test/support/admin-browser.js';
+import { createWebHarness } from '../../../test/support/web.js';
 import type { WebHarness } from '../../../test/support/web.js';
 
-/** Git-ignored; look at these after a change to the segment pages. */
-const screenshotDir = fileURLToPath(new URL('../../../test-artifacts/admin/', import.meta.url));
-const launchArgs = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
-
 let web: WebHarness;
-let server: Server;
-let baseUrl: string;
-let context: BrowserContext;
-let profileDir: string;
+let browser: AdminBrowser;
 
 beforeAll(async () => {
-  mkdirSync(screenshotDir, { recursive: true });
   web = await createWebHarness();
   await web.db.$executeRaw`DELETE FROM segments`;
   await web.db.$executeRaw`DELETE FROM lists WHERE NOT is_default`;
@@ -35,40 +17,20 @@ beforeAll(async () => {
     SELECT 'reader-' || n || '@example.com', 'Reader ' || n, 'active',
            jsonb_build_object('plan', CASE WHEN n % 4 = 0 THEN 'pro' ELSE 'free' END, 'country', (ARRAY['FR', 'DE', 'US'])[1 + n % 3], 'seats', n), now()
     FROM generate_series(0, 39) AS n`;
-  server = web.app.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  profileDir = mkdtempSync(join(tmpdir(), 'herald-segments-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: launchArgs,
-    viewport: { width: 1280, height: 900 },
-    locale: 'en-GB',
-  });
+  browser = await startAdminBrowser(web.app, { name: 'segments' });
 }, 120_000);
 afterAll(async () => {
-  await context?.close();
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
-  server?.close();
+  await browser?.close();
   await web?.close();
 });
 
-async function shoot(page: Page, name: string) {
-  await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
-}
-
 describe('the segment builder in Chromium', () => {
   it('builds a segment from rows, previews its count and sample, saves it and edits it', async () => {
-    const page = await context.newPage();
-    await page.goto(`${baseUrl}/admin/login`);
-    await page.getByLabel('Email').fill(adminEmail);
-    await page.getByLabel('Password').fill(adminPassword);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.waitForURL(`${baseUrl}/admin`);
+    const page = await openAdminPage(browser);
 
     await page.getByRole('link', { name: 'Segments', exact: true }).click();
     await expect.poll(() => page.locator('h1').textContent()).toBe('Segments');
-    await shoot(page, 'segments-01-empty');
+    await screenshot(page, 'segments-01-empty');
     await page.getByRole('link', { name: 'New segment' }).click();
 
     await page.getByLabel('Name', { exact: true }).fill('Pro customers in France');
@@ -85,7 +47,7 @@ describe('the segment builder in Chromium', () => {
     await expect.poll(() => page.locator('.segment-count').textContent()).toBe('7');
     await expect.poll(() => page.locator('.segment-preview tbody tr').count()).toBe(7);
     expect(await page.getByLabel('Rule 2 value').inputValue()).toBe('FR, DE');
-    await shoot(page, 'segments-02-preview');
+    await screenshot(page, 'segments-02-preview');
 
     await page.getByRole('button', { name: 'Save segment' }).click();
     await expect.poll(() => page.locator('.notice').textContent()).toBe('The segment was saved.');
@@ -100,7 +62,7 @@ describe('the segment builder in Chromium', () => {
     await page.getByLabel('Rule 3 value').fill('10');
     await page.getByRole('button', { name: 'Save segment' }).click();
     await expect.poll(() => page.locator('tr.row-error').textContent()).toContain('Rule 3: attribute: attribute must be a letter or _');
-    await shoot(page, 'segments-03-invalid');
+    await screenshot(page, 'segments-03-invalid');
     expect((await web.db.segment.findUniqueOrThrow({ where: { id: saved.id } })).rules).toEqual(saved.rules);
 
     await page.getByLabel('Rule 3 key, list or campaign').fill('seats');
@@ -119,11 +81,11 @@ describe('the segment builder in Chromium', () => {
     await expect.poll(() => page.locator('.notice').textContent()).toBe('The segment was saved.');
     // pro (multiples of 4) not US (n % 3 = 2) and seats ≥ 10: 12, 16, 24, 28, 36.
     await expect.poll(() => page.locator('.segment-count').textContent()).toBe('5');
-    await shoot(page, 'segments-04-json');
+    await screenshot(page, 'segments-04-json');
 
     await page.getByRole('link', { name: '← Segments' }).click();
     await expect.poll(() => page.locator('tbody tr').count()).toBe(1);
-    await shoot(page, 'segments-05-list');
+    await screenshot(page, 'segments-05-list');
     await page.close();
   });
 });

@@ -1,64 +1,27 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { once } from 'node:events';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminEmail, adminPassword, createWebHarness } from '../../../test/support/web.js';
+import { openAdminPage, phone, screenshot, scrollsSideways, startAdminBrowser } from '../../../test/support/admin-browser.js';
+import type { AdminBrowser } from '../../../test/support/admin-browser.js';
+import { adminEmail, createWebHarness } from '../../../test/support/web.js';
 import type { WebHarness } from '../../../test/support/web.js';
 import { recordAudit } from '../src/team/audit.js';
 
-/** Git-ignored; look at these after a change to the account or audit pages. */
-const screenshotDir = fileURLToPath(new URL('../../../test-artifacts/admin/', import.meta.url));
-const launchArgs = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
-
 let web: WebHarness;
-let server: Server;
+let browser: AdminBrowser;
 let baseUrl: string;
-let context: BrowserContext;
-let profileDir: string;
 
 beforeAll(async () => {
-  mkdirSync(screenshotDir, { recursive: true });
   web = await createWebHarness();
-  server = web.app.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  profileDir = mkdtempSync(join(tmpdir(), 'herald-team-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: launchArgs,
-    viewport: { width: 1280, height: 900 },
-    locale: 'en-GB',
-  });
+  browser = await startAdminBrowser(web.app, { name: 'team' });
+  baseUrl = browser.baseUrl;
 }, 120_000);
 afterAll(async () => {
-  await context?.close();
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
-  server?.close();
+  await browser?.close();
   await web?.close();
 });
 
-async function shoot(page: Page, name: string) {
-  await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
-}
-
 describe('the account and audit pages in Chromium', () => {
   it('creates a token through the form, shows it once, revokes one, and shows the audit log at 1280 px and on a phone', async () => {
-    const page = await context.newPage();
-    const pageScrollsSideways = () => page.evaluate<boolean>('document.documentElement.scrollWidth > window.innerWidth');
-    await page.goto(`${baseUrl}/admin/login`);
-    await page.getByLabel('Email').fill(adminEmail);
-    await page.getByLabel('Password').fill(adminPassword);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.waitForURL(`${baseUrl}/admin`);
+    const page = await openAdminPage(browser);
 
     await page.getByRole('link', { name: /Your account and API tokens|admin@herald\.test/ }).click();
     await expect.poll(() => page.locator('h1').textContent()).toBe('Your account');
@@ -79,8 +42,8 @@ describe('the account and audit pages in Chromium', () => {
     expect(token).toMatch(/^herald_/);
     expect(await page.locator('pre.command').textContent()).toContain(`Bearer ${token}`);
     expect(await page.getByText('Copy it now: it is not shown again.').isVisible()).toBe(true);
-    expect(await pageScrollsSideways()).toBe(false);
-    await shoot(page, 'team-01-token-created-1280');
+    expect(await scrollsSideways(page)).toBe(false);
+    await screenshot(page, 'team-01-token-created-1280');
 
     // Used once, so the list has a last use to show; then a second token, revoked.
     const used = await fetch(`${baseUrl}/campaigns`, { headers: { Authorization: `Bearer ${token}` } });
@@ -98,8 +61,8 @@ describe('the account and audit pages in Chromium', () => {
     expect(await rows.first().textContent()).toContain('Nightly export');
     expect(await rows.last().getByText('revoked').isVisible()).toBe(true);
     expect(await page.content()).not.toContain(token);
-    expect(await pageScrollsSideways()).toBe(false);
-    await shoot(page, 'team-02-account-1280');
+    expect(await scrollsSideways(page)).toBe(false);
+    await screenshot(page, 'team-02-account-1280');
 
     // A few entries from elsewhere, so the log shows targets and addresses.
     const campaign = await web.db.campaign.create({ data: { subject: 'December news: what shipped this month', html: '<p>Hi</p>' } });
@@ -116,25 +79,25 @@ describe('the account and audit pages in Chromium', () => {
     await expect.poll(() => entries.count()).toBe(7);
     expect(await entries.first().textContent()).toContain('subscriber.erased');
     expect(await page.getByRole('link', { name: 'December news: what shipped this month' }).isVisible()).toBe(true);
-    expect(await pageScrollsSideways()).toBe(false);
-    await shoot(page, 'team-03-audit-1280');
+    expect(await scrollsSideways(page)).toBe(false);
+    await screenshot(page, 'team-03-audit-1280');
 
     await page.getByLabel('Action').selectOption('token.created');
     await page.getByRole('button', { name: 'Filter' }).click();
     await expect.poll(() => entries.count()).toBe(2);
 
-    await page.setViewportSize({ width: 390, height: 844 });
+    await page.setViewportSize(phone);
     await page.goto(`${baseUrl}/admin/audit`);
-    expect(await pageScrollsSideways()).toBe(false);
-    await shoot(page, 'team-04-audit-phone');
+    expect(await scrollsSideways(page)).toBe(false);
+    await screenshot(page, 'team-04-audit-phone');
     await page.goto(`${baseUrl}/admin/account`);
-    expect(await pageScrollsSideways()).toBe(false);
-    await shoot(page, 'team-05-account-phone');
+    expect(await scrollsSideways(page)).toBe(false);
+    await screenshot(page, 'team-05-account-phone');
     await page.getByLabel('Name').fill('Phone');
     await page.getByRole('button', { name: 'Create token' }).click();
     await expect.poll(() => page.locator('h1').textContent()).toBe('Token created');
-    expect(await pageScrollsSideways()).toBe(false);
-    await shoot(page, 'team-06-token-created-phone');
+    expect(await scrollsSideways(page)).toBe(false);
+    await screenshot(page, 'team-06-token-created-phone');
     await page.close();
   }, 90_000);
 });

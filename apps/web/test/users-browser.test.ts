@@ -1,65 +1,28 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { once } from 'node:events';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import type { BrowserContext, Page } from 'playwright-core';
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeUser } from '../../../test/support/team.js';
-import { adminEmail, adminPassword, createWebHarness } from '../../../test/support/web.js';
+import { desktop, openAdminPage, phone, screenshot, scrollsSideways, startAdminBrowser } from '../../../test/support/admin-browser.js';
+import type { AdminBrowser } from '../../../test/support/admin-browser.js';
+import { adminEmail, createWebHarness } from '../../../test/support/web.js';
 import type { WebHarness } from '../../../test/support/web.js';
 
-/** Git-ignored; look at these after a change to the team pages. */
-const screenshotDir = fileURLToPath(new URL('../../../test-artifacts/admin/', import.meta.url));
-const launchArgs = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
-
 let web: WebHarness;
-let server: Server;
+let browser: AdminBrowser;
 let baseUrl: string;
-let context: BrowserContext;
-let profileDir: string;
 
 beforeAll(async () => {
-  mkdirSync(screenshotDir, { recursive: true });
   web = await createWebHarness();
-  server = web.app.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  profileDir = mkdtempSync(join(tmpdir(), 'herald-users-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: launchArgs,
-    viewport: { width: 1280, height: 900 },
-    locale: 'en-GB',
-  });
+  browser = await startAdminBrowser(web.app, { name: 'users' });
+  baseUrl = browser.baseUrl;
 }, 120_000);
 afterAll(async () => {
-  await context?.close();
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
-  server?.close();
+  await browser?.close();
   await web?.close();
 });
 
-async function shoot(page: Page, name: string) {
-  await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
-}
-
 describe('the team pages in Chromium', () => {
   it('invites someone, changes their role, disables them and shows the team at 1280 px and on a phone', async () => {
-    const page = await context.newPage();
-    const pageScrollsSideways = () => page.evaluate<boolean>('document.documentElement.scrollWidth > window.innerWidth');
-    await page.goto(`${baseUrl}/admin/login`);
-    await page.getByLabel('Email').fill(adminEmail);
-    await page.getByLabel('Password').fill(adminPassword);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.waitForURL(`${baseUrl}/admin`);
+    const page = await openAdminPage(browser);
     await makeUser(web.db, 'admin', 'margaret.hamilton@example.com');
     const viewer = await makeUser(web.db, 'viewer', 'ann@example.com');
     await web.db.user.update({ where: { id: viewer.user.id }, data: { lastLoginAt: new Date(Date.now() - 3 * 24 * 60 * 60 * 1000) } });
@@ -74,7 +37,7 @@ describe('the team pages in Chromium', () => {
     await page.getByRole('button', { name: 'Send the invitation' }).click();
     await expect.poll(() => page.locator('#email-error').isVisible()).toBe(true);
     expect(await page.getByLabel(/^editor/).isChecked()).toBe(true);
-    await shoot(page, 'users-01-invalid');
+    await screenshot(page, 'users-01-invalid');
 
     await page.getByLabel('Email').fill('grace.hopper@example.com');
     await page.getByRole('button', { name: 'Send the invitation' }).click();
@@ -82,7 +45,7 @@ describe('the team pages in Chromium', () => {
     const grace = await web.db.user.findUniqueOrThrow({ where: { email: 'grace.hopper@example.com' } });
     expect(page.url()).toBe(`${baseUrl}/admin/users/${grace.id}?notice=invited`);
     expect(await page.getByText('email not sent yet').isVisible()).toBe(true);
-    await shoot(page, 'users-02-invited-1280');
+    await screenshot(page, 'users-02-invited-1280');
 
     await page.getByLabel(/^admin/).check();
     await page.getByRole('button', { name: 'Change the role' }).click();
@@ -91,17 +54,17 @@ describe('the team pages in Chromium', () => {
     await page.getByRole('button', { name: 'Disable' }).click();
     await expect.poll(() => page.locator('.notice').textContent()).toContain('Disabled');
     expect(await page.getByRole('button', { name: 'Enable' }).isVisible()).toBe(true);
-    expect(await pageScrollsSideways()).toBe(false);
-    await shoot(page, 'users-03-disabled-1280');
+    expect(await scrollsSideways(page)).toBe(false);
+    await screenshot(page, 'users-03-disabled-1280');
 
-    await page.setViewportSize({ width: 390, height: 844 });
+    await page.setViewportSize(phone);
     await page.reload();
-    expect(await pageScrollsSideways()).toBe(false);
-    await shoot(page, 'users-04-user-phone');
+    expect(await scrollsSideways(page)).toBe(false);
+    await screenshot(page, 'users-04-user-phone');
     await page.getByRole('link', { name: 'Team', exact: true }).first().click();
     await expect.poll(() => page.locator('table.user-list tbody tr').count()).toBe(4);
-    expect(await pageScrollsSideways()).toBe(false);
-    await shoot(page, 'users-05-team-phone');
+    expect(await scrollsSideways(page)).toBe(false);
+    await screenshot(page, 'users-05-team-phone');
 
     // The last owner cannot be demoted: the page says why.
     const owner = await web.db.user.findUniqueOrThrow({ where: { email: adminEmail } });
@@ -109,21 +72,21 @@ describe('the team pages in Chromium', () => {
     await page.getByLabel(/^viewer/).check();
     await page.getByRole('button', { name: 'Change the role' }).click();
     await expect.poll(() => page.locator('.alert').textContent()).toContain('At least one enabled owner');
-    expect(await pageScrollsSideways()).toBe(false);
-    await shoot(page, 'users-06-last-owner-phone');
+    expect(await scrollsSideways(page)).toBe(false);
+    await screenshot(page, 'users-06-last-owner-phone');
 
     await page.goto(`${baseUrl}/admin/users/${viewer.user.id}`);
     await page.getByRole('link', { name: 'Remove' }).click();
     await expect.poll(() => page.locator('h1').textContent()).toBe('Remove ann@example.com?');
-    await shoot(page, 'users-07-remove-phone');
+    await screenshot(page, 'users-07-remove-phone');
     await page.getByRole('button', { name: 'Remove this person' }).click();
     await expect.poll(() => page.locator('.notice').textContent()).toContain('Removed');
     expect(await page.locator('table.user-list tbody tr').count()).toBe(3);
 
-    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.setViewportSize(desktop);
     await page.reload();
-    expect(await pageScrollsSideways()).toBe(false);
-    await shoot(page, 'users-08-team-1280');
+    expect(await scrollsSideways(page)).toBe(false);
+    await screenshot(page, 'users-08-team-1280');
     await page.close();
   }, 120_000);
 
@@ -140,28 +103,27 @@ describe('the team pages in Chromium', () => {
       },
     });
     // Someone else's browser: no owner's session.
-    await context.clearCookies();
-    const page = await context.newPage();
-    const pageScrollsSideways = () => page.evaluate<boolean>('document.documentElement.scrollWidth > window.innerWidth');
-    await page.setViewportSize({ width: 390, height: 844 });
+    await browser.context.clearCookies();
+    const page = await browser.context.newPage();
+    await page.setViewportSize(phone);
     await page.goto(`${baseUrl}/admin/invitations/${token}`);
     expect(await page.locator('h1').textContent()).toContain('as an editor');
     await page.getByLabel('Password', { exact: true }).fill('short');
     await page.getByLabel('The password again').fill('short');
     await page.getByRole('button', { name: 'Join' }).click();
     await expect.poll(() => page.locator('#password-error').isVisible()).toBe(true);
-    expect(await pageScrollsSideways()).toBe(false);
-    await shoot(page, 'users-09-invitation-phone');
+    expect(await scrollsSideways(page)).toBe(false);
+    await screenshot(page, 'users-09-invitation-phone');
 
     await page.getByLabel('Password', { exact: true }).fill('katherine computes trajectories');
     await page.getByLabel('The password again').fill('katherine computes trajectories');
     await page.getByRole('button', { name: 'Join' }).click();
     await page.waitForURL(`${baseUrl}/admin`);
     expect(await page.getByRole('link', { name: 'Team', exact: true }).count()).toBe(0);
-    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.setViewportSize(desktop);
     await page.goto(`${baseUrl}/admin/invitations/${token}`);
     expect(await page.locator('h1').textContent()).toBe('This invitation link does not work');
-    await shoot(page, 'users-10-invitation-used-1280');
+    await screenshot(page, 'users-10-invitation-used-1280');
     await page.close();
   }, 60_000);
 });

@@ -1,54 +1,23 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { once } from 'node:events';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminEmail, adminPassword, createWebHarness } from '../../../test/support/web.js';
+import { desktop, openAdminPage, phone, screenshot, scrollsSideways, startAdminBrowser } from '../../../test/support/admin-browser.js';
+import type { AdminBrowser } from '../../../test/support/admin-browser.js';
+import { createWebHarness } from '../../../test/support/web.js';
 import type { WebHarness } from '../../../test/support/web.js';
 
-/** Git-ignored; look at these after a change to the webhook pages. */
-const screenshotDir = fileURLToPath(new URL('../../../test-artifacts/admin/', import.meta.url));
-const launchArgs = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
-
 let web: WebHarness;
-let server: Server;
+let browser: AdminBrowser;
 let baseUrl: string;
-let context: BrowserContext;
-let profileDir: string;
 
 beforeAll(async () => {
-  mkdirSync(screenshotDir, { recursive: true });
   web = await createWebHarness();
   await web.db.$executeRaw`DELETE FROM webhook_endpoints`;
-  server = web.app.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  profileDir = mkdtempSync(join(tmpdir(), 'herald-webhooks-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: launchArgs,
-    viewport: { width: 1280, height: 900 },
-    locale: 'en-GB',
-  });
+  browser = await startAdminBrowser(web.app, { name: 'webhooks' });
+  baseUrl = browser.baseUrl;
 }, 120_000);
 afterAll(async () => {
-  await context?.close();
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
-  server?.close();
+  await browser?.close();
   await web?.close();
 });
-
-async function shoot(page: Page, name: string) {
-  await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
-}
 
 type SeededDelivery = { type: string; status: string; attempts: number; nextAttemptInMinutes: number; statusCode: number | null; error: string | null; excerpt: string | null; durationMs: number };
 
@@ -84,13 +53,7 @@ const seeded: SeededDelivery[] = [
 
 describe('the webhook pages in Chromium', () => {
   it('creates an endpoint through the form, shows its secret once, and lists its deliveries at 1280 px and on a phone', async () => {
-    const page = await context.newPage();
-    const pageScrollsSideways = () => page.evaluate<boolean>('document.documentElement.scrollWidth > window.innerWidth');
-    await page.goto(`${baseUrl}/admin/login`);
-    await page.getByLabel('Email').fill(adminEmail);
-    await page.getByLabel('Password').fill(adminPassword);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.waitForURL(`${baseUrl}/admin`);
+    const page = await openAdminPage(browser);
 
     await page.getByRole('link', { name: 'Webhooks', exact: true }).click();
     await expect.poll(() => page.locator('h1').textContent()).toBe('Webhooks');
@@ -102,7 +65,7 @@ describe('the webhook pages in Chromium', () => {
     await page.getByRole('button', { name: 'Create endpoint' }).click();
     await expect.poll(() => page.locator('#url-error').isVisible()).toBe(true);
     expect(await page.getByLabel(/subscriber\.created/).isChecked()).toBe(true);
-    await shoot(page, 'webhooks-01-invalid');
+    await screenshot(page, 'webhooks-01-invalid');
 
     await page.getByLabel('URL').fill('https://crm.example.com/integrations/herald/webhooks/incoming-events-for-the-newsletter');
     await page.getByLabel(/^Description/).fill('Keeps the CRM in step with the newsletter.');
@@ -113,7 +76,7 @@ describe('the webhook pages in Chromium', () => {
     const endpoint = await web.db.webhookEndpoint.findFirstOrThrow();
     expect(await page.locator('code.secret').textContent()).toBe(endpoint.secret);
     expect(await page.getByText('Copy it now: it is not shown again.').isVisible()).toBe(true);
-    await shoot(page, 'webhooks-02-secret');
+    await screenshot(page, 'webhooks-02-secret');
 
     await seedDeliveries(endpoint.id, seeded);
     await page.getByRole('link', { name: 'Go to the endpoint' }).click();
@@ -127,33 +90,33 @@ describe('the webhook pages in Chromium', () => {
     await failing.locator('summary').click();
     expect(await failing.locator('details pre').isVisible()).toBe(true);
     expect(await failing.locator('details pre').textContent()).toContain('<title>502 Bad Gateway</title>');
-    expect(await pageScrollsSideways()).toBe(false);
-    await shoot(page, 'webhooks-03-endpoint-1280');
+    expect(await scrollsSideways(page)).toBe(false);
+    await screenshot(page, 'webhooks-03-endpoint-1280');
 
     await page.getByRole('button', { name: 'Send test event' }).click();
     await expect.poll(() => page.locator('.notice').textContent()).toContain('A webhook.test event is on its way');
     await expect.poll(() => rows.count()).toBe(4);
 
-    await page.setViewportSize({ width: 390, height: 844 });
+    await page.setViewportSize(phone);
     await page.reload();
-    expect(await pageScrollsSideways()).toBe(false);
+    expect(await scrollsSideways(page)).toBe(false);
     expect(await page.locator('table.delivery-list thead').isVisible()).toBe(false);
-    await shoot(page, 'webhooks-04-endpoint-phone');
+    await screenshot(page, 'webhooks-04-endpoint-phone');
 
     await page.getByRole('button', { name: 'Disable' }).click();
     await expect.poll(() => page.locator('.alert h2').textContent()).toBe('This endpoint is disabled');
-    expect(await pageScrollsSideways()).toBe(false);
-    await shoot(page, 'webhooks-05-disabled-phone');
+    expect(await scrollsSideways(page)).toBe(false);
+    await screenshot(page, 'webhooks-05-disabled-phone');
 
     await page.goto(`${baseUrl}/admin/webhooks`);
-    expect(await pageScrollsSideways()).toBe(false);
-    await shoot(page, 'webhooks-06-list-phone');
+    expect(await scrollsSideways(page)).toBe(false);
+    await screenshot(page, 'webhooks-06-list-phone');
     await page.goto(`${baseUrl}/admin/webhooks/new`);
-    expect(await pageScrollsSideways()).toBe(false);
-    await shoot(page, 'webhooks-07-new-phone');
-    await page.setViewportSize({ width: 1280, height: 900 });
+    expect(await scrollsSideways(page)).toBe(false);
+    await screenshot(page, 'webhooks-07-new-phone');
+    await page.setViewportSize(desktop);
     await page.goto(`${baseUrl}/admin/webhooks`);
-    await shoot(page, 'webhooks-08-list-1280');
+    await screenshot(page, 'webhooks-08-list-1280');
     await page.close();
   }, 90_000);
 });

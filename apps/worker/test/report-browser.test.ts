@@ -3,54 +3,33 @@
  * opens and clicks reported through the signed webhook and applied by the event processing, and
  * the page an operator reads. Screenshots land in test-artifacts/admin/ (git-ignored).
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { once } from 'node:events';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { chromium } from 'playwright-core';
-import type { BrowserContext } from 'playwright-core';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { processEvents } from '../src/handlers/process-events.js';
+import { desktop, openAdminPage, phone, screenshot, scrollsSideways, startAdminBrowser } from '../../../test/support/admin-browser.js';
+import type { AdminBrowser } from '../../../test/support/admin-browser.js';
 import { postSend, seedSubscribers, waitForCampaignSent } from '../../../test/support/factories.js';
 import { createWebhookKeys, signedWebhookHeaders, webhookBody } from '../../../test/support/sendgrid-webhook.js';
 import { createStack, jobContext, waitFor } from '../../../test/support/stack.js';
 import type { Stack } from '../../../test/support/stack.js';
-import { adminEmail, adminPassword } from '../../../test/support/web.js';
 
-const screenshotDir = fileURLToPath(new URL('../../../test-artifacts/admin/', import.meta.url));
 const sendgrid = createWebhookKeys();
 const hour = 3600;
 
 let stack: Stack;
-let server: Server;
+let browser: AdminBrowser;
 let baseUrl: string;
-let context: BrowserContext;
-let profileDir: string;
 
 beforeAll(async () => {
-  mkdirSync(screenshotDir, { recursive: true });
   stack = await createStack({ SENDGRID_WEBHOOK_PUBLIC_KEY: sendgrid.publicKeyBase64 });
-  server = stack.web.app.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  profileDir = mkdtempSync(join(tmpdir(), 'herald-report-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update'],
-    viewport: { width: 1280, height: 900 },
-    acceptDownloads: true,
-  });
+  browser = await startAdminBrowser(stack.web.app, { name: 'report', acceptDownloads: true });
+  baseUrl = browser.baseUrl;
 }, 120_000);
 afterEach(() => stack.reset());
 afterAll(async () => {
-  await context?.close();
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
-  server?.close();
+  await browser?.close();
   await stack?.close();
 });
 
@@ -93,20 +72,10 @@ async function reportEvents(events: object[]) {
   });
 }
 
-async function loggedInPage() {
-  const page = await context.newPage();
-  await page.goto(`${baseUrl}/admin/login`);
-  await page.getByLabel('Email').fill(adminEmail);
-  await page.getByLabel('Password').fill(adminPassword);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await expect.poll(() => page.url()).not.toContain('/login');
-  return page;
-}
-
 describe('the report page in a browser', () => {
   it('shows the rates, the chart, the links and downloads the people behind a figure', async () => {
     const { campaignId } = await campaignWithActivity();
-    const page = await loggedInPage();
+    const page = await openAdminPage(browser);
     await page.goto(`${baseUrl}/admin/campaigns/${campaignId}`);
     await page.getByRole('link', { name: /Full report/ }).click();
     await expect.poll(() => page.getByRole('heading', { name: 'Report' }).isVisible()).toBe(true);
@@ -117,16 +86,16 @@ describe('the report page in a browser', () => {
     const chart = page.getByRole('img', { name: /26 opened and 11 clicked/ });
     expect((await chart.boundingBox())!.width).toBeGreaterThan(600);
     expect(await page.locator('rect.bar-opened').count()).toBeGreaterThan(5);
-    await page.screenshot({ path: join(screenshotDir, '30-campaign-report.png'), fullPage: true });
+    await screenshot(page, '30-campaign-report');
     // The numbers behind the chart, for screen readers and copying: one row per bucket with events.
     await page.getByText('The numbers behind the chart').click();
     expect(await page.locator('.chart-data tbody tr').count()).toBeGreaterThan(5);
 
     // At phone width the page fits without scrolling sideways.
-    await page.setViewportSize({ width: 390, height: 844 });
-    expect(await page.evaluate<boolean>('document.documentElement.scrollWidth > window.innerWidth')).toBe(false);
-    await page.screenshot({ path: join(screenshotDir, '31-campaign-report-phone.png'), fullPage: true });
-    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.setViewportSize(phone);
+    expect(await scrollsSideways(page)).toBe(false);
+    await screenshot(page, '31-campaign-report-phone');
+    await page.setViewportSize(desktop);
 
     const download = page.waitForEvent('download');
     await page.locator('tr[data-link="https://example.com/talk"]').getByRole('link', { name: 'Who clicked' }).click();
@@ -139,7 +108,7 @@ describe('the report page in a browser', () => {
 
   it('follows the events as they arrive, without a reload', async () => {
     const { campaignId, deliveries, emailOf, start } = await campaignWithActivity();
-    const page = await loggedInPage();
+    const page = await openAdminPage(browser);
     await page.goto(`${baseUrl}/admin/campaigns/${campaignId}/report`);
     await page.getByText('The numbers behind the chart').click();
     await expect.poll(() => page.getByRole('img', { name: /26 opened and 11 clicked/ }).isVisible()).toBe(true);
