@@ -112,6 +112,7 @@ export function accountPages({ deps, security, form, can, render }: AdminContext
     }
     const passwordHash = await hashPassword(parsed.data.password);
     await db.user.update({ where: { id: user.id }, data: { passwordHash } });
+    await auditRequest(db, req, res, 'user.password_changed', { type: 'user', id: user.id, label: user.email });
     // Sessions fingerprint the password hash, so every session opened with the old one (this one
     // included) has just ended; this browser gets a new one.
     await security.logIn(req, { id: user.id, passwordHash });

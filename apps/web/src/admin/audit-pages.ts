@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { Db } from '@herald/shared';
 import { fieldErrors } from '../http/field-errors.js';
-import { auditActions } from '../team/audit.js';
+import { auditActionLabels, auditActions } from '../team/audit.js';
 import { auditListQuery, listAuditEntries } from '../team/audit-queries.js';
 import type { AuditEntryView } from '../team/audit-queries.js';
 import { actorOf } from '../team/require-permission.js';
@@ -16,7 +16,13 @@ const targetPages: Record<string, { path: string; permission: Permission }> = {
   campaign: { path: '/admin/campaigns/', permission: 'campaigns:read' },
   subscriber: { path: '/admin/subscribers/', permission: 'subscribers:read' },
   user: { path: '/admin/users/', permission: 'users:manage' },
+  list: { path: '/admin/lists/', permission: 'audiences:read' },
+  segment: { path: '/admin/segments/', permission: 'audiences:read' },
+  webhook_endpoint: { path: '/admin/webhooks/', permission: 'webhooks:manage' },
 };
+
+/** The filter's choices: each action with its name for people. */
+const actionChoices = auditActions.map((action) => ({ value: action, label: auditActionLabels[action] }));
 
 /**
  * Which targets on this page still exist, by type: an entry outlives what it names (an erased
@@ -24,12 +30,15 @@ const targetPages: Record<string, { path: string; permission: Permission }> = {
  */
 async function existingTargets(db: Db, entries: AuditEntryView[]): Promise<Set<string>> {
   const ids = (type: string) => [...new Set(entries.filter((e) => e.target?.type === type && e.target.id).map((e) => e.target!.id!))].filter((id) => /^[0-9a-f-]{36}$/i.test(id));
-  const [campaigns, subscribers, users] = await Promise.all([
-    db.campaign.findMany({ where: { id: { in: ids('campaign') } }, select: { id: true } }),
-    db.subscriber.findMany({ where: { id: { in: ids('subscriber') } }, select: { id: true } }),
-    db.user.findMany({ where: { id: { in: ids('user') } }, select: { id: true } }),
+  const found = await Promise.all([
+    db.campaign.findMany({ where: { id: { in: ids('campaign') } }, select: { id: true } }).then((rows) => rows.map((row) => `campaign:${row.id}`)),
+    db.subscriber.findMany({ where: { id: { in: ids('subscriber') } }, select: { id: true } }).then((rows) => rows.map((row) => `subscriber:${row.id}`)),
+    db.user.findMany({ where: { id: { in: ids('user') } }, select: { id: true } }).then((rows) => rows.map((row) => `user:${row.id}`)),
+    db.list.findMany({ where: { id: { in: ids('list') } }, select: { id: true } }).then((rows) => rows.map((row) => `list:${row.id}`)),
+    db.segment.findMany({ where: { id: { in: ids('segment') } }, select: { id: true } }).then((rows) => rows.map((row) => `segment:${row.id}`)),
+    db.webhookEndpoint.findMany({ where: { id: { in: ids('webhook_endpoint') } }, select: { id: true } }).then((rows) => rows.map((row) => `webhook_endpoint:${row.id}`)),
   ]);
-  return new Set([...campaigns.map((c) => `campaign:${c.id}`), ...subscribers.map((s) => `subscriber:${s.id}`), ...users.map((u) => `user:${u.id}`)]);
+  return new Set(found.flat());
 }
 
 const text = (value: unknown) => (typeof value === 'string' ? value.trim() : '');
@@ -51,7 +60,7 @@ export function auditPages({ deps, can, render }: AdminContext): Router {
     const role = actorOf(res)!.role;
     if (!parsed.success) {
       res.status(422);
-      return render(req, res, 'audit', { title: 'Audit log', filters, actions: auditActions, errors: fieldErrors(parsed.error), entries: [], links: {}, olderHref: null, olderPage: false });
+      return render(req, res, 'audit', { title: 'Audit log', filters, actions: actionChoices, errors: fieldErrors(parsed.error), entries: [], links: {}, olderHref: null, olderPage: false });
     }
     const page = await listAuditEntries(db, parsed.data);
     const existing = await existingTargets(db, page.entries);
@@ -65,7 +74,7 @@ export function auditPages({ deps, can, render }: AdminContext): Router {
     render(req, res, 'audit', {
       title: 'Audit log',
       filters,
-      actions: auditActions,
+      actions: actionChoices,
       errors: {},
       entries: page.entries,
       links,

@@ -6,6 +6,8 @@ import { HttpError } from '../http/http-error.js';
 import { createListInput, editListInput, listRefOf } from '../lists/list-schema.js';
 import { createList, editList, findList, listLists, removeList } from '../lists/list-queries.js';
 import type { ListView } from '../lists/list-queries.js';
+import { auditRequest, listTarget } from '../team/audit.js';
+import { auditListChange } from '../team/audit-changes.js';
 import type { AdminContext } from './admin-context.js';
 
 /** The list form's fields as typed, for re-rendering it with its errors. */
@@ -139,6 +141,7 @@ export function listPages({ deps, security, form, can, render }: AdminContext): 
       res.status(409);
       return showForm(req, res, { list: null, values, errors: { slug: `Another list already has the slug “${result.slug}”.` } });
     }
+    await auditRequest(db, req, res, 'list.created', listTarget(result.list), { slug: result.list.slug });
     res.redirect(303, `/admin/lists/${result.list.id}?notice=created`);
   });
 
@@ -177,6 +180,7 @@ export function listPages({ deps, security, form, can, render }: AdminContext): 
       res.status(409);
       return showForm(req, res, { list, values, errors: { slug: `Another list already has the slug “${result.slug}”.` } });
     }
+    await auditListChange(db, req, res, result);
     res.redirect(303, `/admin/lists/${list.id}?notice=saved`);
   });
 
@@ -184,6 +188,8 @@ export function listPages({ deps, security, form, can, render }: AdminContext): 
     const list = await findOr404(req.params.id);
     const result = await removeList(db, list.id);
     if (result.outcome === 'default') throw new HttpError(409, 'invalid_state', 'The default list cannot be deleted.');
+    if (result.outcome === 'not_found') throw new HttpError(404, 'not_found', 'No list with that id. It may have been deleted.');
+    await auditRequest(db, req, res, result.outcome === 'archived' ? 'list.archived' : 'list.deleted', listTarget(result.list));
     if (result.outcome === 'archived') return res.redirect(303, `/admin/lists/${list.id}?notice=archived`);
     res.redirect(303, '/admin/lists?notice=deleted');
   });

@@ -9,6 +9,8 @@ import type { RuleRow } from '../segments/rule-rows.js';
 import { SegmentInputError, parseCreateSegment } from '../segments/segment-input.js';
 import { allSegments, createSegment, deleteSegment, findSegment, previewSegment, updateSegment } from '../segments/segment-store.js';
 import type { SampleSubscriber } from '../segments/segment-store.js';
+import { auditRequest, segmentTarget } from '../team/audit.js';
+import { auditSegmentChange } from '../team/audit-changes.js';
 import type { AdminContext } from './admin-context.js';
 
 /** Rows the builder offers: the segment's own and a few blank ones. */
@@ -103,8 +105,17 @@ export function segmentPages({ deps, security, can, render }: AdminContext): Rou
         return page(req, res, { segment, values, errors: {}, preview: await previewSegment(db, input.rules) });
       }
       const input = parseCreateSegment({ name: values.name, rules: form.rules });
-      const saved = segmentId ? await updateSegment(db, segmentId, input) : await createSegment(db, input as { name: string; rules: SegmentRule });
-      if (!saved) throw new HttpError(404, 'not_found', 'No segment with that id. It may have been deleted.');
+      let saved: { id: string };
+      if (segmentId) {
+        const updated = await updateSegment(db, segmentId, input);
+        if (!updated) throw new HttpError(404, 'not_found', 'No segment with that id. It may have been deleted.');
+        await auditSegmentChange(db, req, res, updated);
+        saved = updated.segment;
+      } else {
+        const created = await createSegment(db, input as { name: string; rules: SegmentRule });
+        await auditRequest(db, req, res, 'segment.created', segmentTarget(created));
+        saved = created;
+      }
       res.redirect(303, `/admin/segments/${saved.id}?notice=saved`);
     } catch (err) {
       if (!(err instanceof SegmentInputError)) throw err;
@@ -117,9 +128,10 @@ export function segmentPages({ deps, security, can, render }: AdminContext): Rou
   router.post('/admin/segments/:id', ...can('audiences:write'), builderForm, security.csrfProtection, (req, res) => submit(req, res, parseId(req.params.id, 'segment')));
 
   router.post('/admin/segments/:id/delete', ...can('audiences:write'), builderForm, security.csrfProtection, async (req, res) => {
-    const outcome = await deleteSegment(db, parseId(req.params.id, 'segment'));
-    if (outcome === 'not_found') throw new HttpError(404, 'not_found', 'No segment with that id. It may have been deleted already.');
-    if (outcome === 'in_use') throw new HttpError(409, 'invalid_state', 'A campaign was sent to this segment, so it is kept with the campaign.');
+    const deleted = await deleteSegment(db, parseId(req.params.id, 'segment'));
+    if (deleted.outcome === 'not_found') throw new HttpError(404, 'not_found', 'No segment with that id. It may have been deleted already.');
+    if (deleted.outcome === 'in_use') throw new HttpError(409, 'invalid_state', 'A campaign was sent to this segment, so it is kept with the campaign.');
+    await auditRequest(db, req, res, 'segment.deleted', segmentTarget(deleted.segment));
     res.redirect(303, '/admin/segments?notice=deleted');
   });
 

@@ -17,6 +17,8 @@ import {
   updateEndpoint,
 } from '../webhook-endpoints/endpoint-store.js';
 import type { EndpointView } from '../webhook-endpoints/endpoint-store.js';
+import { auditRequest, webhookEndpointTarget } from '../team/audit.js';
+import { auditEndpointChange } from '../team/audit-changes.js';
 import type { AdminContext } from './admin-context.js';
 
 /** The endpoint form's fields as typed, for re-rendering it with its errors. */
@@ -108,6 +110,7 @@ export function webhookPages({ deps, security, form, can, render }: AdminContext
       return showForm(req, res, { endpoint: null, values, errors: formErrors(parsed.error) });
     }
     const created = await createEndpoint(db, parsed.data);
+    await auditRequest(db, req, res, 'webhook_endpoint.created', webhookEndpointTarget(created), { events: created.events, enabled: created.enabled });
     // The secret is shown on this answer alone: never in an address, never again.
     res.set('Cache-Control', 'no-store');
     res.status(201);
@@ -142,14 +145,18 @@ export function webhookPages({ deps, security, form, can, render }: AdminContext
       res.status(422);
       return showForm(req, res, { endpoint, values, errors: formErrors(parsed.error) });
     }
-    if (!(await updateEndpoint(db, endpoint.id, parsed.data))) throw gone();
+    const updated = await updateEndpoint(db, endpoint.id, parsed.data);
+    if (!updated) throw gone();
+    await auditEndpointChange(db, req, res, updated);
     res.redirect(303, `/admin/webhooks/${endpoint.id}?notice=saved`);
   });
 
   for (const [action, enabled] of [['enable', true], ['disable', false]] as const) {
     router.post(`/admin/webhooks/:id/${action}`, ...can('webhooks:manage'), form, security.csrfProtection, async (req, res) => {
       const id = parseId(req.params.id, 'webhook endpoint');
-      if (!(await updateEndpoint(db, id, { enabled }))) throw gone();
+      const updated = await updateEndpoint(db, id, { enabled });
+      if (!updated) throw gone();
+      await auditEndpointChange(db, req, res, updated);
       res.redirect(303, `/admin/webhooks/${id}?notice=${enabled ? 'enabled' : 'disabled'}`);
     });
   }
@@ -158,20 +165,24 @@ export function webhookPages({ deps, security, form, can, render }: AdminContext
     const id = parseId(req.params.id, 'webhook endpoint');
     const sent = await sendTestEvent(db, id);
     if (sent === 'not_found') throw gone();
+    if (sent !== 'disabled') await auditRequest(db, req, res, 'webhook_endpoint.tested', webhookEndpointTarget(sent.endpoint), { deliveryId: sent.deliveryId });
     res.redirect(303, `/admin/webhooks/${id}?notice=${sent === 'disabled' ? 'test-disabled' : 'tested'}`);
   });
 
   router.post('/admin/webhooks/:id/delete', ...can('webhooks:manage'), form, security.csrfProtection, async (req, res) => {
-    if (!(await deleteEndpoint(db, parseId(req.params.id, 'webhook endpoint')))) throw gone();
+    const deleted = await deleteEndpoint(db, parseId(req.params.id, 'webhook endpoint'));
+    if (!deleted) throw gone();
+    await auditRequest(db, req, res, 'webhook_endpoint.deleted', webhookEndpointTarget(deleted));
     res.redirect(303, '/admin/webhooks?notice=deleted');
   });
 
   router.post('/admin/webhooks/:id/deliveries/:deliveryId/resend', ...can('webhooks:manage'), form, security.csrfProtection, async (req, res) => {
     const id = parseId(req.params.id, 'webhook endpoint');
     const deliveryId = parseId(req.params.deliveryId, 'delivery');
-    const outcome = await resendDelivery(db, id, deliveryId);
-    if (outcome === 'not_found') throw new HttpError(404, 'not_found', 'No delivery with that id for this endpoint.');
-    res.redirect(303, `/admin/webhooks/${id}?notice=${outcome === 'disabled' ? 'resend-disabled' : 'resent'}`);
+    const resent = await resendDelivery(db, id, deliveryId);
+    if (resent.outcome === 'not_found') throw new HttpError(404, 'not_found', 'No delivery with that id for this endpoint.');
+    if (resent.outcome === 'queued') await auditRequest(db, req, res, 'webhook_delivery.resent', webhookEndpointTarget(resent.endpoint), { deliveryId });
+    res.redirect(303, `/admin/webhooks/${id}?notice=${resent.outcome === 'disabled' ? 'resend-disabled' : 'resent'}`);
   });
 
   return router;

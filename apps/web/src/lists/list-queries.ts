@@ -98,7 +98,7 @@ export async function createList(db: Db, input: CreateListInput): Promise<Create
   return { created: false, slug: base };
 }
 
-export type EditListResult = { outcome: 'edited'; list: ListView } | { outcome: 'not_found' } | { outcome: 'archived' } | { outcome: 'slug_taken'; slug: string };
+export type EditListResult = { outcome: 'edited'; list: ListView; before: ListView } | { outcome: 'not_found' } | { outcome: 'archived' } | { outcome: 'slug_taken'; slug: string };
 
 /** Changes the fields given; an archived list is not edited. */
 export async function editList(db: Db, ref: string, input: EditListInput): Promise<EditListResult> {
@@ -126,10 +126,10 @@ export async function editList(db: Db, ref: string, input: EditListInput): Promi
     if (input.slug !== undefined && isUniqueViolation(err)) return { outcome: 'slug_taken', slug: input.slug };
     throw err;
   }
-  return { outcome: 'edited', list: (await findList(db, list.id))! };
+  return { outcome: 'edited', list: (await findList(db, list.id))!, before: list };
 }
 
-export type RemoveListResult = { outcome: 'deleted' } | { outcome: 'archived'; list: ListView } | { outcome: 'not_found' } | { outcome: 'default' };
+export type RemoveListResult = { outcome: 'deleted'; list: ListView } | { outcome: 'archived'; list: ListView } | { outcome: 'not_found' } | { outcome: 'default' };
 
 /**
  * Deletes a list, or archives it when a campaign went to it (the campaign's audience stays named;
@@ -148,7 +148,7 @@ export async function removeList(db: Db, ref: string): Promise<RemoveListResult>
       return { outcome: 'archived', list: (await findList(tx, found.id))! };
     }
     await tx.$executeRaw`DELETE FROM lists WHERE id = ${found.id}::uuid`;
-    return { outcome: 'deleted' };
+    return { outcome: 'deleted', list: found };
   });
 }
 

@@ -7,6 +7,8 @@ import { requireJsonBody } from '../http/json-body.js';
 import { parseBody, parseRequest } from '../http/parse-request.js';
 import { createListInput, editListInput, listRefOf } from '../lists/list-schema.js';
 import { createList, editList, findList, listLists, listMembers, removeList, subscriptionStatuses } from '../lists/list-queries.js';
+import { auditRequest, listTarget } from '../team/audit.js';
+import { auditListChange } from '../team/audit-changes.js';
 
 export const listsQuery = z.object({
   archived: z.enum(['include', 'exclude'], { error: 'archived must be "include" or "exclude"' }).default('exclude'),
@@ -40,6 +42,7 @@ export function listRoutes(deps: WebDeps): Router {
   router.post('/lists', ...can('audiences:write'), ...requireJsonBody('2mb'), async (req, res) => {
     const result = await createList(db, parseBody(createListInput, req.body));
     if (!result.created) throw new HttpError(409, 'conflict', `Another list already has the slug "${result.slug}".`, { slug: 'is taken' });
+    await auditRequest(db, req, res, 'list.created', listTarget(result.list), { slug: result.list.slug });
     res.status(201).location(`/lists/${result.list.id}`).json(result.list);
   });
 
@@ -58,6 +61,7 @@ export function listRoutes(deps: WebDeps): Router {
     if (result.outcome === 'not_found') throw noList();
     if (result.outcome === 'archived') throw new HttpError(409, 'invalid_state', 'The list is archived; an archived list cannot be edited.');
     if (result.outcome === 'slug_taken') throw new HttpError(409, 'conflict', `Another list already has the slug "${result.slug}".`, { slug: 'is taken' });
+    await auditListChange(db, req, res, result);
     res.json(result.list);
   });
 
@@ -66,6 +70,7 @@ export function listRoutes(deps: WebDeps): Router {
     const result = await removeList(db, listRef(req.params.id));
     if (result.outcome === 'not_found') throw noList();
     if (result.outcome === 'default') throw new HttpError(409, 'invalid_state', 'The default list cannot be deleted.');
+    await auditRequest(db, req, res, result.outcome === 'archived' ? 'list.archived' : 'list.deleted', listTarget(result.list));
     if (result.outcome === 'archived') {
       res.json(result.list);
       return;

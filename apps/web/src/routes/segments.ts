@@ -7,6 +7,8 @@ import { apiAccess } from '../http/admin-auth.js';
 import { requireJsonBody } from '../http/json-body.js';
 import { parseId, parseRequest } from '../http/parse-request.js';
 import { SegmentInputError, parseCreateSegment, parsePreviewSegment, parseUpdateSegment } from '../segments/segment-input.js';
+import { auditRequest, segmentTarget } from '../team/audit.js';
+import { auditSegmentChange } from '../team/audit-changes.js';
 import { countSegment, createSegment, deleteSegment, findSegment, listSegments, previewSegment, updateSegment } from '../segments/segment-store.js';
 
 export const segmentListQuery = z.object({
@@ -44,6 +46,7 @@ export function segmentRoutes(deps: WebDeps): Router {
 
   router.post('/segments', ...can('audiences:write'), ...jsonBody, withInputErrors(async (req, res) => {
     const segment = await createSegment(db, parseCreateSegment(req.body));
+    await auditRequest(db, req, res, 'segment.created', segmentTarget(segment));
     res.status(201).json(segment);
   }));
 
@@ -59,15 +62,17 @@ export function segmentRoutes(deps: WebDeps): Router {
 
   router.patch('/segments/:id', ...can('audiences:write'), ...jsonBody, withInputErrors(async (req, res) => {
     const id = parseId(req.params.id, 'segment');
-    const segment = await updateSegment(db, id, parseUpdateSegment(req.body));
-    if (!segment) throw notFound();
-    res.json(segment);
+    const updated = await updateSegment(db, id, parseUpdateSegment(req.body));
+    if (!updated) throw notFound();
+    await auditSegmentChange(db, req, res, updated);
+    res.json(updated.segment);
   }));
 
   router.delete('/segments/:id', ...can('audiences:write'), async (req, res) => {
-    const outcome = await deleteSegment(db, parseId(req.params.id, 'segment'));
-    if (outcome === 'not_found') throw notFound();
-    if (outcome === 'in_use') throw new HttpError(409, 'invalid_state', 'A campaign was sent to this segment; it cannot be deleted.');
+    const deleted = await deleteSegment(db, parseId(req.params.id, 'segment'));
+    if (deleted.outcome === 'not_found') throw notFound();
+    if (deleted.outcome === 'in_use') throw new HttpError(409, 'invalid_state', 'A campaign was sent to this segment; it cannot be deleted.');
+    await auditRequest(db, req, res, 'segment.deleted', segmentTarget(deleted.segment));
     res.status(204).end();
   });
 

@@ -15,6 +15,8 @@ import {
   sendTestEvent,
   updateEndpoint,
 } from '../webhook-endpoints/endpoint-store.js';
+import { auditRequest, webhookEndpointTarget } from '../team/audit.js';
+import { auditEndpointChange } from '../team/audit-changes.js';
 
 const jsonBody = requireJsonBody('16kb');
 
@@ -34,7 +36,9 @@ export function webhookEndpointRoutes(deps: WebDeps): Router {
   });
 
   router.post('/webhook-endpoints', ...can('webhooks:manage'), ...jsonBody, async (req, res) => {
-    res.status(201).json(await createEndpoint(db, parseBody(createBody, req.body)));
+    const created = await createEndpoint(db, parseBody(createBody, req.body));
+    await auditRequest(db, req, res, 'webhook_endpoint.created', webhookEndpointTarget(created), { events: created.events, enabled: created.enabled });
+    res.status(201).json(created);
   });
 
   router.get('/webhook-endpoints/:id', ...can('webhooks:manage'), async (req, res) => {
@@ -45,13 +49,16 @@ export function webhookEndpointRoutes(deps: WebDeps): Router {
 
   router.patch('/webhook-endpoints/:id', ...can('webhooks:manage'), ...jsonBody, async (req, res) => {
     const id = parseId(req.params.id, 'webhook endpoint');
-    const endpoint = await updateEndpoint(db, id, parseBody(updateBody, req.body));
-    if (!endpoint) throw notFound();
-    res.json(endpoint);
+    const updated = await updateEndpoint(db, id, parseBody(updateBody, req.body));
+    if (!updated) throw notFound();
+    await auditEndpointChange(db, req, res, updated);
+    res.json(updated.endpoint);
   });
 
   router.delete('/webhook-endpoints/:id', ...can('webhooks:manage'), async (req, res) => {
-    if (!(await deleteEndpoint(db, parseId(req.params.id, 'webhook endpoint')))) throw notFound();
+    const deleted = await deleteEndpoint(db, parseId(req.params.id, 'webhook endpoint'));
+    if (!deleted) throw notFound();
+    await auditRequest(db, req, res, 'webhook_endpoint.deleted', webhookEndpointTarget(deleted));
     res.status(204).end();
   });
 
@@ -59,7 +66,8 @@ export function webhookEndpointRoutes(deps: WebDeps): Router {
     const sent = await sendTestEvent(db, parseId(req.params.id, 'webhook endpoint'));
     if (sent === 'not_found') throw notFound();
     if (sent === 'disabled') throw disabled();
-    res.status(202).json(sent);
+    await auditRequest(db, req, res, 'webhook_endpoint.tested', webhookEndpointTarget(sent.endpoint), { deliveryId: sent.deliveryId });
+    res.status(202).json({ eventId: sent.eventId, deliveryId: sent.deliveryId });
   });
 
   router.get('/webhook-endpoints/:id/deliveries', ...can('webhooks:manage'), async (req, res) => {
@@ -72,9 +80,10 @@ export function webhookEndpointRoutes(deps: WebDeps): Router {
   router.post('/webhook-endpoints/:id/deliveries/:deliveryId/resend', ...can('webhooks:manage'), async (req, res) => {
     const id = parseId(req.params.id, 'webhook endpoint');
     const deliveryId = parseId(req.params.deliveryId, 'delivery');
-    const outcome = await resendDelivery(db, id, deliveryId);
-    if (outcome === 'not_found') throw new HttpError(404, 'not_found', 'No delivery with that id for this endpoint.');
-    if (outcome === 'disabled') throw disabled();
+    const resent = await resendDelivery(db, id, deliveryId);
+    if (resent.outcome === 'not_found') throw new HttpError(404, 'not_found', 'No delivery with that id for this endpoint.');
+    if (resent.outcome === 'disabled') throw disabled();
+    await auditRequest(db, req, res, 'webhook_delivery.resent', webhookEndpointTarget(resent.endpoint), { deliveryId });
     res.status(202).json({ id: deliveryId, status: 'pending' });
   });
 

@@ -44,18 +44,22 @@ export async function createSegment(db: Db, input: { name: string; rules: Segmen
   }
 }
 
-/** Returns the changed segment, or null when there is none with that id. */
-export async function updateSegment(db: Db, id: string, input: { name?: string; rules?: SegmentRule }): Promise<SegmentView | null> {
+/** Returns the changed segment with how it was before, or null when there is none with that id. */
+export async function updateSegment(db: Db, id: string, input: { name?: string; rules?: SegmentRule }): Promise<{ segment: SegmentView; before: SegmentView } | null> {
   if (input.rules) await checkCompiles(db, input.rules);
   try {
-    const [row] = await db.$queryRaw<SegmentView[]>`
-      UPDATE segments SET
-        name = COALESCE(${input.name ?? null}::text, name),
-        rules = COALESCE(${input.rules === undefined ? null : JSON.stringify(input.rules)}::jsonb, rules),
+    // The CTE locks the row, so `before` is what this update replaced.
+    const [row] = await db.$queryRaw<(SegmentView & { beforeName: string; beforeRules: unknown })[]>`
+      WITH old AS (SELECT id, name, rules FROM segments WHERE id = ${id}::uuid FOR UPDATE)
+      UPDATE segments s SET
+        name = COALESCE(${input.name ?? null}::text, s.name),
+        rules = COALESCE(${input.rules === undefined ? null : JSON.stringify(input.rules)}::jsonb, s.rules),
         updated_at = now()
-      WHERE id = ${id}::uuid
-      RETURNING id, name, rules, created_at AS "createdAt", updated_at AS "updatedAt"`;
-    return row ?? null;
+      FROM old WHERE s.id = old.id
+      RETURNING s.id, s.name, s.rules, s.created_at AS "createdAt", s.updated_at AS "updatedAt", old.name AS "beforeName", old.rules AS "beforeRules"`;
+    if (!row) return null;
+    const { beforeName, beforeRules, ...segment } = row;
+    return { segment, before: { ...segment, name: beforeName, rules: beforeRules } };
   } catch (err) {
     throw nameTaken(err);
   }
@@ -77,7 +81,7 @@ export async function allSegments(db: Db, limit = 500): Promise<SegmentView[]> {
   return db.segment.findMany({ orderBy: { name: 'asc' }, take: limit });
 }
 
-export type DeleteOutcome = 'deleted' | 'not_found' | 'in_use';
+export type DeleteOutcome = { outcome: 'deleted'; segment: { id: string; name: string } } | { outcome: 'not_found' } | { outcome: 'in_use' };
 
 /**
  * Deletes a segment no campaign uses. A campaign created at the same moment holds a key-share
@@ -85,14 +89,15 @@ export type DeleteOutcome = 'deleted' | 'not_found' | 'in_use';
  */
 export async function deleteSegment(db: Db, id: string): Promise<DeleteOutcome> {
   try {
-    const deleted = await db.$executeRaw`
-      DELETE FROM segments WHERE id = ${id}::uuid AND NOT EXISTS (SELECT 1 FROM campaigns WHERE segment_id = ${id}::uuid)`;
-    if (deleted > 0) return 'deleted';
+    const [deleted] = await db.$queryRaw<{ id: string; name: string }[]>`
+      DELETE FROM segments WHERE id = ${id}::uuid AND NOT EXISTS (SELECT 1 FROM campaigns WHERE segment_id = ${id}::uuid)
+      RETURNING id, name`;
+    if (deleted) return { outcome: 'deleted', segment: deleted };
   } catch (err) {
-    if (postgresCode(err) === '23503') return 'in_use';
+    if (postgresCode(err) === '23503') return { outcome: 'in_use' };
     throw err;
   }
-  return (await findSegment(db, id)) ? 'in_use' : 'not_found';
+  return { outcome: (await findSegment(db, id)) ? 'in_use' : 'not_found' };
 }
 
 /**

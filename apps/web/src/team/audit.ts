@@ -21,6 +21,20 @@ export const auditActions = [
   'subscriber.suppression_lifted',
   'subscribers.imported',
   'subscribers.exported',
+  'list.created',
+  'list.changed',
+  'list.archived',
+  'list.deleted',
+  'segment.created',
+  'segment.changed',
+  'segment.deleted',
+  'webhook_endpoint.created',
+  'webhook_endpoint.changed',
+  'webhook_endpoint.enabled',
+  'webhook_endpoint.disabled',
+  'webhook_endpoint.deleted',
+  'webhook_endpoint.tested',
+  'webhook_delivery.resent',
   'user.created',
   'user.invited',
   'user.joined',
@@ -28,6 +42,7 @@ export const auditActions = [
   'user.disabled',
   'user.enabled',
   'user.removed',
+  'user.password_changed',
   'token.created',
   'token.revoked',
   'login.succeeded',
@@ -35,7 +50,56 @@ export const auditActions = [
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 
-export type AuditTarget = { type: 'campaign' | 'subscriber' | 'subscribers' | 'user' | 'token'; id?: string | null; label?: string | null };
+/** How the audit page's filter names each action. */
+export const auditActionLabels = {
+  'campaign.created': 'Campaign created',
+  'campaign.edited': 'Campaign edited',
+  'campaign.started': 'Campaign started',
+  'campaign.scheduled': 'Campaign scheduled',
+  'campaign.paused': 'Campaign paused',
+  'campaign.resumed': 'Campaign resumed',
+  'campaign.cancelled': 'Campaign cancelled',
+  'campaign.retried': 'Campaign failures retried',
+  'subscriber.added': 'Subscriber added',
+  'subscriber.edited': 'Subscriber edited',
+  'subscriber.erased': 'Subscriber erased',
+  'subscriber.exported': 'Subscriber’s data exported',
+  'subscriber.suppression_lifted': 'Suppression lifted',
+  'subscribers.imported': 'Subscribers imported',
+  'subscribers.exported': 'Subscribers exported',
+  'list.created': 'List created',
+  'list.changed': 'List changed',
+  'list.archived': 'List archived',
+  'list.deleted': 'List deleted',
+  'segment.created': 'Segment created',
+  'segment.changed': 'Segment changed',
+  'segment.deleted': 'Segment deleted',
+  'webhook_endpoint.created': 'Webhook endpoint created',
+  'webhook_endpoint.changed': 'Webhook endpoint changed',
+  'webhook_endpoint.enabled': 'Webhook endpoint enabled',
+  'webhook_endpoint.disabled': 'Webhook endpoint disabled',
+  'webhook_endpoint.deleted': 'Webhook endpoint deleted',
+  'webhook_endpoint.tested': 'Webhook test event sent',
+  'webhook_delivery.resent': 'Webhook delivery sent again',
+  'user.created': 'User created',
+  'user.invited': 'User invited',
+  'user.joined': 'User joined',
+  'user.role_changed': 'User’s role changed',
+  'user.disabled': 'User disabled',
+  'user.enabled': 'User enabled',
+  'user.removed': 'User removed',
+  'user.password_changed': 'Password changed',
+  'token.created': 'API token created',
+  'token.revoked': 'API token revoked',
+  'login.succeeded': 'Logged in',
+  'login.failed': 'Login failed',
+} as const satisfies Record<AuditAction, string>;
+
+export type AuditTarget = {
+  type: 'campaign' | 'subscriber' | 'subscribers' | 'list' | 'segment' | 'webhook_endpoint' | 'user' | 'token';
+  id?: string | null;
+  label?: string | null;
+};
 
 export type AuditEntryInput = {
   actor: Actor | { userId: string | null; tokenId?: null; label: string };
@@ -56,6 +120,33 @@ export const campaignActionAudit = {
 export const campaignTarget = (campaign: { id: string; subject: string }): AuditTarget => ({ type: 'campaign', id: campaign.id, label: campaign.subject });
 
 export const subscriberTarget = (subscriber: { id: string; email: string }): AuditTarget => ({ type: 'subscriber', id: subscriber.id, label: subscriber.email });
+
+export const listTarget = (list: { id: string; name: string }): AuditTarget => ({ type: 'list', id: list.id, label: list.name });
+
+export const segmentTarget = (segment: { id: string; name: string }): AuditTarget => ({ type: 'segment', id: segment.id, label: segment.name });
+
+/**
+ * An endpoint is named by its URL's scheme and host alone: receivers often take a token in the
+ * path or query, and the log keeps what it records for good.
+ */
+export const webhookEndpointTarget = (endpoint: { id: string; url: string }): AuditTarget => ({ type: 'webhook_endpoint', id: endpoint.id, label: originOf(endpoint.url) });
+
+function originOf(url: string): string | null {
+  try {
+    const origin = new URL(url).origin;
+    return origin === 'null' ? null : origin;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The names of the fields whose values differ between two versions of a thing (a list before and
+ * after an edit), for an entry's details: what changed, never the values themselves.
+ */
+export function changedFields<T extends object>(before: T, after: T, fields: readonly (keyof T & string)[]): string[] {
+  return fields.filter((field) => JSON.stringify(before[field]) !== JSON.stringify(after[field]));
+}
 
 /** The numbers of a report (an import's, say), as an entry's details. */
 export function countsOf(report: object): Record<string, number> {

@@ -76,9 +76,10 @@ export async function createEndpoint(db: Db, input: CreateEndpointInput): Promis
  * failures, and brings its pending deliveries forward to now, so a receiver that is back gets
  * what it missed without waiting out the backoff.
  */
-export async function updateEndpoint(db: Db, id: string, input: UpdateEndpointInput): Promise<EndpointView | null> {
+export async function updateEndpoint(db: Db, id: string, input: UpdateEndpointInput): Promise<{ endpoint: EndpointView; before: EndpointView } | null> {
   return db.$transaction(async (tx) => {
-    const current = await tx.webhookEndpoint.findUnique({ where: { id }, select: { enabled: true } });
+    const [locked] = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM webhook_endpoints WHERE id = ${id}::uuid FOR UPDATE`;
+    const current = locked ? await tx.webhookEndpoint.findUnique({ where: { id }, select: shown }) : null;
     if (!current) return null;
     const turningOn = input.enabled === true && !current.enabled;
     const turningOff = input.enabled === false && current.enabled;
@@ -98,23 +99,26 @@ export async function updateEndpoint(db: Db, id: string, input: UpdateEndpointIn
         UPDATE webhook_deliveries SET next_attempt_at = now(), dispatched_at = NULL
         WHERE endpoint_id = ${id}::uuid AND status = 'pending' AND next_attempt_at > now()`;
     }
-    return viewOf(row);
+    return { endpoint: viewOf(row), before: viewOf(current) };
   });
 }
 
-/** Deletes an endpoint with its deliveries and their attempts. */
-export async function deleteEndpoint(db: Db, id: string): Promise<boolean> {
-  const { count } = await db.webhookEndpoint.deleteMany({ where: { id } });
-  return count > 0;
+/** Deletes an endpoint with its deliveries and their attempts; answers what was deleted, or null. */
+export async function deleteEndpoint(db: SqlClient, id: string): Promise<{ id: string; url: string } | null> {
+  const [deleted] = await db.$queryRaw<{ id: string; url: string }[]>`DELETE FROM webhook_endpoints WHERE id = ${id}::uuid RETURNING id, url`;
+  return deleted ?? null;
 }
 
 /**
  * A `webhook.test` event for this endpoint alone, delivered like any other (signed, retried), so
  * a receiver can be checked before real events reach it. Refused for a disabled endpoint.
  */
-export async function sendTestEvent(db: Db, endpointId: string): Promise<{ eventId: string; deliveryId: string } | 'not_found' | 'disabled'> {
+export async function sendTestEvent(
+  db: Db,
+  endpointId: string,
+): Promise<{ eventId: string; deliveryId: string; endpoint: { id: string; url: string } } | 'not_found' | 'disabled'> {
   return db.$transaction(async (tx) => {
-    const endpoint = await tx.webhookEndpoint.findUnique({ where: { id: endpointId }, select: { enabled: true } });
+    const endpoint = await tx.webhookEndpoint.findUnique({ where: { id: endpointId }, select: { id: true, url: true, enabled: true } });
     if (!endpoint) return 'not_found';
     if (!endpoint.enabled) return 'disabled';
     const [event] = await tx.$queryRaw<{ id: string }[]>`
@@ -123,7 +127,7 @@ export async function sendTestEvent(db: Db, endpointId: string): Promise<{ event
       RETURNING id`;
     const [delivery] = await tx.$queryRaw<{ id: string }[]>`
       INSERT INTO webhook_deliveries (event_id, endpoint_id) VALUES (${event!.id}::uuid, ${endpointId}::uuid) RETURNING id`;
-    return { eventId: event!.id, deliveryId: delivery!.id };
+    return { eventId: event!.id, deliveryId: delivery!.id, endpoint: { id: endpoint.id, url: endpoint.url } };
   });
 }
 
@@ -201,16 +205,21 @@ export async function listDeliveries(
  * "Send again": a delivered or failed delivery goes back to pending, due now, and is attempted
  * once more (a failed one that was given up gets one more try). A pending one is brought forward.
  */
-export async function resendDelivery(db: SqlClient, endpointId: string, deliveryId: string): Promise<'queued' | 'not_found' | 'disabled'> {
-  const rows = await db.$queryRaw<{ enabled: boolean }[]>`
+export async function resendDelivery(
+  db: SqlClient,
+  endpointId: string,
+  deliveryId: string,
+): Promise<{ outcome: 'queued' | 'disabled'; endpoint: { id: string; url: string } } | { outcome: 'not_found' }> {
+  const rows = await db.$queryRaw<{ enabled: boolean; url: string }[]>`
     WITH target AS (
-      SELECT d.id, ep.enabled FROM webhook_deliveries d JOIN webhook_endpoints ep ON ep.id = d.endpoint_id
+      SELECT d.id, ep.enabled, ep.url FROM webhook_deliveries d JOIN webhook_endpoints ep ON ep.id = d.endpoint_id
       WHERE d.id = ${deliveryId}::uuid AND d.endpoint_id = ${endpointId}::uuid FOR UPDATE OF d),
     queued AS (
       UPDATE webhook_deliveries d SET status = 'pending', delivered_at = NULL, next_attempt_at = now(), dispatched_at = NULL
       FROM target WHERE d.id = target.id AND target.enabled AND (d.locked_until IS NULL OR d.locked_until < now())
       RETURNING d.id)
-    SELECT enabled FROM target`;
-  if (rows.length === 0) return 'not_found';
-  return rows[0]!.enabled ? 'queued' : 'disabled';
+    SELECT enabled, url FROM target`;
+  const [row] = rows;
+  if (!row) return { outcome: 'not_found' };
+  return { outcome: row.enabled ? 'queued' : 'disabled', endpoint: { id: endpointId, url: row.url } };
 }

@@ -16,7 +16,7 @@ const entry = z
       .object({
         type: z.string(),
         id: z.string().nullable(),
-        label: z.string().nullable().meta({ description: 'How it was named then (a subject, an email); cleared when a subscriber is erased.' }),
+        label: z.string().nullable().meta({ description: 'How it was named then (a subject, an email, a list’s or segment’s name, a webhook endpoint’s scheme and host); cleared when a subscriber is erased.' }),
       })
       .nullable(),
     address: z.string().nullable().meta({ description: 'The client address the request came from.' }),
