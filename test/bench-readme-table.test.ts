@@ -4,8 +4,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { BenchResult } from '../scripts/bench/bench-result.js';
 import { fullRun } from '../scripts/bench/options.js';
-import { benchTablePage, replaceBenchBlock, updateBenchTable } from '../scripts/bench/readme-table.js';
-import { readmeBlock } from '../scripts/bench/render-report.js';
+import type { EventIngestResult, EventsWhileSendingResult } from '../scripts/bench/event-ingest.js';
+import { benchTablePage, blocksOf, replaceBenchBlock, updateBenchTable } from '../scripts/bench/readme-table.js';
+import { eventsBlock, readmeBlock } from '../scripts/bench/render-report.js';
 import type { SendRun } from '../scripts/bench/send-run.js';
 
 function sendRun(overrides: Partial<SendRun>): SendRun {
@@ -62,6 +63,47 @@ function result(overrides: Partial<BenchResult> = {}): BenchResult {
     ...overrides,
   };
 }
+
+const eventsAlone: EventIngestResult = {
+  recipients: 133_334,
+  events: 200_000,
+  batches: 210,
+  duplicates: 10_000,
+  seconds: 20,
+  eventsPerSecond: 10_000,
+  postSeconds: 12,
+  cpu: { machine: 30, worker: 2, web: 3, postgres: 22, redis: 0.2, other: 2.8 },
+  bareInsertSeconds: 4,
+  bareInsertEventsPerSecond: 50_000,
+  exact: true,
+  mismatches: [],
+};
+
+function whileSending(overrides: Partial<EventsWhileSendingResult> = {}): EventsWhileSendingResult {
+  return {
+    recipients: 133_334,
+    campaignRecipients: 400_000,
+    sentAtStart: 140_000,
+    sentAtEnd: 220_000,
+    stillSending: true,
+    sendingSeconds: 40,
+    sendsPerSecond: 2_000,
+    sendsPerSecondAlone: 4_500,
+    events: 200_000,
+    batches: 210,
+    duplicates: 10_000,
+    seconds: 40,
+    eventsPerSecond: 5_000,
+    postSeconds: 25,
+    cpu: { machine: 72, worker: 20, web: 4, postgres: 40, redis: 4, other: 4 },
+    exact: true,
+    mismatches: [],
+    ...overrides,
+  };
+}
+
+const eventsRun = (overrides: Partial<BenchResult> = {}) =>
+  result({ options: { ...fullRun, only: ['events'] }, throughput: [], events: eventsAlone, eventsWhileSending: whileSending(), ...overrides });
 
 const repoFile = (name: string) => readFileSync(new URL(`../${name}`, import.meta.url), 'utf8');
 
@@ -120,5 +162,30 @@ describe('the performance page\'s bench tables', () => {
   it('labels a reduced-size run and its note', () => {
     const block = readmeBlock(result({ fullRun: false, options: { ...fullRun, note: 'a busy machine' } }));
     expect(block).toMatch(/^\*\*Reduced-size run\*\* of 2026-12-01 02:00 UTC .*Note: a busy machine\./);
+  });
+
+  it('shows the events applied alone and while a campaign sends, each against the same run\'s bare INSERTs', () => {
+    const block = eventsBlock(eventsRun());
+    expect(block).toContain('| 10,000 events/s (20.00 s; every POST answered after 12.00 s): 0.20× bare INSERTs of the same batches into a copy of email_events (50,000/s); aggregates equal what was posted: yes |');
+    expect(block).toContain('| Machine CPU per 1,000 events applied | 150 ms; web / worker / Postgres / Redis / rest: 15 ms / 10 ms / 110 ms / 1 ms / 14 ms |');
+    expect(block).toContain('| The same while a campaign sends: 200,000 fresh events about 133,334 recipients already sent to of a 400,000-recipient campaign (140,000 sent at the first POST), posted the same way');
+    expect(block).toContain('| 5,000 events/s (40.00 s; every POST answered after 25.00 s): 0.10× the bare INSERTs above (50,000/s), 0.50× the events applied alone; the campaign sent 2,000/s meanwhile (4,500/s alone, the first campaign), still sending when the last event was applied: yes (220,000 of 400,000 sent); aggregates equal what was posted: yes |');
+    expect(block).toContain('| Machine CPU per 1,000 events applied while the campaign sends (its sends\' CPU included) | 360 ms, the machine 90% busy over the 2 cores; web / worker (sending too) / Postgres / Redis / rest: 20 ms / 100 ms / 200 ms / 20 ms / 20 ms |');
+    expect(blocksOf(eventsRun())).toEqual([{ marker: 'bench:events', block }]);
+  });
+
+  it('says so when the campaign finished before the last event was applied, or an aggregate differs', () => {
+    const block = eventsBlock(eventsRun({ eventsWhileSending: whileSending({ stillSending: false, sendingSeconds: 30, sentAtEnd: 400_000, exact: false, mismatches: ['opened events: 1, posted 2'] }) }));
+    expect(block).toContain('still sending when the last event was applied: **NO**, it finished 10.00 s before (sent for 30.00 of 40.00 s)');
+    expect(block).toContain('aggregates equal what was posted: **NO** (opened events: 1, posted 2) |');
+  });
+
+  it('shows the events alone from a result without the measurement while sending, and its failure when it failed', () => {
+    const older = eventsBlock(eventsRun({ eventsWhileSending: undefined }));
+    expect(older).toContain('| SendGrid events applied: 200,000 events');
+    expect(older).not.toContain('while a campaign sends');
+    const failed = eventsBlock(eventsRun({ eventsWhileSending: null, failures: [{ what: 'SendGrid events applied while a campaign sends, 200000 events', error: 'timeout' }] }));
+    expect(failed).not.toContain('| The same while a campaign sends');
+    expect(failed).toContain('Failed in this run: SendGrid events applied while a campaign sends, 200000 events (see the result file).');
   });
 });

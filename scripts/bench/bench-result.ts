@@ -1,6 +1,6 @@
 /** What one `npm run bench` writes to bench/results/<YYYY-MM-DD>T<HHMM>.json, and reads back for docs/performance.md. */
 import type { ImportResult } from './csv-import.js';
-import type { EventIngestResult } from './event-ingest.js';
+import type { EventIngestResult, EventsWhileSendingResult } from './event-ingest.js';
 import type { Machine } from './machine.js';
 import type { BenchOptions } from './options.js';
 import type { ReportReadResult } from './report-reads.js';
@@ -27,6 +27,8 @@ export type BenchResult = {
   segmentCount?: SegmentCountResult | null;
   /** SendGrid webhook events applied per second (absent in results from before the events phase). */
   events?: EventIngestResult | null;
+  /** The same again while a campaign is sending, against the same run's bare INSERTs (absent in results from before it). */
+  eventsWhileSending?: EventsWhileSendingResult | null;
   /** A large campaign's report and recipient pages read (absent in results from before the reports phase). */
   reports?: ReportReadResult | null;
   profiles: { system: string; top: { share: number; where: string }[] }[];

@@ -2,13 +2,16 @@
 import type { Db } from '@herald/shared';
 import { benchAdminToken } from './bench-web.js';
 
-/** `count` active subscribers, each subscribed to the default list (a campaign's audience when it names none). */
-export async function seedAudience(db: Db, count: number): Promise<void> {
+/**
+ * `count` active subscribers, each subscribed to the default list (a campaign's audience when it
+ * names none), numbered from `first`: a second call adds to an audience from past the first's end.
+ */
+export async function seedAudience(db: Db, count: number, first = 1): Promise<void> {
   await db.$executeRaw`
     WITH added AS (
       INSERT INTO subscribers (email, name, status, confirmed_at)
       SELECT 'reader-' || n || '@example.com', 'Reader ' || n, 'active', now()
-      FROM generate_series(1, ${count}::int) AS n
+      FROM generate_series(${first}::int, ${first + count - 1}::int) AS n
       RETURNING id)
     INSERT INTO subscriptions (subscriber_id, list_id, status, consent_source, consent_at, confirmed_at)
     SELECT added.id, lists.id, 'active', 'bench', now(), now() FROM added, lists WHERE lists.is_default`;

@@ -175,6 +175,29 @@ function eventRows(result: BenchResult): string[] {
   return [
     `| SendGrid events applied: ${whole(events.events)} events about a sent ${whole(events.recipients)}-recipient campaign, signed batches of 1,000 to \`POST /webhooks/sendgrid\` (${events.batches} POSTs, 4 in flight; ${whole(events.duplicates)} events again in retried batches), from the first POST to the last event applied (stored, suppressions, report aggregates) | ${whole(events.eventsPerSecond)} events/s (${events.seconds.toFixed(2)} s; every POST answered after ${events.postSeconds.toFixed(2)} s): ${(events.eventsPerSecond / events.bareInsertEventsPerSecond).toFixed(2)}× bare INSERTs of the same batches into a copy of email_events (${whole(events.bareInsertEventsPerSecond)}/s); aggregates equal what was posted: ${events.exact ? 'yes' : `**NO** (${events.mismatches.join('; ')})`} |`,
     `| Machine CPU per 1,000 events applied | ${perThousand(cpu.machine, events.events)}; web / worker / Postgres / Redis / rest: ${split} |`,
+    ...whileSendingRows(result),
+  ];
+}
+
+/** Of the machine's cores over `seconds`, the share `cpuSeconds` kept busy. */
+const busyShare = (cpuSeconds: number, seconds: number, cores: number) => `${Math.round((cpuSeconds / (seconds * cores)) * 100)}%`;
+
+/** The events applied while a campaign sends, against the same run's bare INSERTs and its events applied alone. */
+function whileSendingRows(result: BenchResult): string[] {
+  const sending = result.eventsWhileSending;
+  if (!sending) return [];
+  const { cpu } = sending;
+  const alone = result.events;
+  const against = alone
+    ? `: ${(sending.eventsPerSecond / alone.bareInsertEventsPerSecond).toFixed(2)}× the bare INSERTs above (${whole(alone.bareInsertEventsPerSecond)}/s), ${(sending.eventsPerSecond / alone.eventsPerSecond).toFixed(2)}× the events applied alone`
+    : '';
+  const campaign = sending.stillSending
+    ? `still sending when the last event was applied: yes (${whole(sending.sentAtEnd)} of ${whole(sending.campaignRecipients)} sent)`
+    : `still sending when the last event was applied: **NO**, it finished ${(sending.seconds - sending.sendingSeconds).toFixed(2)} s before (sent for ${sending.sendingSeconds.toFixed(2)} of ${sending.seconds.toFixed(2)} s)`;
+  const split = (['web', 'worker', 'postgres', 'redis', 'other'] as const).map((part) => perThousand(cpu[part], sending.events)).join(' / ');
+  return [
+    `| The same while a campaign sends: ${whole(sending.events)} fresh events about ${whole(sending.recipients)} recipients already sent to of a ${whole(sending.campaignRecipients)}-recipient campaign (${whole(sending.sentAtStart)} sent at the first POST), posted the same way (${sending.batches} POSTs, 4 in flight; ${whole(sending.duplicates)} events again in retried batches), from the first POST to the last event applied | ${whole(sending.eventsPerSecond)} events/s (${sending.seconds.toFixed(2)} s; every POST answered after ${sending.postSeconds.toFixed(2)} s)${against}; the campaign sent ${whole(sending.sendsPerSecond)}/s meanwhile (${whole(sending.sendsPerSecondAlone)}/s alone, the first campaign), ${campaign}; aggregates equal what was posted: ${sending.exact ? 'yes' : `**NO** (${sending.mismatches.join('; ')})`} |`,
+    `| Machine CPU per 1,000 events applied while the campaign sends (its sends' CPU included) | ${perThousand(cpu.machine, sending.events)}, the machine ${busyShare(cpu.machine, sending.seconds, result.machine.cores)} busy over the ${result.machine.cores} cores; web / worker (sending too) / Postgres / Redis / rest: ${split} |`,
   ];
 }
 
