@@ -10,7 +10,10 @@
  *      (audience-journey.ts: lists, a list's embedded form and welcome email, campaigns to two
  *      lists and a segment, one-click unsubscribe from one list, a bounce signed with a key the
  *      web is given in SENDGRID_WEBHOOK_PUBLIC_KEY), then outbound webhooks (webhook-journey.ts:
- *      an endpoint at the sink's receiver, signed events verified there).
+ *      an endpoint at the sink's receiver, signed events verified there), then the team
+ *      (team-journey.ts: the first owner logs in, an editor invited with POST /users joins through
+ *      the emailed link, logs in, makes an API token on the account page whose editor routes
+ *      answer and owner routes answer 403; the audit log records the invitation, join and token).
  * `docker compose down -v` runs after each, also when a step failed, and nothing of the project
  * may be left behind. Prints what it measured.
  *
@@ -23,6 +26,7 @@ import { composeFor, ensureDocker, leftovers, repoRoot } from './docker.js';
 import type { Compose } from './docker.js';
 import { check, signupConfirmAndSend, waitFor, webUrl } from './journey.js';
 import { firstRun } from './scenarios.js';
+import { teamJourney } from './team-journey.js';
 import { webhookJourney } from './webhook-journey.js';
 
 const project = process.env.COMPOSE_SMOKE_PROJECT ?? 'herald-smoke';
@@ -69,6 +73,7 @@ async function main(): Promise<void> {
     await timed('journey (signup, confirm, send) with .env.example', () => signupConfirmAndSend('second@smoke.example', 'Smoke issue 3'));
     await timed('audiences (lists, segment, unsubscribe, bounce)', () => audienceJourney(compose));
     await timed('outbound webhooks (signed events at the sink receiver)', webhookJourney);
+    await timed('team (invite, join, token, roles, audit log)', () => teamJourney());
   });
 
   console.log('\ncompose-smoke: passed. Timings:');

@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { Redis } from 'ioredis';
@@ -11,6 +12,8 @@ import { seedList } from './list-fixtures.js';
 import { redisUrl } from '../../../test/support/services.js';
 import { adminToken, useWebHarness } from '../../../test/support/web.js';
 import { checkAnswers } from '../../../test/support/api-description.js';
+import { csrfFrom, loggedInAgent } from '../../../test/support/admin.js';
+import { makeUser, memberPassword } from '../../../test/support/team.js';
 
 /**
  * Herald seen from a hostile client: every public and API endpoint, fed what a careless or
@@ -579,5 +582,311 @@ describe('hostile input on the webhook endpoint routes', () => {
     const before = await webhookFingerprint();
     await refuses(() => request(app)[method](path(endpointId)).set(auth));
     expect(await webhookFingerprint()).toEqual(before);
+  });
+});
+
+describe('hostile input on the team routes: users, tokens, the audit log and invitation links', () => {
+  type Fixture = { ownerId: string; ownerToken: string; editorToken: string; inviteeId: string; invitation: string; ownerTokenId: string };
+  let fx: Fixture;
+
+  /** Every table the team routes write, as row text: any write at all changes it. */
+  async function teamFingerprint(): Promise<string> {
+    const parts: string[] = [];
+    for (const t of ['users', 'api_tokens', 'audit_entries']) {
+      const [row] = await web.db.$queryRawUnsafe<{ h: string | null }[]>(
+        `SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS h FROM "${t}" x`,
+      );
+      parts.push(`${t}:${row?.h}`);
+    }
+    return parts.join(' ');
+  }
+
+  /** `refuses`, and the team's tables unchanged too. */
+  async function teamRefuses(send: () => Promise<Response>, status?: number): Promise<Response> {
+    const before = await teamFingerprint();
+    const res = await refuses(send, status);
+    expect(await teamFingerprint()).toEqual(before);
+    return res;
+  }
+
+  beforeEach(async () => {
+    // The only owner (so the last-owner rule can be tried), an editor, and someone invited whose
+    // invitation the worker has emailed (its token made as the worker makes it).
+    const owner = await makeUser(web.db, 'owner', 'owner@example.com');
+    const editor = await makeUser(web.db, 'editor', 'editor@example.com');
+    const invitation = randomBytes(32).toString('base64url');
+    const invitee = await web.db.user.create({
+      data: {
+        email: 'invited@example.com',
+        role: 'editor',
+        invitedAt: new Date(),
+        inviteTokenHash: createHash('sha256').update(invitation).digest('hex'),
+        inviteExpiresAt: new Date(Date.now() + 60 * 60 * 1000),
+      },
+    });
+    // A token's first use writes its last use (then at most once a minute): used once here, so a
+    // refused request below may not write anything.
+    for (const token of [owner.token, editor.token]) await request(app).get('/tokens').set({ Authorization: `Bearer ${token}` }).expect(200);
+    const ownerTokenId = (await web.db.apiToken.findFirstOrThrow({ where: { userId: owner.user.id } })).id;
+    fx = { ownerId: owner.user.id, ownerToken: owner.token, editorToken: editor.token, inviteeId: invitee.id, invitation, ownerTokenId };
+  });
+
+  type Method = 'post' | 'patch' | 'delete' | 'get';
+  const call = (method: Method, path: string, headers: Record<string, string>, body?: unknown) => () => {
+    const req = request(app)[method](path).set(headers);
+    return body === undefined ? req : req.set('Content-Type', 'application/json').send(typeof body === 'string' ? body : JSON.stringify(body));
+  };
+  const nasty = ['a\u0000b', '\ud800', 'x'.repeat(10_000), ['owner'], { $ne: null }, 42, null];
+
+  describe('POST /users', () => {
+    const invite = { email: 'new@example.com', role: 'editor' };
+    const bodies: [label: string, body: unknown, field?: string][] = [
+      ['an email that is not one', { ...invite, email: 'not-an-email' }, 'email'],
+      ['an empty email', { ...invite, email: '' }, 'email'],
+      ['an email with a line break', { ...invite, email: 'new@example.com\r\nBcc: victim@example.com' }, 'email'],
+      ['an email of 300 characters', { ...invite, email: `${'a'.repeat(290)}@example.com` }, 'email'],
+      ["an email with SQL", { ...invite, email: "x'; DROP TABLE users; --@example.com" }, 'email'],
+      ...nasty.map((value): [string, unknown, string] => [`the email ${JSON.stringify(value).slice(0, 20)}`, { ...invite, email: value }, 'email']),
+      ['a role not in the enum', { ...invite, role: 'god' }, 'role'],
+      ['a role in capitals', { ...invite, role: 'OWNER' }, 'role'],
+      ['an empty role', { ...invite, role: '' }, 'role'],
+      ['no role', { email: invite.email }, 'role'],
+      ...nasty.map((value): [string, unknown, string] => [`the role ${JSON.stringify(value).slice(0, 20)}`, { ...invite, role: value }, 'role']),
+      ['a name of 10,000 characters', { ...invite, name: 'x'.repeat(10_000) }, 'name'],
+      ['a name with a NUL', { ...invite, name: 'a\u0000b' }, 'name'],
+      ['a name with a lone surrogate', { ...invite, name: '\udc00' }, 'name'],
+      ['a name an array', { ...invite, name: ['Ann'] }, 'name'],
+      ['a name an object', { ...invite, name: { first: 'Ann' } }, 'name'],
+      ['an unknown field', { ...invite, passwordHash: '$argon2id$v=19$m=1,t=1,p=1$x$y' }, 'passwordHash'],
+      ['a disabled flag', { ...invite, disabled: false }, 'disabled'],
+      ['a prototype key', '{"email":"new@example.com","role":"editor","__proto__":{"role":"owner"}}'],
+      ['a JSON array', '[{"email":"new@example.com","role":"editor"}]'],
+      ['malformed JSON', '{"email":'],
+      ['someone already on the team, in other case', { email: ' EDITOR@Example.com ', role: 'viewer' }, 'email'],
+    ];
+
+    it.each(bodies)('with %s is a 4xx naming the field and changes nothing', async (_label, body, field) => {
+      const res = await teamRefuses(call('post', '/users', auth, body));
+      if (field && res.status === 422) expect(Object.keys(res.body.error.fields ?? {}), res.text).toContain(field);
+    });
+
+    it('with a body over 16 kB is a 413, and with a form body a 415', async () => {
+      await teamRefuses(call('post', '/users', auth, { ...invite, name: 'x'.repeat(20_000) }), 413);
+      await teamRefuses(() => request(app).post('/users').set(auth).type('form').send('email=new%40example.com&role=editor'), 415);
+    });
+
+    it('by an editor is a 403 whatever the body, and changes nothing', async () => {
+      await teamRefuses(call('post', '/users', { Authorization: `Bearer ${fx.editorToken}` }, { email: 'crony@example.com', role: 'owner' }), 403);
+    });
+  });
+
+  describe('PATCH /users/:id, POST /users/:id/invitation and DELETE /users/:id', () => {
+    const badIds = ['abc', someId, "'%20OR%201=1", `${someId}%00`, `${someId}x`, 'x'.repeat(5000)];
+
+    it.each(badIds)('with the id %s are 404s that change nothing', async (id) => {
+      await teamRefuses(call('patch', `/users/${id}`, auth, { role: 'viewer' }), 404);
+      await teamRefuses(call('post', `/users/${id}/invitation`, auth), 404);
+      await teamRefuses(call('delete', `/users/${id}`, auth), 404);
+    });
+
+    it('with a malformed percent-encoding in the id are 400s', async () => {
+      await teamRefuses(call('patch', '/users/%E0%A4%A', auth, { role: 'viewer' }), 400);
+      await teamRefuses(call('post', '/users/%E0%A4%A/invitation', auth), 400);
+    });
+
+    const bodies: [label: string, body: unknown, field?: string][] = [
+      ['an empty object', {}],
+      ['a role not in the enum', { role: 'god' }, 'role'],
+      ['a role null', { role: null }, 'role'],
+      ['a role an array', { role: ['admin'] }, 'role'],
+      ['a role with a NUL', { role: 'admin\u0000' }, 'role'],
+      ['disabled a string', { disabled: 'yes' }, 'disabled'],
+      ['disabled a number', { disabled: 1 }, 'disabled'],
+      ['disabled null', { disabled: null }, 'disabled'],
+      ['an email change', { email: 'other@example.com' }, 'email'],
+      ['a password hash', { passwordHash: 'x' }, 'passwordHash'],
+      ['an invitation token', { inviteTokenHash: 'x'.repeat(64) }, 'inviteTokenHash'],
+      ['a JSON array', '[{"role":"viewer"}]'],
+      ['a JSON string', '"viewer"'],
+      ['a nested object', { role: { $set: 'owner' } }, 'role'],
+    ];
+
+    it.each(bodies)('PATCH of the editor-to-be with %s is a 4xx naming the field and changes nothing', async (_label, body, field) => {
+      const res = await teamRefuses(call('patch', `/users/${fx.inviteeId}`, auth, body));
+      if (field && res.status === 422) expect(Object.keys(res.body.error.fields ?? {}), res.text).toContain(field);
+    });
+
+    it('demoting or disabling the only owner is a 409 that changes nothing', async () => {
+      await teamRefuses(call('patch', `/users/${fx.ownerId}`, auth, { role: 'viewer' }), 409);
+      await teamRefuses(call('patch', `/users/${fx.ownerId}`, auth, { disabled: true }), 409);
+      await teamRefuses(call('delete', `/users/${fx.ownerId}`, auth), 409);
+    });
+
+    it('sending an invitation to someone who joined is a 409', async () => {
+      await teamRefuses(call('post', `/users/${fx.ownerId}/invitation`, auth), 409);
+    });
+  });
+
+  describe('POST /tokens and DELETE /tokens/:id', () => {
+    const owner = () => ({ Authorization: `Bearer ${fx.ownerToken}` });
+    const token = { name: 'deploy', role: 'viewer' };
+    const bodies: [label: string, body: unknown, field?: string][] = [
+      ['no name', { role: 'viewer' }, 'name'],
+      ['a blank name', { ...token, name: '   ' }, 'name'],
+      ['a name of 101 characters', { ...token, name: 'x'.repeat(101) }, 'name'],
+      ...nasty.map((value): [string, unknown, string] => [`the name ${JSON.stringify(value).slice(0, 20)}`, { ...token, name: value }, 'name']),
+      ['a role not in the enum', { ...token, role: 'superuser' }, 'role'],
+      ['a role in capitals', { ...token, role: 'Viewer' }, 'role'],
+      ['no role', { name: 'deploy' }, 'role'],
+      ...nasty.map((value): [string, unknown, string] => [`the role ${JSON.stringify(value).slice(0, 20)}`, { ...token, role: value }, 'role']),
+      ['an expiry in the past', { ...token, expiresAt: '2000-01-01T00:00:00Z' }, 'expiresAt'],
+      ['an expiry in year 0', { ...token, expiresAt: '0000-01-01T00:00:00Z' }, 'expiresAt'],
+      ['an expiry too far away', { ...token, expiresAt: '9999-12-31T23:59:59Z' }, 'expiresAt'],
+      ['an expiry in words', { ...token, expiresAt: 'tomorrow' }, 'expiresAt'],
+      ['an expiry without an offset', { ...token, expiresAt: '2030-01-01T00:00:00' }, 'expiresAt'],
+      ['an expiry in month 13', { ...token, expiresAt: '2030-13-01T00:00:00Z' }, 'expiresAt'],
+      ['an expiry as a number', { ...token, expiresAt: 1893456000000 }, 'expiresAt'],
+      ['an expiry with a NUL', { ...token, expiresAt: '2030-01-01T00:00:00Z\u0000' }, 'expiresAt'],
+      ['an expiry an object', { ...token, expiresAt: { $gt: '2030' } }, 'expiresAt'],
+      ['an owner of its own', { ...token, userId: someId }, 'userId'],
+      ['a hash of its own', { ...token, tokenHash: '0'.repeat(64) }, 'tokenHash'],
+      ['a prototype key', '{"name":"deploy","role":"viewer","__proto__":{"role":"owner"}}'],
+      ['a JSON array', '[]'],
+      ['malformed JSON', '{"name":'],
+    ];
+
+    it.each(bodies)('POST /tokens with %s is a 4xx naming the field and changes nothing', async (_label, body, field) => {
+      const res = await teamRefuses(call('post', '/tokens', owner(), body));
+      if (field && res.status === 422) expect(Object.keys(res.body.error.fields ?? {}), res.text).toContain(field);
+    });
+
+    it('POST /tokens with a body over 4 kB is a 413, a role above the caller a 403, with ADMIN_TOKEN a 409', async () => {
+      await teamRefuses(call('post', '/tokens', owner(), { ...token, name: 'x'.repeat(5000) }), 413);
+      await teamRefuses(call('post', '/tokens', { Authorization: `Bearer ${fx.editorToken}` }, { ...token, role: 'owner' }), 403);
+      await teamRefuses(call('post', '/tokens', auth, token), 409);
+    });
+
+    it.each(['abc', someId, "'%20OR%201=1", `${someId}%00`, 'x'.repeat(5000)])('DELETE /tokens/%s is a 404 that changes nothing', async (id) => {
+      await teamRefuses(call('delete', `/tokens/${id}`, owner()), 404);
+    });
+
+    it('a name with a NUL on the account page re-renders the form with a 422', async () => {
+      // Logged in first: the login itself is recorded.
+      const agent = await loggedInAgent(app, 'owner@example.com', memberPassword);
+      const page = await agent.get('/admin/account').expect(200);
+      const res = await teamRefuses(() => agent.post('/admin/account/tokens').type('form').send({ _csrf: csrfFrom(page.text), name: 'a\u0000b', role: 'viewer', expires: '' }), 422);
+      expect(res.text).toContain('must not contain NUL characters or invalid Unicode');
+    });
+
+    it("DELETE /tokens/:id of someone else's token by an editor is a 404, a malformed id a 400", async () => {
+      await teamRefuses(call('delete', `/tokens/${fx.ownerTokenId}`, { Authorization: `Bearer ${fx.editorToken}` }), 404);
+      await teamRefuses(call('delete', '/tokens/%E0%A4%A', owner()), 400);
+    });
+  });
+
+  describe('GET /audit', () => {
+    it.each([
+      ['actor', 'actor='],
+      ['actor', 'actor=%00'],
+      ['actor', 'actor=owner%40example.com%00'],
+      ['actor', `actor=${someId}%00`],
+      ['actor', `actor=${'a'.repeat(301)}`],
+      ['actor', 'actor=a&actor=b'],
+      ['action', 'action=bogus'],
+      ['action', 'action=LOGIN.FAILED'],
+      ['action', 'action=login.failed%00'],
+      ['action', 'action=login.failed&action=login.succeeded'],
+      ['from', 'from=yesterday'],
+      ['from', 'from=%00'],
+      ['from', 'from=2026-05-01%00'],
+      ['from', `from=${'9'.repeat(5000)}`],
+      ['from', "from=2026-05-01'%20OR%201=1"],
+      ['from', 'from=0000-01-01'],
+      ['from', 'from=0001-01-01T00:00:00%2B01:00'],
+      ['from', 'from=2026-05-01&from=2026-05-02'],
+      ['to', 'to=2026-02-30'],
+      ['to', 'to=2026-05-01T25:00:00Z'],
+      ['to', 'to=0000-01-01'],
+      ['to', 'to=%00'],
+      ['to', 'from=2026-05-02&to=2026-05-01'],
+      ['cursor', 'cursor=%00'],
+      ['cursor', 'cursor=not!base64'],
+      ['cursor', `cursor=${Buffer.from('audit:0').toString('base64url')}`],
+      ['cursor', `cursor=${Buffer.from("audit:1' OR 1=1").toString('base64url')}`],
+      ['cursor', `cursor=${Buffer.from('audit:99999999999999999999').toString('base64url')}`],
+      ['cursor', `cursor=${'A'.repeat(100)}`],
+      ['cursor', 'cursor=YXVkaXQ6MQ&cursor=YXVkaXQ6MQ'],
+      ['limit', 'limit=0'],
+      ['limit', 'limit=-1'],
+      ['limit', 'limit=201'],
+      ['limit', 'limit=1.5'],
+      ['limit', 'limit=1e400'],
+      ['limit', 'limit=1&limit=2'],
+      ['limit', 'limit=%00'],
+      ['sort', 'sort=asc'],
+      ['actor[$ne]', 'actor[$ne]=x'],
+    ])('with a bad %s (case %#) is a 422 naming it and changes nothing', async (field, query) => {
+      const res = await teamRefuses(call('get', `/audit?${query}`, auth), 422);
+      expect(res.body.error.fields, res.text).toHaveProperty([field]);
+    });
+
+    it('by an editor is a 403', async () => {
+      await teamRefuses(call('get', '/audit', { Authorization: `Bearer ${fx.editorToken}` }), 403);
+    });
+  });
+
+  describe('the public invitation page, /admin/invitations/:token', () => {
+    const badTokens = ['short', 'A'.repeat(43), 'A'.repeat(44), 'x'.repeat(5000), '%00', "'%20OR%201=1", `${'A'.repeat(42)}%00`, '..%2F..%2Fadmin'];
+
+    it.each(badTokens)('GET of the token %s is a 404 page that changes nothing', async (token) => {
+      await teamRefuses(() => request(app).get(`/admin/invitations/${token}`), 404);
+    });
+
+    it('GET and POST of a malformed percent-encoding are 400s', async () => {
+      await teamRefuses(() => request(app).get('/admin/invitations/%E0%A4%A'), 400);
+      await teamRefuses(() => request(app).post('/admin/invitations/%E0%A4%A').type('form').send('password=x'), 400);
+    });
+
+    /** A browser with the invitation's form open: its cookies and the form's CSRF token. */
+    async function openForm() {
+      const agent = request.agent(app);
+      const page = await agent.get(`/admin/invitations/${fx.invitation}`).expect(200);
+      return { agent, csrf: csrfFrom(page.text) };
+    }
+    const password = 'a long enough password for this';
+
+    it.each(badTokens)('POST to the token %s with a valid CSRF token and password is a 404 that changes nothing', async (token) => {
+      const { agent, csrf } = await openForm();
+      await teamRefuses(() => agent.post(`/admin/invitations/${token}`).type('form').send({ _csrf: csrf, name: 'Ann', password, passwordAgain: password }), 404);
+    });
+
+    const fields = (csrf: string, extra: string) => `_csrf=${encodeURIComponent(csrf)}&${extra}`;
+    it.each([
+      ['a NUL in the name', `name=a%00b&password=${encodeURIComponent(password)}&passwordAgain=${encodeURIComponent(password)}`, 'name'],
+      ['a name of 10,000 characters', `name=${'x'.repeat(10_000)}&password=${encodeURIComponent(password)}&passwordAgain=${encodeURIComponent(password)}`, 'name'],
+      ['no password', 'name=Ann', 'password'],
+      ['a short password', 'name=Ann&password=short&passwordAgain=short', 'password'],
+      ['passwords that differ', `name=Ann&password=${encodeURIComponent(password)}&passwordAgain=${encodeURIComponent(`${password}!`)}`, 'passwordAgain'],
+      ['a password of 100,000 characters', `name=Ann&password=${'p'.repeat(100_000)}&passwordAgain=${'p'.repeat(100_000)}`, 'password'],
+      ['the password given twice', `name=Ann&password=${encodeURIComponent(password)}&password=${encodeURIComponent(password)}&passwordAgain=${encodeURIComponent(password)}`, 'password'],
+      ['the name given twice', `name=Ann&name=Bob&password=${encodeURIComponent(password)}&passwordAgain=${encodeURIComponent(password)}`, 'name'],
+      ['bracketed keys', `name[$ne]=1&password[$gt]=&passwordAgain=${encodeURIComponent(password)}`, 'password'],
+    ])('POST with %s re-renders the form with a 422 and changes nothing', async (_label, body, field) => {
+      const { agent, csrf } = await openForm();
+      const res = await teamRefuses(() => agent.post(`/admin/invitations/${fx.invitation}`).type('form').send(fields(csrf, body)), 422);
+      expect(res.text).toContain(`id="${field}-error"`);
+      expect(res.text).toContain('name="passwordAgain"');
+    });
+
+    it('POST without a CSRF token, with a forged one or as JSON is a 403; with too many fields a 413', async () => {
+      const { agent, csrf } = await openForm();
+      const path = `/admin/invitations/${fx.invitation}`;
+      await teamRefuses(() => agent.post(path).type('form').send({ name: 'Ann', password, passwordAgain: password }), 403);
+      await teamRefuses(() => agent.post(path).type('form').send({ _csrf: `${csrf}x`, name: 'Ann', password, passwordAgain: password }), 403);
+      await teamRefuses(() => request(app).post(path).type('form').send({ _csrf: csrf, name: 'Ann', password, passwordAgain: password }), 403);
+      await teamRefuses(() => agent.post(path).set('Content-Type', 'application/json').send(JSON.stringify({ _csrf: csrf, name: 'Ann', password, passwordAgain: password })), 403);
+      const many = Array.from({ length: 40 }, (_, i) => `f${i}=x`).join('&');
+      await teamRefuses(() => agent.post(path).type('form').send(fields(csrf, `name=Ann&password=${encodeURIComponent(password)}&passwordAgain=${encodeURIComponent(password)}&${many}`)), 413);
+    });
   });
 });

@@ -58,7 +58,8 @@ export function invitationPages({ deps, security, form, render }: AdminContext):
     if (typeof invitation === 'string') return refuse(req, res, invitation);
     const body = (req.body ?? {}) as Record<string, unknown>;
     const values = { name: typeof body.name === 'string' ? body.name : '' };
-    const parsed = choosePassword.safeParse({ name: values.name, password: body.password, passwordAgain: body.passwordAgain });
+    // The name as sent: a repeated field (an array) is refused, not taken for an empty name.
+    const parsed = choosePassword.safeParse({ name: body.name ?? '', password: body.password, passwordAgain: body.passwordAgain });
     if (!parsed.success) {
       res.status(422);
       return showForm(req, res, token, invitation, values, fieldErrors(parsed.error));

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { storableText } from '@herald/shared';
 import type { Db } from '@herald/shared';
 import { auditActions } from './audit.js';
 
@@ -26,15 +27,19 @@ export const auditCursor = z
     return BigInt(id);
   });
 
-/** A day (`2026-12-01`, midnight UTC) or an ISO 8601 time with its offset. */
+/** Postgres has no year 0 (1 BC), which `0000-01-01` is to JavaScript: it would refuse the query. */
+const earliestInstant = Date.parse('0001-01-01T00:00:00Z');
+
+/** A day (`2026-12-01`, midnight UTC) or an ISO 8601 time with its offset, from year 1 on. */
 const dayOrTime = z
   .union([z.iso.date(), z.iso.datetime({ offset: true })], { error: 'expected a date (YYYY-MM-DD) or an ISO 8601 time' })
-  .refine((value) => !Number.isNaN(new Date(value).getTime()), 'expected a date (YYYY-MM-DD) or an ISO 8601 time');
+  .refine((value) => !Number.isNaN(new Date(value).getTime()), 'expected a date (YYYY-MM-DD) or an ISO 8601 time')
+  .refine((value) => new Date(value).getTime() >= earliestInstant, 'must be in year 1 or later');
 
 /** `GET /audit`'s parameters, as the API description lists them. */
 export const auditQueryFields = z.strictObject({
-  actor: z
-    .string()
+  // Compared with stored text, which Postgres refuses to do for a NUL.
+  actor: storableText('actor')
     .trim()
     .min(1, 'must not be empty')
     .max(300, 'must be at most 300 characters')

@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import { storableText } from '@herald/shared';
 import { roles } from './roles.js';
 
 /** A token lives at most this long: long enough for a deploy pipeline, short enough to be rotated. */
 export const maxTokenYears = 5;
 
-export const tokenName = z.string().trim().min(1, 'is required').max(100, 'must be at most 100 characters');
+/** Stored as given, so it must be text Postgres can keep: no NUL, no lone surrogate. */
+export const tokenName = storableText('name').trim().min(1, 'is required').max(100, 'must be at most 100 characters');
 export const tokenRole = z.enum(roles);
 
 /** What is wrong with an expiry, or null: it must be in the future and within `maxTokenYears`. */
