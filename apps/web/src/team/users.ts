@@ -150,14 +150,26 @@ export async function changeUser(db: Db, id: string, input: UpdateUserInput): Pr
 }
 
 /**
- * Removes a user; their API tokens go with them (foreign key cascade). Audit entries stay. The
- * table's triggers refuse to lose the last owner who can log in, serialising owners removing each
- * other at once (see the team migration); that refusal is answered as 'last_owner'.
+ * Removes a user; their API tokens go with them (foreign key cascade). Audit entries stay.
+ *
+ * The table's trigger refuses to lose the last owner who can log in, but lets a delete empty the
+ * table (a team with nobody left is made again from ADMIN_EMAIL at the next login), so the last
+ * owner alone, or two owners removing each other at once, would get through it. Here the owners'
+ * lock the trigger uses is taken first, and while it is held the statement that follows sees every
+ * change committed before: removing the last owner who can log in is refused whoever else exists.
  */
 export async function removeUser(db: Db, id: string): Promise<UserView | 'not_found' | 'last_owner'> {
   try {
-    const [row] = await db.$transaction([db.user.findUnique({ where: { id }, select: columns }), db.user.deleteMany({ where: { id } })]);
-    return row ? userView(row) : 'not_found';
+    return await db.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT 1 FROM pg_advisory_xact_lock(hashtext('herald_users_owners'))`;
+      const row = await tx.user.findUnique({ where: { id }, select: columns });
+      if (!row) return 'not_found' as const;
+      const [others] = await tx.$queryRaw<{ remain: boolean }[]>`
+        SELECT EXISTS (SELECT 1 FROM users WHERE id <> ${id}::uuid AND role = 'owner' AND disabled_at IS NULL AND password_hash IS NOT NULL) AS remain`;
+      if (!others?.remain) return 'last_owner' as const;
+      await tx.user.delete({ where: { id } });
+      return userView(row);
+    });
   } catch (err) {
     if (isLastOwnerError(err)) return 'last_owner';
     throw err;
