@@ -46,7 +46,10 @@ export async function actorForApiToken(db: Db, token: string, address: string | 
   const now = new Date();
   if (!row || row.revokedAt || (row.expiresAt && row.expiresAt <= now) || row.user.disabledAt) return null;
   if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > 60_000 || row.lastUsedFrom !== (address ?? null)) {
-    await db.apiToken.update({ where: { id: row.id }, data: { lastUsedAt: now, lastUsedFrom: address ?? null } });
+    // updateMany, not update: the token may be gone by now (its user removed a moment ago), and a
+    // token that no longer exists is refused like any unknown one, not a 500.
+    const { count } = await db.apiToken.updateMany({ where: { id: row.id }, data: { lastUsedAt: now, lastUsedFrom: address ?? null } });
+    if (count === 0) return null;
   }
   return { userId: row.userId, tokenId: row.id, label: `${row.user.email} (token ${row.name})`, role: lowerRole(row.role, row.user.role) };
 }
