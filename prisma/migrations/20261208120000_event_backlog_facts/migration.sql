@@ -22,13 +22,22 @@ ALTER TABLE "email_event_backlog"
   ADD COLUMN "reason" TEXT,
   ADD COLUMN "classification" TEXT;
 
+-- What the backlog row derives from the event's payload, in one place for the backfill below and
+-- both triggers. A single-SELECT IMMUTABLE SQL function: the planner inlines it into each
+-- statement, so it costs no call per event.
+CREATE FUNCTION herald_backlog_facts(event_type text, payload jsonb)
+RETURNS TABLE (kind text, url text, url_hash text, transactional boolean, bounce_type text, reason text, classification text)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT herald_report_kind(event_type, payload->>'type'), payload->>'url', coalesce(payload->>'url_hash', md5(payload->>'url')),
+         payload ? 'herald_subscriber_id', payload->>'type', payload->>'reason', payload->>'bounce_classification'
+$$;
+
 UPDATE "email_event_backlog" b SET
   "type" = e."type", "occurred_at" = e."occurred_at", "delivery_id" = e."delivery_id", "subscriber_id" = e."subscriber_id",
-  "kind" = herald_report_kind(e."type", e."payload"->>'type'), "url" = e."payload"->>'url',
-  "url_hash" = coalesce(e."payload"->>'url_hash', md5(e."payload"->>'url')),
-  "transactional" = e."payload" ? 'herald_subscriber_id',
-  "bounce_type" = e."payload"->>'type', "reason" = e."payload"->>'reason', "classification" = e."payload"->>'bounce_classification'
-FROM "email_events" e WHERE e."id" = b."event_id";
+  "kind" = f."kind", "url" = f."url", "url_hash" = f."url_hash", "transactional" = f."transactional",
+  "bounce_type" = f."bounce_type", "reason" = f."reason", "classification" = f."classification"
+FROM "email_events" e CROSS JOIN LATERAL herald_backlog_facts(e."type", e."payload") f
+WHERE e."id" = b."event_id";
 
 ALTER TABLE "email_event_backlog"
   ALTER COLUMN "type" SET NOT NULL,
@@ -41,10 +50,9 @@ LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO email_event_backlog (event_id, created_at, type, occurred_at, delivery_id, subscriber_id, kind, url, url_hash,
                                    transactional, bounce_type, reason, classification)
-    SELECT id, created_at, type, occurred_at, delivery_id, subscriber_id, herald_report_kind(type, payload->>'type'), payload->>'url',
-           coalesce(payload->>'url_hash', md5(payload->>'url')), payload ? 'herald_subscriber_id',
-           payload->>'type', payload->>'reason', payload->>'bounce_classification'
-    FROM inserted ORDER BY created_at, id;
+    SELECT i.id, i.created_at, i.type, i.occurred_at, i.delivery_id, i.subscriber_id, f.*
+    FROM inserted i CROSS JOIN LATERAL herald_backlog_facts(i.type, i.payload) f
+    ORDER BY i.created_at, i.id;
   RETURN NULL;
 END
 $$;
@@ -56,10 +64,10 @@ LANGUAGE plpgsql AS $$
 BEGIN
   UPDATE email_event_backlog b SET
     type = e.type, occurred_at = e.occurred_at, delivery_id = e.delivery_id, subscriber_id = e.subscriber_id,
-    kind = herald_report_kind(e.type, e.payload->>'type'), url = e.payload->>'url',
-    url_hash = coalesce(e.payload->>'url_hash', md5(e.payload->>'url')), transactional = e.payload ? 'herald_subscriber_id',
-    bounce_type = e.payload->>'type', reason = e.payload->>'reason', classification = e.payload->>'bounce_classification'
-  FROM changed e WHERE b.event_id = e.id;
+    kind = f.kind, url = f.url, url_hash = f.url_hash, transactional = f.transactional,
+    bounce_type = f.bounce_type, reason = f.reason, classification = f.classification
+  FROM changed e CROSS JOIN LATERAL herald_backlog_facts(e.type, e.payload) f
+  WHERE b.event_id = e.id;
   RETURN NULL;
 END
 $$;

@@ -32,8 +32,9 @@ type Move = { campaign_id: string; kind: string; hour: string; recipients: numbe
  * that arrives later (SendGrid does not keep order) moves that recipient to its hour, taking them
  * out of the one they were in: in a second statement, as one statement cannot change a row twice
  * and the insert that adds to an hour can only add. The transaction lock makes batches apply one
- * at a time across workers, so the first events read here are never stale; SKIP LOCKED still
- * leaves alone rows a rollback is about to put back.
+ * at a time across workers, so the first events read here are never stale; SKIP LOCKED passes
+ * over a row an erasure in progress is rewriting (its trigger keeps the row in step) instead of
+ * waiting for it: the row is claimed by the next batch.
  *
  * Also returns the claimed events that may suppress their subscriber (of `suppressingTypes`).
  */
